@@ -1,0 +1,18 @@
+namespace HubHost.Caching;
+
+/// <summary>Where the hub keeps things, all below one hub directory.</summary>
+internal static class HubDirectories
+{
+    /// <summary>The default hub directory from the environment (see <see cref="HubOptions.HubDirectory"/>).</summary>
+    public static string Default()
+    {
+        var home = Environment.GetEnvironmentVariable("HUBHOST_HOME");
+        if (!string.IsNullOrEmpty(home)) return Path.GetFullPath(Path.Combine(home, "hub"));
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg)) return Path.GetFullPath(Path.Combine(xdg, "hubhost", "hub"));
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub");
+    }
+
+    /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
+    public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace HubHost;
+
+/// <summary>Settings of a <see cref="HubClient"/>.</summary>
+public sealed class HubOptions
+{
+    /// <summary>
+    /// The hub directory (torch.hub's hub_dir). Null: <c>$HUBHOST_HOME/hub</c>, else
+    /// <c>$XDG_CACHE_HOME/hubhost/hub</c>, else <c>~/.cache/hubhost/hub</c>.
+    /// </summary>
+    public string? HubDirectory { get; set; }
+
+    /// <summary>Where diagnostics go. Null: nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}
