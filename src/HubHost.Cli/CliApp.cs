@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+
+namespace HubHost.Cli;
+
+/// <summary>
+/// The `hubhost` command line: results on stdout (text, or JSON with --json), logs through Serilog on
+/// stderr, and every failure as one "error: ..." line with a non-zero exit code, never a stack trace.
+/// </summary>
+internal sealed class CliApp : IDisposable
+{
+    private readonly Lazy<HubClient> _hub;
+    private readonly Lazy<ILoggerFactory> _loggerFactory;
+
+    private CliApp(TextWriter stdout, TextWriter stderr)
+    {
+        Out = stdout;
+        Error = stderr;
+        _loggerFactory = new Lazy<ILoggerFactory>(CreateLoggerFactory);
+        _hub = new Lazy<HubClient>(() => new HubClient(new HubOptions { LoggerFactory = _loggerFactory.Value }));
+    }
+
+    /// <summary>--json: print results as JSON.</summary>
+    public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the result as JSON.", Recursive = true };
+
+    /// <summary>--verbose: debug logs on stderr.</summary>
+    public static readonly Option<bool> VerboseOption = new("--verbose", "-v") { Description = "Log details to stderr.", Recursive = true };
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>Set from the parse result before a command's action runs.</summary>
+    public bool Json { get; private set; }
+
+    public bool Verbose { get; private set; }
+
+    /// <summary>The hub, created on first use with the CLI's logger.</summary>
+    public HubClient Hub => _hub.Value;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        using var app = new CliApp(stdout, stderr);
+        var root = new RootCommand("hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.");
+        root.Options.Add(JsonOption);
+        root.Options.Add(VerboseOption);
+        foreach (var command in app.Commands()) root.Subcommands.Add(command);
+        var parse = root.Parse(args);
+        app.Json = parse.GetValue(JsonOption);
+        app.Verbose = parse.GetValue(VerboseOption);
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        return await parse.InvokeAsync(config);
+    }
+
+    /// <summary>Every command, one line each: a command lives in its own file under Commands/.</summary>
+    private IEnumerable<Command> Commands()
+    {
+        yield break;
+    }
+
+    /// <summary>
+    /// Wraps a command's work: cancellation on Ctrl+C, and every exception turned into one clear line on
+    /// stderr with exit code 1 (HubException's message as is; anything else prefixed as unexpected).
+    /// </summary>
+    public async Task<int> RunAsync(Func<CancellationToken, Task<int>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await work(cancellationToken);
+        }
+        catch (HubException e)
+        {
+            Error.WriteLine($"error: {e.Message}");
+            if (Verbose && e.InnerException is not null) Error.WriteLine(e.InnerException);
+            return 1;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Error.WriteLine("error: cancelled.");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
+            if (Verbose) Error.WriteLine(e);
+            else Error.WriteLine("Run again with --verbose for details, and please report it.");
+            return 1;
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>Prints a result: <paramref name="json"/> serialised with --json, otherwise <paramref name="text"/>.</summary>
+    public void Print(object json, Func<string> text)
+        => Out.WriteLine(Json ? JsonSerializer.Serialize(json, JsonOptions) : text());
+
+    private ILoggerFactory CreateLoggerFactory()
+    {
+        var logger = new LoggerConfiguration()
+            .MinimumLevel.Is(Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
+            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}")
+            .CreateLogger();
+        return LoggerFactory.Create(b => b.AddSerilog(logger, dispose: true));
+    }
+
+    public void Dispose()
+    {
+        if (_loggerFactory.IsValueCreated) _loggerFactory.Value.Dispose();
+    }
+}
