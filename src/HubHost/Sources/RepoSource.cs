@@ -1,0 +1,37 @@
+using HubHost.Sources.Git;
+
+namespace HubHost.Sources;
+
+/// <summary>
+/// Where a hub repo comes from (torch.hub's repo_or_dir + source). A source resolves to a
+/// <see cref="RepoSnapshot"/>: a folder of files with a version key that names exactly that content.
+/// </summary>
+internal abstract class RepoSource
+{
+    /// <summary>How the user wrote it, for messages (never holds a credential).</summary>
+    public abstract string DisplayName { get; }
+
+    /// <summary>Resolves the current version, fetching if needed (force: re-resolve a cached ref).</summary>
+    public abstract Task<RepoSnapshot> ResolveAsync(HubClient hub, bool forceReload, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Parses what a user typed: a local directory (an absolute or ./ ../ ~/ path, or any existing folder)
+    /// or a git source (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>).
+    /// </summary>
+    public static RepoSource Parse(string repo)
+    {
+        if (string.IsNullOrWhiteSpace(repo))
+            throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
+        repo = repo.Trim();
+        if (LocalDirectorySource.LooksLikePath(repo) || Directory.Exists(repo))
+            return new LocalDirectorySource(repo);
+        return GitRepoSource.FromString(repo);
+    }
+}
+
+/// <summary>A resolved version of a repo: its files and the key its build is cached under.</summary>
+/// <param name="DisplayName">The repo as the user named it.</param>
+/// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
+/// <param name="ContentKey">Names exactly this content (full commit SHA or content hash).</param>
+/// <param name="Directory">The folder holding the repo's files (a git checkout or the user's folder).</param>
+internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory);
