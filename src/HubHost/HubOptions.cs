@@ -11,6 +11,13 @@ public sealed class HubOptions
     /// </summary>
     public string? HubDirectory { get; set; }
 
+    /// <summary>
+    /// Asks a person whether to trust a repo (the question is the argument; true to trust). Null: nobody can be
+    /// asked, so an untrusted repo is refused with a message saying how to trust it. The CLI sets this when
+    /// it runs on a terminal.
+    /// </summary>
+    public Func<string, bool>? TrustPrompt { get; set; }
+
     /// <summary>Where diagnostics go. Null: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -24,7 +24,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)
            || repo.StartsWith("~/", StringComparison.Ordinal) || repo is "." or ".." or "~";
 
-    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, bool forceReload, CancellationToken cancellationToken)
+    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
         var full = System.IO.Path.GetFullPath(Path);
         if (!Directory.Exists(full))
@@ -34,7 +34,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
                                    $"A hub repo is a folder with {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName}.");
         var files = EnumerateContent(full);
         var stamp = Stamp(files);
-        if (forceReload || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
+        if (options.ForceReload || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
         {
             memo = (stamp, HashContent(full, files, cancellationToken));
             HashMemo[full] = memo;

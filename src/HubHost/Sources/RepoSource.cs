@@ -11,8 +11,8 @@ internal abstract class RepoSource
     /// <summary>How the user wrote it, for messages (never holds a credential).</summary>
     public abstract string DisplayName { get; }
 
-    /// <summary>Resolves the current version, fetching if needed (force: re-resolve a cached ref).</summary>
-    public abstract Task<RepoSnapshot> ResolveAsync(HubClient hub, bool forceReload, CancellationToken cancellationToken);
+    /// <summary>Resolves the current version, fetching if needed (ForceReload: re-resolve a cached ref); checks trust before returning anything buildable.</summary>
+    public abstract Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken);
 
     /// <summary>
     /// Parses what a user typed: a local directory (an absolute or ./ ../ ~/ path, or any existing folder)

@@ -10,6 +10,6 @@ internal sealed class GitRepoSource : RepoSource
     public static GitRepoSource FromString(string repo)
         => throw new HubException($"'{repo}' is not a local folder, and git sources are not available in this build. Give the path of a folder that contains hubconf.csproj.");
 
-    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, bool forceReload, CancellationToken cancellationToken)
+    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
         => throw new NotSupportedException();
 }
