@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HubHost.Cli.Commands;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -21,7 +22,11 @@ internal sealed class CliApp : IDisposable
         Out = stdout;
         Error = stderr;
         _loggerFactory = new Lazy<ILoggerFactory>(CreateLoggerFactory);
-        _hub = new Lazy<HubClient>(() => new HubClient(new HubOptions { LoggerFactory = _loggerFactory.Value }));
+        _hub = new Lazy<HubClient>(() => new HubClient(new HubOptions
+        {
+            LoggerFactory = _loggerFactory.Value,
+            TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust,
+        }));
     }
 
     /// <summary>--json: print results as JSON.</summary>
@@ -59,7 +64,10 @@ internal sealed class CliApp : IDisposable
     /// <summary>Every command, one line each: a command lives in its own file under Commands/.</summary>
     private IEnumerable<Command> Commands()
     {
-        yield break;
+        yield return ListCommand.Create(this);
+        yield return HelpCommand.Create(this);
+        yield return LoadCommand.Create(this);
+        yield return CompareCommand.Create(this);
     }
 
     /// <summary>
@@ -103,6 +111,13 @@ internal sealed class CliApp : IDisposable
     /// <summary>Prints a result: <paramref name="json"/> serialised with --json, otherwise <paramref name="text"/>.</summary>
     public void Print(object json, Func<string> text)
         => Out.WriteLine(Json ? JsonSerializer.Serialize(json, JsonOptions) : text());
+
+    private bool AskToTrust(string question)
+    {
+        Error.Write($"{question} [y/N] ");
+        var answer = Console.ReadLine();
+        return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
+    }
 
     private ILoggerFactory CreateLoggerFactory()
     {

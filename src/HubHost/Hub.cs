@@ -26,4 +26,31 @@ public static partial class Hub
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         lock (Gate) _default = new HubClient(new HubOptions { HubDirectory = directory });
     }
+
+    /// <summary>The entrypoints of a repo (torch.hub.list).</summary>
+    /// <param name="repo">A local folder, or a git repo: <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>.</param>
+    /// <param name="options">Force reload and trust; null for the defaults.</param>
+    public static IReadOnlyList<string> List(string repo, HubLoadOptions? options = null)
+        => Run(Default.ListAsync(repo, options)).Select(e => e.Name).ToList();
+
+    /// <summary>The help of an entrypoint: its signature and doc comment (torch.hub.help).</summary>
+    public static string Help(string repo, string entrypoint, HubLoadOptions? options = null)
+        => Run(Default.HelpAsync(repo, entrypoint, options));
+
+    /// <summary>
+    /// Loads a repo and calls an entrypoint (torch.hub.load), e.g.
+    /// <c>Hub.Load&lt;Module&gt;("owner/vision", "resnet18", new { pretrained = true })</c>.
+    /// </summary>
+    /// <param name="repo">A local folder, or a git repo: <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>.</param>
+    /// <param name="entrypoint">The entrypoint's name.</param>
+    /// <param name="arguments">Null, <c>new { name = value }</c>, a dictionary, an <c>object[]</c> of positional values, or <see cref="HubArguments"/>.</param>
+    /// <param name="options">Force reload and trust; null for the defaults.</param>
+    public static T Load<T>(string repo, string entrypoint, object? arguments = null, HubLoadOptions? options = null)
+        => Run(Default.LoadAsync<T>(repo, entrypoint, arguments, options));
+
+    /// <summary>Like <see cref="Load{T}"/>, returning the result as an object.</summary>
+    public static object? Load(string repo, string entrypoint, object? arguments = null, HubLoadOptions? options = null)
+        => Run(Default.LoadAsync(repo, entrypoint, arguments, options));
+
+    private static T Run<T>(Task<T> task) => task.GetAwaiter().GetResult();
 }

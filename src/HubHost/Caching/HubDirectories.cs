@@ -13,6 +13,15 @@ internal static class HubDirectories
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub");
     }
 
+    /// <summary>Finished builds, one folder per content key: <c>&lt;hub&gt;/builds</c>.</summary>
+    public static string Builds(string hubDirectory) => Path.Combine(hubDirectory, "builds");
+
+    /// <summary>The local NuGet feed holding the host's contract packages: <c>&lt;hub&gt;/contracts</c>.</summary>
+    public static string ContractFeed(string hubDirectory) => Path.Combine(hubDirectory, "contracts");
+
+    /// <summary>The NuGet packages folder of plugin restores: <c>&lt;hub&gt;/packages</c>.</summary>
+    public static string PluginPackages(string hubDirectory) => Path.Combine(hubDirectory, "packages");
+
     /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
     public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
 }

@@ -1,0 +1,18 @@
+using System.Reflection;
+using Newtonsoft.Json;
+
+namespace JsonSample;
+
+/// <summary>Serialises with Newtonsoft.Json 12 (this repo's own copy).</summary>
+public static class Hubconf
+{
+    /// <summary>Which Newtonsoft.Json this repo sees, and a value serialised with it.</summary>
+    public static string describe()
+        => $"json-v12 uses Newtonsoft.Json {typeof(JsonConvert).Assembly.GetName().Version} -> {JsonConvert.SerializeObject(new { flavour = "twelve" })}";
+
+    /// <summary>The assembly version of the Newtonsoft.Json this repo loaded.</summary>
+    public static string newtonsoft_version() => typeof(JsonConvert).Assembly.GetName().Version!.ToString();
+
+    /// <summary>Where this repo's code runs: its assembly's load context.</summary>
+    public static string context() => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(Assembly.GetExecutingAssembly())!.Name!;
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+
+namespace HubHost.Cli.Commands;
+
+/// <summary>Options every command that opens a repo shares: arguments, force reload, trust.</summary>
+internal static class RepoOptions
+{
+    public static Argument<string> Repo(string name = "REPO") => new(name)
+    {
+        Description = "A local folder with hubconf.csproj, or a git repo: owner/name[:ref] or a git URL with #ref.",
+    };
+
+    public static Argument<string> Entrypoint() => new("ENTRY") { Description = "The entrypoint's name (see `hubhost list`)." };
+
+    public static readonly Option<string[]> Arguments = new("--arg", "-a")
+    {
+        Description = "An entrypoint argument as NAME=VALUE (repeatable); values convert to the parameter's type.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<bool> ForceReload = new("--force-reload")
+    {
+        Description = "Re-resolve the ref, fetch and rebuild if it moved (torch.hub's force_reload).",
+    };
+
+    public static readonly Option<bool> TrustRepo = new("--trust-repo")
+    {
+        Description = "Trust this git repo (add it to the trusted list) and build it without asking.",
+    };
+
+    public static void AddLoadOptions(Command command)
+    {
+        command.Options.Add(ForceReload);
+        command.Options.Add(TrustRepo);
+    }
+
+    public static HubLoadOptions LoadOptions(ParseResult parse) => new()
+    {
+        ForceReload = parse.GetValue(ForceReload),
+        TrustRepo = parse.GetValue(TrustRepo) ? HubHost.TrustRepo.Trust : HubHost.TrustRepo.Check,
+    };
+
+    /// <summary>Parses repeated NAME=VALUE pairs into named arguments.</summary>
+    public static HubArguments ParseArguments(ParseResult parse)
+    {
+        var named = new List<KeyValuePair<string, object?>>();
+        foreach (var pair in parse.GetValue(Arguments) ?? [])
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0)
+                throw new HubException($"--arg '{pair}' is not NAME=VALUE. Write it as --arg name=value, e.g. --arg pretrained=true.");
+            named.Add(new(pair[..eq].Trim(), pair[(eq + 1)..]));
+        }
+        return new HubArguments(named: named);
+    }
+}

@@ -1,0 +1,107 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Security;
+using System.Text;
+using HubHost.Caching;
+
+namespace HubHost.Building;
+
+/// <summary>
+/// The contract assemblies a host shares with its plugins (HubHost.Nn), and the local NuGet feed through
+/// which a plugin build restores them: the hub writes the package from the very assembly this host runs, so a
+/// plugin always compiles against the host's version, offline, with a normal PackageReference.
+/// </summary>
+internal static class ContractPackages
+{
+    /// <summary>The contract assemblies, by simple name.</summary>
+    public static IReadOnlyList<Assembly> Assemblies { get; } = [typeof(HubHost.Nn.Tensor).Assembly];
+
+    /// <summary>Changes whenever a contract assembly's bits change (part of every build key).</summary>
+    public static string Fingerprint { get; } = string.Join("+", Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..12]));
+
+    private static readonly DateTimeOffset FixedEntryTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Writes each contract package into the hub's feed folder unless the same bytes are there, and when a
+    /// package changed under an unchanged version, drops the stale copy from the plugin restore folder
+    /// (NuGet never re-extracts a version it already holds).
+    /// </summary>
+    public static async Task EnsureFeedAsync(string hubDirectory, CancellationToken cancellationToken)
+    {
+        var feed = HubDirectories.ContractFeed(hubDirectory);
+        Directory.CreateDirectory(feed);
+        using var gate = await FileLock.AcquireAsync(Path.Combine(feed, ".lock"), "writing the contract package feed", TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+        foreach (var assembly in Assemblies)
+        {
+            var id = assembly.GetName().Name!;
+            var version = PackageVersion(assembly);
+            var bytes = CreatePackage(assembly, id, version);
+            var path = Path.Combine(feed, $"{id.ToLowerInvariant()}.{version}.nupkg");
+            if (File.Exists(path) && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(bytes))
+                continue;
+            var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, path, overwrite: true);
+            var stale = Path.Combine(HubDirectories.PluginPackages(hubDirectory), id.ToLowerInvariant(), version);
+            if (Directory.Exists(stale)) Directory.Delete(stale, recursive: true);
+        }
+    }
+
+    /// <summary>The package version: the assembly's informational version without build metadata.</summary>
+    public static string PackageVersion(Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                            ?? assembly.GetName().Version!.ToString(3);
+        var plus = informational.IndexOf('+');
+        return plus < 0 ? informational : informational[..plus];
+    }
+
+    private static byte[] CreatePackage(Assembly assembly, string id, string version)
+    {
+        var dll = assembly.Location;
+        if (string.IsNullOrEmpty(dll) || !File.Exists(dll))
+            throw new HubException($"The contract assembly {id} was not loaded from a file, so the hub cannot hand it to plugin builds. Run the host from a normal build output (not single-file).");
+        var dependencies = assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Where(a => a.Key == "HubHost.PackageDependency" && a.Value is not null)
+            .Select(a => a.Value!.Split('/', 2))
+            .Select(p => $"        <dependency id=\"{SecurityElement.Escape(p[0])}\" version=\"{SecurityElement.Escape(p[1])}\" exclude=\"Build,Analyzers\" />");
+        var nuspec = $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+              <metadata>
+                <id>{id}</id>
+                <version>{version}</version>
+                <authors>HubHost</authors>
+                <description>{id} as shared by this HubHost host with the hub repos it builds.</description>
+                <dependencies>
+                  <group targetFramework="net10.0">
+            {string.Join("\n", dependencies)}
+                  </group>
+                </dependencies>
+              </metadata>
+            </package>
+            """;
+        const string contentTypes = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="dll" ContentType="application/octet" /><Default Extension="xml" ContentType="application/octet" /></Types>
+            """;
+        using var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            AddEntry(zip, "[Content_Types].xml", Encoding.UTF8.GetBytes(contentTypes));
+            AddEntry(zip, id + ".nuspec", Encoding.UTF8.GetBytes(nuspec));
+            AddEntry(zip, $"lib/net10.0/{id}.dll", File.ReadAllBytes(dll));
+            var docs = Path.ChangeExtension(dll, ".xml");
+            if (File.Exists(docs)) AddEntry(zip, $"lib/net10.0/{id}.xml", File.ReadAllBytes(docs));
+        }
+        return memory.ToArray();
+    }
+
+    private static void AddEntry(ZipArchive zip, string name, byte[] content)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
+        entry.LastWriteTime = FixedEntryTime;
+        using var stream = entry.Open();
+        stream.Write(content);
+    }
+}

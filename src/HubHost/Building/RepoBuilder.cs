@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using HubHost.Caching;
+using HubHost.Processes;
+using HubHost.Sources;
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Building;
+
+/// <summary>
+/// Builds a repo version with <c>dotnet build</c> into <c>&lt;hub&gt;/builds/&lt;key&gt;</c>, once per content
+/// key and contract version: the build runs in a temp folder and is renamed into place only when it
+/// succeeded, so a half-written build is never used and a killed build leaves only a temp folder.
+/// </summary>
+internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
+{
+    /// <summary>How long one <c>dotnet build</c> (restore included) may take.</summary>
+    public static TimeSpan BuildTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    private const string TempPrefix = ".tmp-";
+
+    public async Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var builds = HubDirectories.Builds(hubDirectory);
+        var key = BuildKey(snapshot);
+        var final = Path.Combine(builds, key);
+        if (TryOpen(final) is { } cached) return cached;
+
+        using var gate = await FileLock.AcquireAsync(Path.Combine(builds, key + ".lock"), $"building {snapshot.DisplayName}", BuildTimeout + TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        if (TryOpen(final) is { } builtMeanwhile) return builtMeanwhile;
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not a finished build
+
+        await ContractPackages.EnsureFeedAsync(hubDirectory, cancellationToken).ConfigureAwait(false);
+        var temp = Path.Combine(builds, $"{TempPrefix}{key}-{Guid.NewGuid():N}");
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var src = Path.Combine(temp, "src");
+            CopyRepo(snapshot.Directory, src);
+            WriteImportStoppers(temp);
+            var output = Path.Combine(temp, "out");
+            logger.LogInformation("Building {Repo} ({Version})", snapshot.DisplayName, snapshot.Version);
+            await RunDotnetBuildAsync(snapshot, src, output, cancellationToken).ConfigureAwait(false);
+            var assembly = FindMainAssembly(output, snapshot);
+            foreach (var scratch in new[] { "bin", "obj" })
+                if (Directory.Exists(Path.Combine(src, scratch))) Directory.Delete(Path.Combine(src, scratch), recursive: true);
+            var record = new BuildRecord(snapshot.DisplayName, snapshot.Version, snapshot.ContentKey, ContractPackages.Fingerprint,
+                Path.GetFileName(assembly), DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
+            record.Write(temp);
+            Directory.Move(temp, final);
+            logger.LogInformation("Built {Repo} ({Version}) in {Seconds:0.0} s", snapshot.DisplayName, snapshot.Version, watch.Elapsed.TotalSeconds);
+            return TryOpen(final) ?? throw new HubException($"The build of {snapshot.DisplayName} vanished from {final} right after it was written.");
+        }
+        finally
+        {
+            if (Directory.Exists(temp))
+            {
+                try { Directory.Delete(temp, recursive: true); }
+                catch (IOException e) { logger.LogWarning("Could not remove the temp build folder {Folder}: {Message}", temp, e.Message); }
+            }
+        }
+    }
+
+    /// <summary>The build folder name: the content key plus the contract version it was compiled against.</summary>
+    internal static string BuildKey(RepoSnapshot snapshot)
+    {
+        var key = snapshot.ContentKey.Length > 40 ? snapshot.ContentKey[..40] : snapshot.ContentKey;
+        var contract = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ContractPackages.Fingerprint)))[..8];
+        return $"{key}-c{contract}";
+    }
+
+    /// <summary>Whether a folder name is a build in progress (or left by a killed one).</summary>
+    internal static bool IsTempFolder(string name) => name.StartsWith(TempPrefix, StringComparison.Ordinal);
+
+    private static RepoBuild? TryOpen(string folder)
+    {
+        var record = BuildRecord.TryRead(folder);
+        if (record is null) return null;
+        var assembly = Path.Combine(folder, "out", record.Assembly);
+        return File.Exists(assembly) ? new RepoBuild(folder, assembly, record) : null;
+    }
+
+    private static void CopyRepo(string from, string to)
+    {
+        foreach (var (relative, info) in LocalDirectorySource.EnumerateContent(from))
+        {
+            var target = Path.Combine(to, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            info.CopyTo(target);
+        }
+    }
+
+    /// <summary>
+    /// Empty MSBuild import files above the repo: MSBuild looks upward for Directory.Build.props/targets and
+    /// Directory.Packages.props and stops at the first; these keep a repo from inheriting anything from the
+    /// folders the hub directory happens to live in (a repo's own files at its root still apply).
+    /// </summary>
+    private static void WriteImportStoppers(string folder)
+    {
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project />\n");
+    }
+
+    private async Task RunDotnetBuildAsync(RepoSnapshot snapshot, string src, string output, CancellationToken cancellationToken)
+    {
+        string[] args =
+        [
+            "build", Path.Combine(src, HubRepoLayout.ProjectFileName),
+            "-c", "Release", "-o", output,
+            "-nologo", "-v:quiet", "-clp:NoSummary",
+            // No build servers: a library must not leave MSBuild nodes or a compiler server running, and here
+            // they gave no measurable speed-up for a one-project build.
+            "-nodeReuse:false", "-p:UseSharedCompilation=false",
+            "-p:EnableDynamicLoading=true", "-p:CopyLocalLockFileAssemblies=true", "-p:GenerateDocumentationFile=true",
+            "-p:NoWarn=CS1591", // a missing doc comment is not the hub's business
+            $"-p:RestoreAdditionalProjectSources={HubDirectories.ContractFeed(hubDirectory)}",
+            $"-p:RestorePackagesPath={HubDirectories.PluginPackages(hubDirectory)}",
+        ];
+        var environment = BuildEnvironment();
+        ProcessResult result;
+        try
+        {
+            result = await ChildProcess.RunAsync(DotnetHost.Path, args, src, environment, BuildTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new HubException($"Building {snapshot.DisplayName} did not finish within {BuildTimeout.TotalMinutes:0} minutes and was stopped.", e);
+        }
+        if (result.ExitCode == 0) return;
+        var errors = ErrorLines(result.CombinedOutput, src);
+        throw new HubException($"Building {snapshot.DisplayName} ({snapshot.Version}) failed:\n{errors}\nFix the repo and load it again.");
+    }
+
+    /// <summary>The environment of a plugin build: the parent's, minus MSBuild state inherited from a host that itself runs under MSBuild or dotnet test.</summary>
+    private static Dictionary<string, string?> BuildEnvironment()
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        {
+            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
+                environment[key] = null;
+        }
+        environment["MSBUILDDISABLENODEREUSE"] = "1";
+        environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        environment["DOTNET_NOLOGO"] = "1";
+        environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
+        environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        return environment;
+    }
+
+    /// <summary>The compiler's and NuGet's error lines (e.g. CS1002, NU1101), with paths relative to the repo and MSBuild noise removed.</summary>
+    internal static string ErrorLines(string output, string src)
+    {
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var errors = lines.Where(l => ErrorCode().IsMatch(l))
+            .Select(l => ProjectSuffix().Replace(l, ""))
+            .Select(l => l.Replace(src + Path.DirectorySeparatorChar, "", StringComparison.Ordinal).Replace(src, ".", StringComparison.Ordinal))
+            .Distinct()
+            .Take(20)
+            .ToList();
+        if (errors.Count == 0) errors = lines.TakeLast(15).ToList();
+        return string.Join("\n", errors.Select(e => "  " + e));
+    }
+
+    [GeneratedRegex(@"\berror [A-Z]{2,}\d+\s*:")]
+    private static partial Regex ErrorCode();
+
+    [GeneratedRegex(@"\s*\[[^\]]+\.csproj(::[^\]]*)?\]$")]
+    private static partial Regex ProjectSuffix();
+
+    private static string FindMainAssembly(string output, RepoSnapshot snapshot)
+    {
+        var deps = Directory.GetFiles(output, "*.deps.json");
+        if (deps.Length != 1)
+            throw new HubException($"The build of {snapshot.DisplayName} produced {deps.Length} .deps.json files in its output; {HubRepoLayout.ProjectFileName} must build one library.");
+        var dll = deps[0][..^".deps.json".Length] + ".dll";
+        if (!File.Exists(dll))
+            throw new HubException($"The build of {snapshot.DisplayName} produced no {Path.GetFileName(dll)}; {HubRepoLayout.ProjectFileName} must build a class library.");
+        return dll;
+    }
+}

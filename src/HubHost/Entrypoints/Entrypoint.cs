@@ -1,0 +1,61 @@
+using System.Reflection;
+
+namespace HubHost.Entrypoints;
+
+/// <summary>An entrypoint: its public description and the method behind it (held only while its repo is loaded).</summary>
+internal sealed class Entrypoint(EntrypointInfo info, MethodInfo method)
+{
+    public EntrypointInfo Info { get; } = info;
+
+    public MethodInfo Method { get; } = method;
+
+    /// <summary>
+    /// Binds positional and named arguments to the method's parameters: names exactly or ignoring case and
+    /// underscores, defaults for what is left out, values converted to the parameters' types, a
+    /// CancellationToken parameter given the call's token. Any mismatch: one error with the signature.
+    /// </summary>
+    public object?[] Bind(HubArguments arguments, CancellationToken cancellationToken)
+    {
+        var parameters = Method.GetParameters();
+        var values = new object?[parameters.Length];
+        var bound = new bool[parameters.Length];
+        var bindable = parameters.Select((p, i) => (p, i)).Where(x => x.p.ParameterType != typeof(CancellationToken)).ToList();
+        if (arguments.Positional.Count > bindable.Count)
+            throw Error($"it takes at most {bindable.Count} positional argument{(bindable.Count == 1 ? "" : "s")} but {arguments.Positional.Count} were given");
+        for (int k = 0; k < arguments.Positional.Count; k++)
+        {
+            var (p, i) = bindable[k];
+            values[i] = Convert(arguments.Positional[k], p);
+            bound[i] = true;
+        }
+        foreach (var (name, value) in arguments.Named)
+        {
+            var match = bindable.Where(x => x.p.Name == name).ToList();
+            if (match.Count == 0) match = bindable.Where(x => Normalize(x.p.Name!) == Normalize(name)).ToList();
+            if (match.Count == 0) throw Error($"it has no parameter named '{name}'");
+            if (match.Count > 1) throw Error($"'{name}' matches more than one parameter ({string.Join(", ", match.Select(m => m.p.Name))}); use the exact name");
+            var (p, i) = match[0];
+            if (bound[i]) throw Error($"'{p.Name}' is given twice (by position and by name)");
+            values[i] = Convert(value, p);
+            bound[i] = true;
+        }
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            if (bound[i]) continue;
+            if (parameters[i].ParameterType == typeof(CancellationToken)) values[i] = cancellationToken;
+            else if (parameters[i].HasDefaultValue) values[i] = CSharpNames.DefaultOf(parameters[i]);
+            else throw Error($"the required argument '{parameters[i].Name}' is missing");
+        }
+        return values;
+    }
+
+    private object? Convert(object? value, ParameterInfo parameter)
+    {
+        if (ValueConverter.TryConvert(value, parameter.ParameterType, out var result, out var problem)) return result;
+        throw Error($"argument '{parameter.Name}' expects {CSharpNames.Type(parameter.ParameterType)}: {problem}");
+    }
+
+    private HubException Error(string what) => new($"Cannot call {Info.Name}: {what}. Signature: {Info.Signature}");
+
+    private static string Normalize(string name) => name.Replace("_", "").Replace("-", "").ToLowerInvariant();
+}

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using HubHost.Building;
+using HubHost.Nn;
+using HubHost.Sources;
+
+namespace HubHost;
+
+public sealed partial class HubClient
+{
+    /// <summary>Loaded repo versions by build key; a version is loaded once and shared until released.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<Task<HubRepo>>> _loaded = new(StringComparer.Ordinal);
+
+    private RepoBuilder? _builder;
+
+    private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Logger));
+
+    /// <summary>The weights provider repos see while this hub calls them (downloads into this hub's checkpoints).</summary>
+    internal IWeightsProvider WeightsProvider => _weightsProvider ??= new HubWeightsProvider(this);
+
+    private IWeightsProvider? _weightsProvider;
+
+    /// <summary>
+    /// Resolves, builds (once per version) and loads a repo: a local folder, or a git repo
+    /// (<c>owner/name[:ref]</c>, a git URL with <c>#ref</c>). Repeat calls return the same loaded version.
+    /// </summary>
+    public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= HubLoadOptions.Default;
+        var source = RepoSource.Parse(repo);
+        var snapshot = await source.ResolveAsync(this, options, cancellationToken).ConfigureAwait(false);
+        var key = RepoBuilder.BuildKey(snapshot);
+        while (true)
+        {
+            var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
+            HubRepo loaded;
+            try
+            {
+                loaded = await lazy.Value.ConfigureAwait(false);
+            }
+            catch
+            {
+                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+                throw;
+            }
+            if (!loaded.IsReleased) return loaded;
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+        }
+    }
+
+    private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var build = await Builder.EnsureBuiltAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        return HubRepo.Load(this, snapshot, build);
+    }
+
+    /// <summary>The entrypoints of a repo (torch.hub.list).</summary>
+    public async Task<IReadOnlyList<EntrypointInfo>> ListAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+        => (await OpenAsync(repo, options, cancellationToken).ConfigureAwait(false)).Entrypoints;
+
+    /// <summary>The help of an entrypoint: signature and doc comment (torch.hub.help).</summary>
+    public async Task<string> HelpAsync(string repo, string entrypoint, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+        => (await OpenAsync(repo, options, cancellationToken).ConfigureAwait(false)).Help(entrypoint);
+
+    /// <summary>
+    /// Loads a repo and calls an entrypoint (torch.hub.load). <paramref name="arguments"/>: null,
+    /// <c>new { pretrained = true }</c>, a dictionary, an <c>object[]</c> of positional values, or <see cref="HubArguments"/>.
+    /// </summary>
+    public async Task<object?> LoadAsync(string repo, string entrypoint, object? arguments = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var loaded = await OpenAsync(repo, options, cancellationToken).ConfigureAwait(false);
+        return await loaded.InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Like <see cref="LoadAsync(string, string, object?, HubLoadOptions?, CancellationToken)"/>, returning the result as <typeparamref name="T"/>.</summary>
+    public async Task<T> LoadAsync<T>(string repo, string entrypoint, object? arguments = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var result = await LoadAsync(repo, entrypoint, arguments, options, cancellationToken).ConfigureAwait(false);
+        return result switch
+        {
+            T typed => typed,
+            null when default(T) is null => default!,
+            _ => throw new HubException($"The entrypoint {entrypoint} of {repo} returned {(result is null ? "null" : result.GetType().FullName)}, not {typeof(T).FullName}."
+                                        + (result is not null && result.GetType().FullName == typeof(T).FullName
+                                            ? " The names match but the types differ: the repo carries its own copy of that assembly instead of sharing the host's."
+                                            : "")),
+        };
+    }
+
+    /// <summary>Unloads a repo version (same as <see cref="HubRepo.Release"/>).</summary>
+    public void Release(HubRepo repo) => repo.Release();
+
+    /// <summary>The repo versions currently loaded.</summary>
+    public IReadOnlyList<HubRepo> Loaded
+        => _loaded.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result).Where(r => !r.IsReleased).ToList();
+
+    internal void Forget(HubRepo repo)
+    {
+        foreach (var (key, lazy) in _loaded)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && ReferenceEquals(lazy.Value.Result, repo))
+                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Runtime.Loader;
+using HubHost.Building;
+using HubHost.Entrypoints;
+using HubHost.Loading;
+using HubHost.Nn;
+using HubHost.Sources;
+
+namespace HubHost;
+
+/// <summary>
+/// One loaded repo version: its own collectible AssemblyLoadContext and entrypoints. Loads of the same
+/// version share it. <see cref="Release"/> (or Dispose) unloads it: the context is collected once nobody
+/// holds objects it made.
+/// </summary>
+public sealed class HubRepo : IDisposable
+{
+    private readonly HubClient _hub;
+    private RepoLoadContext? _context;
+    private EntrypointCatalog? _catalog;
+
+    private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog)
+    {
+        _hub = hub;
+        _context = context;
+        _catalog = catalog;
+        Name = snapshot.DisplayName;
+        Version = snapshot.Version;
+        ContentKey = snapshot.ContentKey;
+        BuildDirectory = build.Directory;
+        LoadContextName = context.Name!;
+        Entrypoints = catalog.All.Select(e => e.Info).ToList();
+    }
+
+    /// <summary>The repo as it was named (a folder or git repo).</summary>
+    public string Name { get; }
+
+    /// <summary>The version loaded: a commit prefix for git, a content hash prefix for a folder.</summary>
+    public string Version { get; }
+
+    /// <summary>The full commit or content hash this version is.</summary>
+    public string ContentKey { get; }
+
+    /// <summary>The build folder in the hub cache.</summary>
+    public string BuildDirectory { get; }
+
+    /// <summary>The name of its AssemblyLoadContext (<c>repo@version</c>).</summary>
+    public string LoadContextName { get; }
+
+    /// <summary>The entrypoints, in declaration order.</summary>
+    public IReadOnlyList<EntrypointInfo> Entrypoints { get; }
+
+    /// <summary>Whether <see cref="Release"/> has been called.</summary>
+    public bool IsReleased => Volatile.Read(ref _context) is null;
+
+    /// <summary>The load context (for tests proving it is collected).</summary>
+    internal AssemblyLoadContext? LoadContext => _context;
+
+    internal string BuildKey => Path.GetFileName(BuildDirectory);
+
+    /// <summary>The help of one entrypoint (signature and doc comment).</summary>
+    public string Help(string entrypoint) => Catalog().Find(Name, entrypoint).Info.Help;
+
+    /// <summary>Calls an entrypoint (awaiting it if it returns a Task) and returns its result.</summary>
+    /// <exception cref="HubException">Unknown entrypoint, arguments that don't bind, or the entrypoint threw (as the inner exception).</exception>
+    public async Task<object?> InvokeAsync(string entrypoint, object? arguments = null, CancellationToken cancellationToken = default)
+    {
+        var target = Catalog().Find(Name, entrypoint);
+        var values = target.Bind(HubArguments.From(arguments), cancellationToken);
+        object? result;
+        using (PretrainedWeights.Use(_hub.WeightsProvider))
+        {
+            try
+            {
+                result = target.Method.Invoke(null, values);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw Failed(target, e.InnerException);
+            }
+            if (result is Task task)
+            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    throw Failed(target, e);
+                }
+                var type = task.GetType();
+                result = type.IsGenericType && type.GetProperty("Result") is { } property && property.PropertyType.Name != "VoidTaskResult"
+                    ? property.GetValue(task)
+                    : null;
+            }
+        }
+        return result;
+    }
+
+    private HubException Failed(Entrypoint target, Exception e)
+    {
+        if (e is HubException hub) ExceptionDispatchInfo.Capture(hub).Throw();
+        return new HubException($"The entrypoint {target.Info.Name} of {Name} ({Version}) failed: {e.GetType().Name}: {e.Message}", e);
+    }
+
+    /// <summary>Unloads this version: later loads build a new context; objects already made keep working until dropped.</summary>
+    public void Release()
+    {
+        var context = Interlocked.Exchange(ref _context, null);
+        if (context is null) return;
+        _catalog = null;
+        _hub.Forget(this);
+        context.Unload();
+    }
+
+    /// <summary>Same as <see cref="Release"/>.</summary>
+    public void Dispose() => Release();
+
+    private EntrypointCatalog Catalog()
+        => Volatile.Read(ref _catalog) ?? throw new HubException($"{Name} ({Version}) was released; load it again.");
+
+    internal static HubRepo Load(HubClient hub, RepoSnapshot snapshot, RepoBuild build)
+    {
+        var shared = ContractPackages.Assemblies.ToDictionary(a => a.GetName().Name!, StringComparer.OrdinalIgnoreCase);
+        ContractVersions.Check(snapshot.DisplayName, Path.GetDirectoryName(build.MainAssemblyPath)!, shared);
+        var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", build.MainAssemblyPath, shared);
+        try
+        {
+            Assembly assembly;
+            try
+            {
+                assembly = context.LoadFromAssemblyPath(build.MainAssemblyPath);
+            }
+            catch (Exception e) when (e is FileLoadException or BadImageFormatException or FileNotFoundException)
+            {
+                throw new HubException($"Could not load {Path.GetFileName(build.MainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
+            }
+            var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, build.MainAssemblyPath);
+            return new HubRepo(hub, snapshot, build, context, catalog);
+        }
+        catch
+        {
+            context.Unload();
+            throw;
+        }
+    }
+}
