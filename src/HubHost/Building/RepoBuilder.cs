@@ -28,7 +28,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
         var final = Path.Combine(builds, key);
         if (TryOpen(final) is { } cached) return cached;
 
-        using var gate = await FileLock.AcquireAsync(Path.Combine(builds, key + ".lock"), $"building {snapshot.DisplayName}", BuildTimeout + TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        using var gate = await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "build-" + key + ".lock"), $"building {snapshot.DisplayName}", BuildTimeout + TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         if (TryOpen(final) is { } builtMeanwhile) return builtMeanwhile;
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not a finished build
 
@@ -43,7 +43,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
             var output = Path.Combine(temp, "out");
             logger.LogInformation("Building {Repo} ({Version})", snapshot.DisplayName, snapshot.Version);
             await RunDotnetBuildAsync(snapshot, src, output, cancellationToken).ConfigureAwait(false);
-            var assembly = FindMainAssembly(output, snapshot);
+            var assembly = FindMainAssembly(output, src, snapshot);
             foreach (var scratch in new[] { "bin", "obj" })
                 if (Directory.Exists(Path.Combine(src, scratch))) Directory.Delete(Path.Combine(src, scratch), recursive: true);
             var record = new BuildRecord(snapshot.DisplayName, snapshot.Version, snapshot.ContentKey, ContractPackages.Fingerprint,
@@ -172,14 +172,23 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
     [GeneratedRegex(@"\s*\[[^\]]+\.csproj(::[^\]]*)?\]$")]
     private static partial Regex ProjectSuffix();
 
-    private static string FindMainAssembly(string output, RepoSnapshot snapshot)
+    /// <summary>The hubconf project's assembly: its AssemblyName when it declares one, else the project name.</summary>
+    private static string FindMainAssembly(string output, string src, RepoSnapshot snapshot)
     {
-        var deps = Directory.GetFiles(output, "*.deps.json");
-        if (deps.Length != 1)
-            throw new HubException($"The build of {snapshot.DisplayName} produced {deps.Length} .deps.json files in its output; {HubRepoLayout.ProjectFileName} must build one library.");
-        var dll = deps[0][..^".deps.json".Length] + ".dll";
-        if (!File.Exists(dll))
-            throw new HubException($"The build of {snapshot.DisplayName} produced no {Path.GetFileName(dll)}; {HubRepoLayout.ProjectFileName} must build a class library.");
+        var name = Path.GetFileNameWithoutExtension(HubRepoLayout.ProjectFileName);
+        try
+        {
+            var declared = System.Xml.Linq.XDocument.Load(Path.Combine(src, HubRepoLayout.ProjectFileName))
+                .Descendants().FirstOrDefault(e => e.Name.LocalName == "AssemblyName")?.Value.Trim();
+            if (!string.IsNullOrEmpty(declared) && !declared.Contains("$(")) name = declared;
+        }
+        catch (System.Xml.XmlException)
+        {
+            // dotnet build already accepted the project; fall back to the default name.
+        }
+        var dll = Path.Combine(output, name + ".dll");
+        if (!File.Exists(dll) || !File.Exists(Path.Combine(output, name + ".deps.json")))
+            throw new HubException($"The build of {snapshot.DisplayName} produced no {name}.dll with its {name}.deps.json; {HubRepoLayout.ProjectFileName} must build a class library.");
         return dll;
     }
 }

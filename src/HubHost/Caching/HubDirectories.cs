@@ -22,6 +22,9 @@ internal static class HubDirectories
     /// <summary>The NuGet packages folder of plugin restores: <c>&lt;hub&gt;/packages</c>.</summary>
     public static string PluginPackages(string hubDirectory) => Path.Combine(hubDirectory, "packages");
 
+    /// <summary>Lock files of builds and fetches: <c>&lt;hub&gt;/locks</c>.</summary>
+    public static string Locks(string hubDirectory) => Path.Combine(hubDirectory, "locks");
+
     /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
     public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
 }
