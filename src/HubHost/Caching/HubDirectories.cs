@@ -27,4 +27,19 @@ internal static class HubDirectories
 
     /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
     public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
+
+    /// <summary>Git state: <c>&lt;hub&gt;/git</c> (mirrors, ref records, checkouts).</summary>
+    public static string Git(string hubDirectory) => Path.Combine(hubDirectory, "git");
+
+    /// <summary>One bare git mirror per repo URL: <c>&lt;hub&gt;/git/mirrors</c>.</summary>
+    public static string GitMirrors(string hubDirectory) => Path.Combine(hubDirectory, "git", "mirrors");
+
+    /// <summary>Ref-to-commit records, one folder per mirror: <c>&lt;hub&gt;/git/refs</c>.</summary>
+    public static string GitRefs(string hubDirectory) => Path.Combine(hubDirectory, "git", "refs");
+
+    /// <summary>Clean file trees of commits, one folder per commit: <c>&lt;hub&gt;/git/checkouts</c>.</summary>
+    public static string GitCheckouts(string hubDirectory) => Path.Combine(hubDirectory, "git", "checkouts");
+
+    /// <summary>The trusted repos, one per line (torch.hub's trusted_list): <c>&lt;hub&gt;/trusted_list</c>.</summary>
+    public static string TrustedList(string hubDirectory) => Path.Combine(hubDirectory, "trusted_list");
 }

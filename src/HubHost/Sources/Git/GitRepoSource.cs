@@ -1,15 +1,28 @@
+using HubHost.Trust;
+
 namespace HubHost.Sources.Git;
 
-/// <summary>A hub repo in git: <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>.</summary>
+/// <summary>
+/// A hub repo in git: <c>owner/name[:ref]</c> (on <c>HUBHOST_GIT_BASE_URL</c>, default https://github.com/) or a
+/// git URL with <c>#ref</c>. Resolves to a commit through the commit-pinned cache (<see cref="GitRepoCache"/>);
+/// trust is checked before anything is fetched or built.
+/// </summary>
 internal sealed class GitRepoSource : RepoSource
 {
-    private GitRepoSource(string displayName) => DisplayName = displayName;
+    private GitRepoSource(GitRemote remote) => Remote = remote;
 
-    public override string DisplayName { get; }
+    public GitRemote Remote { get; }
 
-    public static GitRepoSource FromString(string repo)
-        => throw new HubException($"'{repo}' is not a local folder, and git sources are not available in this build. Give the path of a folder that contains hubconf.csproj.");
+    public override string DisplayName => Remote.Text;
 
-    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
-        => throw new NotSupportedException();
+    /// <summary>Parses a git source; malformed strings are a HubException naming the accepted forms.</summary>
+    public static GitRepoSource FromString(string repo) => new(GitRemote.Parse(repo));
+
+    public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
+    {
+        await TrustCheck.EnsureTrustedAsync(hub, Remote, options.TrustRepo, cancellationToken).ConfigureAwait(false);
+        var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
+        var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, cancellationToken).ConfigureAwait(false);
+        return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
+    }
 }

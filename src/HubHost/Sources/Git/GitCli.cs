@@ -1,0 +1,132 @@
+using System.Text;
+using HubHost.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Sources.Git;
+
+/// <summary>
+/// Runs the git command-line client: never prompts (GIT_TERMINAL_PROMPT=0, no askpass, ssh in batch mode),
+/// bounds every network command in time, honours <c>HUBHOST_OFFLINE</c>, and passes a token (GITHUB_TOKEN)
+/// only through the child's environment as an HTTP header, so it is on no command line, in no git config
+/// file, and is scrubbed from every message quoted from git.
+/// </summary>
+internal sealed class GitCli
+{
+    private readonly ILogger _logger;
+    private readonly string? _token;
+    private readonly string? _header;
+
+    public GitCli(ILogger logger, string? token)
+    {
+        _logger = logger;
+        _token = string.IsNullOrEmpty(token) ? null : token;
+        _header = _token is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + _token));
+    }
+
+    /// <summary>
+    /// How long one network command (ls-remote, fetch) may run: <c>HUBHOST_GIT_TIMEOUT</c> seconds, else 60 s.
+    /// Tests set it lower.
+    /// </summary>
+    public static TimeSpan NetworkTimeout
+    {
+        get => _networkTimeout ?? FromEnvironment();
+        set => _networkTimeout = value;
+    }
+
+    private static TimeSpan? _networkTimeout;
+
+    /// <summary>How long a local command (archive, cat-file, rev-parse) may run.</summary>
+    public static TimeSpan LocalTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether <c>HUBHOST_OFFLINE</c> is set (1/true/yes): no network git command is ever run.</summary>
+    public static bool Offline
+        => Environment.GetEnvironmentVariable("HUBHOST_OFFLINE")?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
+
+    /// <summary>Whether a token will be sent.</summary>
+    public bool HasToken => _token is not null;
+
+    private static TimeSpan FromEnvironment()
+        => double.TryParse(Environment.GetEnvironmentVariable("HUBHOST_GIT_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s)
+            : TimeSpan.FromSeconds(60);
+
+    /// <summary>Runs a command that talks to <paramref name="url"/>; fails with a HubException on timeout or when offline.</summary>
+    public async Task<ProcessResult> NetworkAsync(string? gitDir, string url, IEnumerable<string> arguments, string what, CancellationToken cancellationToken)
+    {
+        if (Offline)
+            throw new HubException($"HUBHOST_OFFLINE is set, so the hub will not {what}. Unset HUBHOST_OFFLINE to let it reach {url}.");
+        var timeout = NetworkTimeout;
+        try
+        {
+            return await RunAsync(gitDir, arguments, timeout, network: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new HubException($"Could not {what}: {url} did not answer within {timeout.TotalSeconds:0} s. Check the URL and your network, " +
+                                   "or set HUBHOST_OFFLINE=1 to use only what is cached.", e);
+        }
+    }
+
+    /// <summary>Runs a local command (no network); a timeout is an error.</summary>
+    public async Task<ProcessResult> LocalAsync(string? gitDir, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(gitDir, arguments, LocalTimeout, network: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new HubException($"git {arguments.FirstOrDefault()} did not finish within {LocalTimeout.TotalMinutes:0} minutes in {gitDir}.", e);
+        }
+    }
+
+    private async Task<ProcessResult> RunAsync(string? gitDir, IEnumerable<string> arguments, TimeSpan timeout, bool network, CancellationToken cancellationToken)
+    {
+        var args = new List<string>();
+        if (gitDir is not null) args.Add("--git-dir=" + gitDir);
+        // Local file:// remotes are how tests (and offline mirrors) serve repos; git 2.38+ blocks them in some paths by default.
+        args.AddRange(["-c", "protocol.file.allow=always", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.askPass="]);
+        args.AddRange(arguments);
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["GIT_TERMINAL_PROMPT"] = "0",
+            ["GIT_ASKPASS"] = "",
+            ["SSH_ASKPASS"] = "",
+            ["LC_ALL"] = "C",
+            ["LANGUAGE"] = "C",
+            ["GIT_SSH_COMMAND"] = Environment.GetEnvironmentVariable("GIT_SSH_COMMAND") ?? "ssh -o BatchMode=yes",
+            ["GIT_CONFIG_COUNT"] = null,
+        };
+        if (network && _header is not null)
+        {
+            // Through the environment (GIT_CONFIG_*), not -c: the header must not be visible in the process list.
+            environment["GIT_CONFIG_COUNT"] = "2";
+            environment["GIT_CONFIG_KEY_0"] = "http.extraHeader";
+            environment["GIT_CONFIG_VALUE_0"] = "Authorization: Basic " + _header;
+            environment["GIT_CONFIG_KEY_1"] = "credential.helper";
+            environment["GIT_CONFIG_VALUE_1"] = "";
+        }
+        _logger.LogDebug("git {Arguments}", string.Join(' ', arguments));
+        var result = await ChildProcess.RunAsync("git", args, gitDir is null ? null : Path.GetDirectoryName(gitDir), environment, timeout, cancellationToken).ConfigureAwait(false);
+        return result with { StandardError = Scrub(result.StandardError), StandardOutput = Scrub(result.StandardOutput) };
+    }
+
+    /// <summary>Removes the token (and its header form) from text quoted from git.</summary>
+    public string Scrub(string text)
+    {
+        if (_token is not null) text = text.Replace(_token, "***", StringComparison.Ordinal);
+        if (_header is not null) text = text.Replace(_header, "***", StringComparison.Ordinal);
+        return text;
+    }
+
+    /// <summary>git's own explanation: its fatal/error lines, else the last lines of stderr.</summary>
+    public static string Explain(ProcessResult result)
+    {
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var important = lines.Where(l => l.StartsWith("fatal:", StringComparison.Ordinal) || l.StartsWith("error:", StringComparison.Ordinal)
+                                         || l.StartsWith("remote:", StringComparison.Ordinal)).ToList();
+        var chosen = important.Count > 0 ? important : lines.TakeLast(3).ToList();
+        var text = string.Join(" ", chosen.Take(4));
+        return text.Length == 0 ? $"git exited with code {result.ExitCode}" : text;
+    }
+}

@@ -1,0 +1,319 @@
+using System.Formats.Tar;
+using HubHost.Caching;
+using HubHost.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Sources.Git;
+
+/// <summary>
+/// The commit-pinned git cache under <c>&lt;hub&gt;/git</c>:
+/// <list type="bullet">
+/// <item><c>mirrors/&lt;name&gt;-&lt;urlhash&gt;</c>: one bare repo per URL holding the objects of all its branches and tags;</item>
+/// <item><c>refs/&lt;mirror&gt;/&lt;ref&gt;.json</c>: what each ref resolved to (<see cref="GitRefRecord"/>);</item>
+/// <item><c>checkouts/&lt;commit&gt;</c>: the files of one commit, which the builder builds from.</item>
+/// </list>
+/// Everything is made in a <c>.tmp-</c> folder and renamed into place, and all changes to one mirror happen
+/// under its cross-process lock, so concurrent processes clone once and a killed one leaves nothing that looks
+/// complete. A ref seen before resolves from its record without touching the network.
+/// </summary>
+internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
+{
+    public const string TempPrefix = ".tmp-";
+
+    private readonly GitCli _git = new(logger, Environment.GetEnvironmentVariable("GITHUB_TOKEN"));
+
+    public string MirrorPath(GitRemote remote) => Path.Combine(HubDirectories.GitMirrors(hubDirectory), remote.MirrorName);
+
+    public string RecordPath(GitRemote remote) => Path.Combine(HubDirectories.GitRefs(hubDirectory), remote.MirrorName, remote.RecordFileName);
+
+    public string CheckoutPath(string commit) => Path.Combine(HubDirectories.GitCheckouts(hubDirectory), commit);
+
+    public static string LockPath(string hubDirectory, string mirrorName) => Path.Combine(HubDirectories.Locks(hubDirectory), "git-" + mirrorName + ".lock");
+
+    /// <summary>How long to wait for another process working on the same mirror (a clone may take a while).</summary>
+    private static TimeSpan LockTimeout => GitCli.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
+
+    /// <summary>Resolves the remote's ref to a commit and returns it with the folder of its files.</summary>
+    public async Task<(string Commit, string Checkout)> ResolveAsync(GitRemote remote, bool forceReload, CancellationToken cancellationToken)
+    {
+        if (!forceReload && TryCached(remote) is { } cached && Directory.Exists(CheckoutPath(cached)))
+        {
+            logger.LogDebug("{Repo} resolves to {Commit} from the cache", remote.Text, cached);
+            return (cached, CheckoutPath(cached));
+        }
+
+        if (GitCli.Offline && forceReload)
+            throw new HubException($"Cannot force-reload {remote.Text} while HUBHOST_OFFLINE is set: that needs the network. " +
+                                   "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
+
+        using var gate = await FileLock.AcquireAsync(LockPath(hubDirectory, remote.MirrorName), $"fetching {remote.RepoName}", LockTimeout, cancellationToken).ConfigureAwait(false);
+        var mirror = MirrorPath(remote);
+        var mirrorReady = IsCompleteMirror(mirror);
+
+        if (!forceReload && TryCached(remote) is { } recorded && (Directory.Exists(CheckoutPath(recorded)) || (mirrorReady && await HasCommitAsync(mirror, recorded, cancellationToken).ConfigureAwait(false))))
+        {
+            // Another process fetched it while we waited, or only the checkout is missing: no network needed.
+            return (recorded, await EnsureCheckoutAsync(mirror, recorded, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (GitCli.Offline)
+        {
+            var what = mirrorReady ? $"{remote.RefLabel} of {remote.RepoName} has not been fetched" : $"{remote.RepoName} is not in the cache";
+            throw new HubException($"{what}, and HUBHOST_OFFLINE is set so the hub will not fetch it. " +
+                                   $"Run `hubhost list {remote.Text}` once without HUBHOST_OFFLINE to cache it.");
+        }
+
+        // A full SHA already in the mirror needs no remote at all.
+        if (!forceReload && mirrorReady && remote.Ref is { Length: 40 } sha && GitRemote.LooksLikeSha(sha) && await HasCommitAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false))
+        {
+            var full = sha.ToLowerInvariant();
+            await CheckHubRepoAsync(mirror, remote, full, cancellationToken).ConfigureAwait(false);
+            new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow).Write(RecordPath(remote));
+            return (full, await EnsureCheckoutAsync(mirror, full, cancellationToken).ConfigureAwait(false));
+        }
+
+        // Work in a temp mirror when there is none yet (or it is broken): it is published only once this ref
+        // resolved to a hub repo, so a failure leaves the cache as it was.
+        string? temp = null;
+        var work = mirror;
+        if (!mirrorReady)
+        {
+            temp = Path.Combine(HubDirectories.GitMirrors(hubDirectory), $"{TempPrefix}{remote.MirrorName}-{Guid.NewGuid():N}");
+            await InitMirrorAsync(temp, remote, cancellationToken).ConfigureAwait(false);
+            work = temp;
+        }
+        try
+        {
+            RemoveStaleGitLocks(work);
+            var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
+            var commit = await PickCommitAsync(work, remote, refs, forceReload, cancellationToken).ConfigureAwait(false);
+            await CheckHubRepoAsync(work, remote, commit, cancellationToken).ConfigureAwait(false);
+            if (temp is not null)
+            {
+                if (Directory.Exists(mirror)) Directory.Delete(mirror, recursive: true); // broken: we hold its lock
+                Directory.Move(temp, mirror);
+                temp = null;
+                logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
+            }
+            var previous = TryCached(remote);
+            new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow).Write(RecordPath(remote));
+            if (previous is not null && previous != commit)
+                logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
+            return (commit, await EnsureCheckoutAsync(mirror, commit, cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            if (temp is not null) TryDelete(temp);
+        }
+    }
+
+    /// <summary>The commit recorded for this ref, or null.</summary>
+    public string? TryCached(GitRemote remote) => GitRefRecord.TryRead(RecordPath(remote))?.Commit;
+
+    /// <summary>A mirror is complete when it was published (renamed from its temp folder) and git recognises it.</summary>
+    private static bool IsCompleteMirror(string mirror)
+        => File.Exists(Path.Combine(mirror, GitMirrorInfo.FileName)) && File.Exists(Path.Combine(mirror, "HEAD")) && Directory.Exists(Path.Combine(mirror, "objects"));
+
+    private async Task InitMirrorAsync(string folder, GitRemote remote, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(folder);
+        var result = await _git.LocalAsync(null, ["init", "--bare", "--quiet", folder], cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0) throw new HubException($"Could not create a git mirror in {folder}: {GitCli.Explain(result)}");
+        new GitMirrorInfo(remote.Url, remote.RepoName, DateTimeOffset.UtcNow).Write(folder);
+    }
+
+    /// <summary>
+    /// A killed git leaves <c>*.lock</c> files that make every later fetch fail. We hold the mirror's lock, so no
+    /// other git process works in it: any lock file left is stale.
+    /// </summary>
+    private void RemoveStaleGitLocks(string mirror)
+    {
+        if (!Directory.Exists(mirror)) return;
+        foreach (var file in Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories))
+        {
+            logger.LogWarning("Removing {File} left by a git process that did not finish", file);
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The remote's HEAD, branches and tags (tags peeled to commits), as git ls-remote reports them.</summary>
+    private async Task<RemoteRefs> ListRemoteAsync(GitRemote remote, CancellationToken cancellationToken)
+    {
+        var result = await _git.NetworkAsync(null, remote.Url, ["ls-remote", "--symref", remote.Url, "HEAD", "refs/heads/*", "refs/tags/*"],
+            $"reach {remote.Url}", cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+            throw new HubException($"Could not reach the git repo {remote.Url}: {GitCli.Explain(result)}. " +
+                                   (_git.HasToken ? "GITHUB_TOKEN was sent; check that it grants access to this repo." :
+                                       "Check the name and your network; for a private repo set GITHUB_TOKEN or configure a git credential helper."));
+        return RemoteRefs.Parse(result.StandardOutput);
+    }
+
+    private async Task<string> PickCommitAsync(string mirror, GitRemote remote, RemoteRefs refs, bool forceReload, CancellationToken cancellationToken)
+    {
+        string? commit;
+        if (remote.Ref is null)
+        {
+            commit = refs.Head ?? throw new HubException($"{remote.Url} has no default branch (its HEAD points nowhere). Name a ref: {remote.RepoName}:BRANCH. {refs.Sample()}");
+        }
+        else
+        {
+            commit = refs.Find(remote.Ref);
+        }
+
+        if (commit is not null)
+        {
+            if (!await HasCommitAsync(mirror, commit, cancellationToken).ConfigureAwait(false)) await FetchAsync(mirror, remote, cancellationToken).ConfigureAwait(false);
+            if (!await HasCommitAsync(mirror, commit, cancellationToken).ConfigureAwait(false))
+                throw new HubException($"{remote.Url} lists {remote.RefLabel} at {commit[..12]}, but fetching did not bring that commit. Try again.");
+            return commit;
+        }
+
+        var reference = remote.Ref!;
+        if (GitRemote.LooksLikeSha(reference))
+        {
+            var found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
+            if (found is null)
+            {
+                await FetchAsync(mirror, remote, cancellationToken).ConfigureAwait(false);
+                found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
+            }
+            if (found is null && reference.Length == 40)
+            {
+                // A commit no branch or tag points to: servers that allow it serve it by id.
+                await _git.NetworkAsync(mirror, remote.Url, ["fetch", "--quiet", "--no-tags", remote.Url, reference.ToLowerInvariant()], $"fetch {remote.Url}", cancellationToken).ConfigureAwait(false);
+                found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
+            }
+            if (found is not null) return found;
+        }
+
+        var deleted = forceReload && TryCached(remote) is { } old
+            ? $" It was at {old[..12]} when last fetched, so it was probably deleted upstream; that version stays in the cache (load without --force-reload to use it)."
+            : "";
+        throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted} {refs.Sample()}");
+    }
+
+    private async Task FetchAsync(string mirror, GitRemote remote, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Fetching {Url}", remote.Url);
+        var result = await _git.NetworkAsync(mirror, remote.Url,
+            ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", remote.Url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+            $"fetch {remote.Url}", cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+            throw new HubException($"Fetching {remote.Url} failed: {GitCli.Explain(result)}");
+    }
+
+    private async Task<bool> HasCommitAsync(string mirror, string commit, CancellationToken cancellationToken)
+        => (await _git.LocalAsync(mirror, ["cat-file", "-e", commit + "^{commit}"], cancellationToken).ConfigureAwait(false)).ExitCode == 0;
+
+    private async Task<string?> RevParseAsync(string mirror, string reference, CancellationToken cancellationToken)
+    {
+        var result = await _git.LocalAsync(mirror, ["rev-parse", "--verify", "--quiet", "--end-of-options", reference.ToLowerInvariant() + "^{commit}"], cancellationToken).ConfigureAwait(false);
+        var sha = result.StandardOutput.Trim();
+        if (result.ExitCode == 0 && sha.Length == 40) return sha;
+        if (result.StandardError.Contains("ambiguous", StringComparison.OrdinalIgnoreCase))
+            throw new HubException($"The abbreviated commit '{reference}' is ambiguous; give more of its hex digits.");
+        return null;
+    }
+
+    private async Task CheckHubRepoAsync(string mirror, GitRemote remote, string commit, CancellationToken cancellationToken)
+    {
+        var result = await _git.LocalAsync(mirror, ["cat-file", "-e", $"{commit}:{HubRepoLayout.ProjectFileName}"], cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+            throw new HubException($"{remote.Text} ({commit[..12]}) is not a hub repo: it has no {HubRepoLayout.ProjectFileName} at its root. " +
+                                   $"A hub repo has {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName} at the top of the ref you load.");
+    }
+
+    /// <summary>The files of a commit in <c>checkouts/&lt;commit&gt;</c>, extracted once (temp folder, then rename) and never changed.</summary>
+    private async Task<string> EnsureCheckoutAsync(string mirror, string commit, CancellationToken cancellationToken)
+    {
+        var final = CheckoutPath(commit);
+        if (Directory.Exists(final)) return final;
+        var root = HubDirectories.GitCheckouts(hubDirectory);
+        Directory.CreateDirectory(root);
+        var temp = Path.Combine(root, $"{TempPrefix}{commit}-{Guid.NewGuid():N}");
+        var tar = temp + ".tar";
+        try
+        {
+            var result = await _git.LocalAsync(mirror, ["archive", "--format=tar", "-o", tar, commit], cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}");
+            Directory.CreateDirectory(temp);
+            await TarFile.ExtractToDirectoryAsync(tar, temp, overwriteFiles: false, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Directory.Move(temp, final);
+            }
+            catch (IOException) when (Directory.Exists(final))
+            {
+                // Another mirror with the same commit (a fork) got there first; its files are the same.
+            }
+            return final;
+        }
+        finally
+        {
+            TryDelete(tar);
+            TryDelete(temp);
+        }
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+            else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not remove {Path}: {Message}", path, e.Message);
+        }
+    }
+}
+
+/// <summary>What <c>git ls-remote --symref URL HEAD refs/heads/* refs/tags/*</c> printed.</summary>
+internal sealed class RemoteRefs
+{
+    private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
+
+    /// <summary>The commit of the remote's HEAD (its default branch).</summary>
+    public string? Head { get; private set; }
+
+    public static RemoteRefs Parse(string output)
+    {
+        var refs = new RemoteRefs();
+        var peeled = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith("ref:", StringComparison.Ordinal)) continue;
+            var tab = line.IndexOf('\t');
+            if (tab != 40) continue;
+            var sha = line[..40].ToLowerInvariant();
+            var name = line[(tab + 1)..];
+            if (name == "HEAD") refs.Head = sha;
+            else if (name.EndsWith("^{}", StringComparison.Ordinal)) peeled[name[..^3]] = sha;
+            else refs._refs[name] = sha;
+        }
+        foreach (var (name, sha) in peeled) refs._refs[name] = sha; // an annotated tag names its commit, not the tag object
+        return refs;
+    }
+
+    /// <summary>The commit of a branch or tag name (branch first, as git does), or null.</summary>
+    public string? Find(string reference)
+    {
+        if (reference.StartsWith("refs/", StringComparison.Ordinal) && _refs.TryGetValue(reference, out var exact)) return exact;
+        if (_refs.TryGetValue("refs/heads/" + reference, out var branch)) return branch;
+        return _refs.TryGetValue("refs/tags/" + reference, out var tag) ? tag : null;
+    }
+
+    public IEnumerable<string> Branches => _refs.Keys.Where(k => k.StartsWith("refs/heads/", StringComparison.Ordinal)).Select(k => k[11..]).Order(StringComparer.Ordinal);
+
+    public IEnumerable<string> Tags => _refs.Keys.Where(k => k.StartsWith("refs/tags/", StringComparison.Ordinal)).Select(k => k[10..]).Order(StringComparer.Ordinal);
+
+    /// <summary>A few branches and tags, for an error message.</summary>
+    public string Sample()
+    {
+        var branches = Branches.Take(8).ToList();
+        var tags = Tags.Reverse().Take(8).ToList();
+        return $"Branches: {(branches.Count == 0 ? "none" : string.Join(", ", branches))}{(Branches.Count() > 8 ? ", ..." : "")}; " +
+               $"tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}{(Tags.Count() > 8 ? ", ..." : "")}.";
+    }
+}

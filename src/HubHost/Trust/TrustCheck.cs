@@ -1,0 +1,46 @@
+using HubHost.Sources.Git;
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Trust;
+
+/// <summary>
+/// Decides whether a git repo may be built (building runs its MSBuild code), with torch.hub's trust_repo
+/// semantics; called before anything is fetched or built. A run nobody can be asked in never waits: it refuses
+/// with a message saying how to trust the repo.
+/// </summary>
+internal static class TrustCheck
+{
+    public static async Task EnsureTrustedAsync(HubClient hub, GitRemote remote, TrustRepo mode, CancellationToken cancellationToken)
+    {
+        var list = new TrustedList(hub.HubDirectory);
+        switch (mode)
+        {
+            case TrustRepo.Trust:
+                if (await list.AddAsync(remote.TrustKey, cancellationToken).ConfigureAwait(false))
+                    hub.Logger.LogInformation("Added {Repo} to the trusted list {File}", remote.TrustKey, list.FilePath);
+                return;
+            case TrustRepo.Check when list.Contains(remote):
+                return;
+            case TrustRepo.Check:
+            case TrustRepo.Prompt:
+                var prompt = hub.Options.TrustPrompt;
+                if (prompt is null) throw Refused(remote, mode, asked: false);
+                var question = $"The repo {remote.TrustKey} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
+                               "Loading it builds and runs its code. Trust it?";
+                if (!prompt(question)) throw Refused(remote, mode, asked: true);
+                if (mode == TrustRepo.Check) await list.AddAsync(remote.TrustKey, cancellationToken).ConfigureAwait(false);
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TrustRepo value.");
+        }
+    }
+
+    private static HubException Refused(GitRemote remote, TrustRepo mode, bool asked)
+    {
+        var why = asked ? "you did not confirm that you trust it"
+            : mode == TrustRepo.Prompt ? "TrustRepo.Prompt asks every time but nobody can be asked here (no terminal, no TrustPrompt)"
+            : "it is not in the trusted list and nobody can be asked here (no terminal, no TrustPrompt)";
+        return new HubException($"Refusing to build {remote.Text}: {why}. Loading a repo builds and runs its code. " +
+                                $"If you trust it, run `hubhost trust add {remote.TrustKey}`, pass --trust-repo, or load with TrustRepo = TrustRepo.Trust.");
+    }
+}
