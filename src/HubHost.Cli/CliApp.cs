@@ -68,6 +68,8 @@ internal sealed class CliApp : IDisposable
         yield return HelpCommand.Create(this);
         yield return LoadCommand.Create(this);
         yield return CompareCommand.Create(this);
+        yield return CacheCommand.Create(this);
+        yield return TrustCommand.Create(this);
     }
 
     /// <summary>

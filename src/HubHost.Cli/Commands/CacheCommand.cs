@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using HubHost.Caching;
+
+namespace HubHost.Cli.Commands;
+
+/// <summary><c>hubhost cache ls|rm|prune</c>: what the hub directory holds (repos, refs -> commits, builds, sizes), and cleaning it.</summary>
+internal static class CacheCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var command = new Command("cache", "Show and clean the hub cache: git mirrors, refs and the commits they point to, checkouts and builds.");
+
+        var ls = new Command("ls", "List cached repos, their refs and commits, builds and sizes.");
+        ls.SetAction((parse, ct) => app.RunAsync(token =>
+        {
+            var listing = new HubCache(app.Hub.HubDirectory).List();
+            app.Print(listing, () => ToText(listing));
+            return Task.FromResult(0);
+        }, ct));
+
+        var repo = new Argument<string>("REPO")
+        {
+            Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), or a local folder (its builds).",
+        };
+        var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
+        rm.SetAction((parse, ct) => app.RunAsync(async token =>
+        {
+            var report = await new HubCache(app.Hub.HubDirectory).RemoveAsync(parse.GetValue(repo)!, token);
+            app.Print(report, () => ToText(report));
+            return 0;
+        }, ct));
+
+        var prune = new Command("prune", "Remove builds, checkouts and mirrors no ref points to, builds of changed or deleted local folders, and temp folders left by killed runs.");
+        prune.SetAction((parse, ct) => app.RunAsync(async token =>
+        {
+            var report = await new HubCache(app.Hub.HubDirectory).PruneAsync(token);
+            app.Print(report, () => ToText(report));
+            return 0;
+        }, ct));
+
+        command.Subcommands.Add(ls);
+        command.Subcommands.Add(rm);
+        command.Subcommands.Add(prune);
+        return command;
+    }
+
+    private static string ToText(CacheListing listing)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"hub directory: {listing.HubDirectory} ({Size(listing.TotalBytes)})");
+        if (listing.Repos.Count == 0) sb.AppendLine("git repos: none");
+        foreach (var repo in listing.Repos)
+        {
+            sb.AppendLine($"{repo.Name}  {repo.Url}  mirror {(repo.HasMirror ? Size(repo.MirrorBytes) : "missing")}");
+            foreach (var r in repo.Refs)
+                sb.AppendLine($"  {r.Ref} -> {r.Commit[..12]}  fetched {r.ResolvedAt.ToLocalTime():yyyy-MM-dd HH:mm}{(r.CheckedOut ? "" : "  (no checkout)")}  builds: {(r.Builds.Count == 0 ? "none" : string.Join(", ", r.Builds))}");
+        }
+        sb.AppendLine(listing.Builds.Count == 0 ? "builds: none" : "builds:");
+        foreach (var b in listing.Builds)
+            sb.AppendLine($"  {b.Name}  {b.Repo} {b.Version}  {Size(b.Bytes)}");
+        if (listing.Checkouts.Count > 0)
+            sb.AppendLine($"checkouts: {listing.Checkouts.Count} ({Size(listing.Checkouts.Sum(c => c.Bytes))})");
+        if (listing.TempFolders.Count > 0)
+            sb.AppendLine($"temp folders (in progress, or left by killed runs; `hubhost cache prune` removes them): {listing.TempFolders.Count}");
+        return sb.ToString().TrimEnd();
+    }
+
+    private static string ToText(RemovalReport report)
+    {
+        var lines = report.Removed.Select(r => "removed " + r).Concat(report.Skipped.Select(s => "skipped " + s)).ToList();
+        lines.Add(report.Removed.Count == 0 ? "nothing to remove" : $"freed {Size(report.Bytes)}");
+        return string.Join("\n", lines);
+    }
+
+    internal static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KB",
+        < 1024L * 1024 * 1024 => (bytes / 1024.0 / 1024).ToString("0.0", CultureInfo.InvariantCulture) + " MB",
+        _ => (bytes / 1024.0 / 1024 / 1024).ToString("0.00", CultureInfo.InvariantCulture) + " GB",
+    };
+}
