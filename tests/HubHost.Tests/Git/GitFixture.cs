@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using HubHost.Sources.Git;
+
+namespace HubHost.Tests.Git;
+
+/// <summary>
+/// Shared by every git test (builds cost seconds, so each commit is built once): a served hub repo with
+/// branches main and v2, an annotated tag, a slash branch, a branch without a hub, a broken commit; a git daemon
+/// on 127.0.0.1; and one hub directory. <c>HUBHOST_GIT_BASE_URL</c> points at the served folder over file://,
+/// so <c>hubs/demo</c> is an owner/name.
+/// </summary>
+public sealed class GitFixture : IDisposable
+{
+    public GitFixture()
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"hubhost-git-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Root);
+        HubHome = Path.Combine(Root, "home");
+        HubDirectory = Path.Combine(HubHome, "hub");
+        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", BaseFileUrl);
+        GitCli.NetworkTimeout = TimeSpan.FromSeconds(20);
+
+        Repo = new GitTestRepo(Root, "demo");
+        Main1 = Repo.Commit("main", HubFiles("main-1"), "main 1");
+        V2 = Repo.Commit("v2", HubFiles("v2"), "v2", from: Main1);
+        NoHub = Repo.Commit("nohub", new Dictionary<string, string> { ["README.md"] = "not a hub\n" }, "no hub");
+        Broken = Repo.Commit("broken", BrokenFiles(), "does not compile", from: Main1);
+        Repo.Push(Main1, "main");
+        Repo.Push(V2, "v2");
+        Repo.Push(V2, "feature/x");
+        Repo.Push(NoHub, "nohub");
+        Repo.PushTag("v1.0", Main1, annotated: true);
+        Daemon = new GitDaemon(Repo.ServeRoot);
+        Hub = NewClient();
+    }
+
+    public string Root { get; }
+
+    public string HubHome { get; }
+
+    public string HubDirectory { get; }
+
+    public GitTestRepo Repo { get; }
+
+    public GitDaemon Daemon { get; }
+
+    public HubClient Hub { get; }
+
+    public string Main1 { get; }
+
+    public string V2 { get; }
+
+    public string NoHub { get; }
+
+    public string Broken { get; }
+
+    public string BaseFileUrl => "file://" + Path.Combine(Root, "srv") + "/";
+
+    public static HubLoadOptions Trusted { get; } = new() { TrustRepo = TrustRepo.Trust };
+
+    public static HubLoadOptions TrustedForce { get; } = new() { TrustRepo = TrustRepo.Trust, ForceReload = true };
+
+    public HubClient NewClient(Func<string, bool>? prompt = null, string? hubDirectory = null)
+        => new(new HubOptions { HubDirectory = hubDirectory ?? HubDirectory, TrustPrompt = prompt });
+
+    /// <summary>Another URL for the same served repo (a symlink), so a test gets its own mirror and trust entry while commits (and builds) are shared.</summary>
+    public string Alias(string name)
+    {
+        var link = Path.Combine(Root, "srv", "hubs", name + ".git");
+        if (!Directory.Exists(link)) Directory.CreateSymbolicLink(link, Repo.BarePath);
+        return "hubs/" + name;
+    }
+
+    /// <summary>A tiny hub repo: no dependencies, builds in about 3 s.</summary>
+    public static Dictionary<string, string> HubFiles(string label) => new()
+    {
+        ["hubconf.csproj"] = """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+            </Project>
+            """,
+        ["Hubconf.cs"] = $$"""
+            namespace Demo;
+
+            /// <summary>A value whose type lives in the repo's own assembly (so holding it holds the context).</summary>
+            public sealed class DemoModel
+            {
+                public string Label => "{{label}}";
+                public override string ToString() => "DemoModel " + Label;
+            }
+
+            public static class Hubconf
+            {
+                /// <summary>Says hello from this version.</summary>
+                public static string hello(string name = "world") => "{{label}} " + name;
+
+                /// <summary>A model from this version.</summary>
+                public static object model() => new DemoModel();
+            }
+            """,
+    };
+
+    private static Dictionary<string, string> BrokenFiles()
+    {
+        var files = HubFiles("broken");
+        files["Hubconf.cs"] = "namespace Demo; public static class Hubconf { public static string hello() => \"x\" }";
+        return files;
+    }
+
+    /// <summary>Runs the real CLI (HubHost.Cli.dll next to the tests) with this fixture's environment.</summary>
+    public Process StartCli(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
+        info.Environment["HUBHOST_HOME"] = hubHome ?? HubHome;
+        info.Environment["HUBHOST_GIT_BASE_URL"] = BaseFileUrl;
+        info.Environment["HUBHOST_GIT_TIMEOUT"] = "20";
+        info.Environment.Remove("HUBHOST_OFFLINE");
+        info.Environment.Remove("GITHUB_TOKEN");
+        if (environment is not null)
+            foreach (var (k, v) in environment)
+                if (v is null) info.Environment.Remove(k);
+                else info.Environment[k] = v;
+        var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        return process;
+    }
+
+    public async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null, int timeoutSeconds = 180)
+    {
+        using var process = StartCli(args, hubHome, environment);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"hubhost {string.Join(' ', args)} did not finish within {timeoutSeconds} s");
+        }
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Every file under the hub directory except lock files (which exist by design), with sizes: "the cache is unchanged" is this being equal.</summary>
+    public static string Snapshot(string hubDirectory)
+    {
+        if (!Directory.Exists(hubDirectory)) return "";
+        return string.Join("\n", Directory.EnumerateFileSystemEntries(hubDirectory, "*", SearchOption.AllDirectories)
+            .Where(p => !p.Contains("/locks", StringComparison.Ordinal))
+            .Select(p => Path.GetRelativePath(hubDirectory, p) + (File.Exists(p) ? ":" + new FileInfo(p).Length : "/"))
+            .Order(StringComparer.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        foreach (var loaded in Hub.Loaded) loaded.Release();
+        Daemon.Dispose();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
+
+[CollectionDefinition(Name)]
+public sealed class GitCollection : ICollectionFixture<GitFixture>
+{
+    public const string Name = "git";
+}
