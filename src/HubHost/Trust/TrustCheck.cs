@@ -41,6 +41,6 @@ internal static class TrustCheck
             : mode == TrustRepo.Prompt ? "TrustRepo.Prompt asks every time but nobody can be asked here (no terminal, no TrustPrompt)"
             : "it is not in the trusted list and nobody can be asked here (no terminal, no TrustPrompt)";
         return new HubException($"Refusing to build {remote.Text}: {why}. Loading a repo builds and runs its code. " +
-                                $"If you trust it, run `hubhost trust add {remote.TrustKey}`, pass --trust-repo, or load with TrustRepo = TrustRepo.Trust.");
+                                $"If you trust it, run `hubhost trust add {remote.RepoName}`, pass --trust-repo, or load with TrustRepo = TrustRepo.Trust.");
     }
 }
