@@ -124,6 +124,37 @@ internal sealed class GitBenchmark : IBenchmark
         process.Refresh();
         Console.WriteLine($"  next {ReloadCycles} cycles: working set {rssAfter / 1048576.0:0.0} MB -> {process.WorkingSet64 / 1048576.0:0.0} MB " +
                           $"(growth {(process.WorkingSet64 - rssAfter) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}");
+        await GrowthBreakdownAsync(hub);
+    }
+
+    /// <summary>Where the growth comes from: the same number of cycles of only load+release, and of only git resolving.</summary>
+    private static async Task GrowthBreakdownAsync(HubClient hub)
+    {
+        var process = Process.GetCurrentProcess();
+        async Task<double> GrowthAsync(Func<int, Task> cycle)
+        {
+            for (var i = 0; i < 20; i++) await cycle(i);
+            CollectAll();
+            process.Refresh();
+            var before = process.WorkingSet64;
+            for (var i = 0; i < ReloadCycles; i++) await cycle(i);
+            CollectAll();
+            await Task.Delay(100);
+            CollectAll();
+            process.Refresh();
+            return (process.WorkingSet64 - before) / 1048576.0;
+        }
+
+        var loadOnly = await GrowthAsync(async i =>
+        {
+            var repo = await hub.OpenAsync(i % 2 == 0 ? "hubs/demo:main" : "hubs/demo:v2", new HubLoadOptions { TrustRepo = TrustRepo.Trust });
+            _ = (await repo.InvokeAsync("model"))!.ToString();
+            repo.Release();
+        });
+        var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main");
+        var gitOnly = await GrowthAsync(_ => cache.ResolveAsync(remote, forceReload: true, CancellationToken.None));
+        Console.WriteLine($"  breakdown over {ReloadCycles} cycles: load+call+release only (cached, no git) {loadOnly:0.0} MB; git resolve only (ls-remote, no load) {gitOnly:0.0} MB");
     }
 
     private static async Task CycleAsync(BenchRepo repo, ReloadableEntrypoint<object> handle, int i, List<WeakReference> weak)
