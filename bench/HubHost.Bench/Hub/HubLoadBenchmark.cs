@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace HubHost.Bench.Hub;
+
+/// <summary>
+/// Issue 2's figures: first Load of an already-built repo, repeat Load of a loaded version (in-process), and
+/// a whole `hubhost load` process on a built repo; against torch.hub.load(source='local') in the same run.
+/// </summary>
+internal sealed class HubLoadBenchmark : IBenchmark
+{
+    public string Name => "hub";
+
+    public string Description => "first/repeat Load of a built repo and whole-process `hubhost load`, vs torch.hub local";
+
+    public async Task RunAsync(string[] args)
+    {
+        var repo = Path.Combine(Measure.RepoRoot, "plugins-sample", "hello");
+        var home = Path.Combine(Path.GetTempPath(), "hubhost-bench-" + Guid.NewGuid().ToString("N"));
+        var hubDir = Path.Combine(home, "hub");
+        try
+        {
+            // Build once (not measured): every figure below is for an already-built repo.
+            var builder = new HubClient(new HubOptions { HubDirectory = hubDir });
+            (await builder.OpenAsync(repo)).Release();
+
+            // First load in this process: JIT of the hub's code included.
+            var watch = Stopwatch.StartNew();
+            var client = new HubClient(new HubOptions { HubDirectory = hubDir });
+            await client.LoadAsync(repo, "greet", new { name = "Ada" });
+            var firstColdMs = watch.Elapsed.TotalMilliseconds;
+            foreach (var r in client.Loaded) r.Release();
+
+            // First load of a built repo by a fresh client in a warm process (new context each time).
+            var firstWarmMs = await Measure.MedianMsAsync(20, async () =>
+            {
+                var fresh = new HubClient(new HubOptions { HubDirectory = hubDir });
+                await fresh.LoadAsync(repo, "greet", new { name = "Ada" });
+                foreach (var r in fresh.Loaded) r.Release();
+            });
+
+            // Repeat load of an already-loaded version.
+            var warm = new HubClient(new HubOptions { HubDirectory = hubDir });
+            await warm.LoadAsync(repo, "greet", new { name = "Ada" });
+            for (int i = 0; i < 200; i++) await warm.LoadAsync(repo, "greet", new { name = "Ada" });
+            var repeatMs = await Measure.MedianMsAsync(2000, () => warm.LoadAsync(repo, "greet", new { name = "Ada" }));
+
+            // Whole process.
+            var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
+            var env = new Dictionary<string, string> { ["HUBHOST_HOME"] = home };
+            Measure.Run("dotnet", [cli, "load", repo, "greet", "--arg", "name=Ada"], env);
+            var processMs = Measure.Median(Enumerable.Range(0, 10).Select(_ => Measure.Run("dotnet", [cli, "load", repo, "greet", "--arg", "name=Ada"], env).Milliseconds).ToList());
+
+            Console.WriteLine("HubHost (plugins-sample/hello, already built):");
+            Console.WriteLine($"  first Load, cold process (JIT included):   {firstColdMs,8:0.00} ms");
+            Console.WriteLine($"  first Load, new client in warm process:   {firstWarmMs,8:0.00} ms  (median of 20)");
+            Console.WriteLine($"  repeat Load of a loaded version:          {repeatMs,8:0.0000} ms  (median of 2000)");
+            Console.WriteLine($"  whole process `hubhost load`:             {processMs,8:0.0} ms  (median of 10)");
+
+            if (Measure.TorchPython() is { } python)
+            {
+                var script = Path.Combine(Measure.RepoRoot, "bench", "python", "hub_local.py");
+                var (stdout, _) = Measure.Run(python, [script]);
+                using var doc = JsonDocument.Parse(stdout);
+                var torchFirst = doc.RootElement.GetProperty("first_load_ms").GetDouble();
+                var torchRepeat = doc.RootElement.GetProperty("repeat_load_ms").GetDouble();
+                Measure.Run(python, [script, "--once"]);
+                var torchProcess = Measure.Median(Enumerable.Range(0, 5).Select(_ => Measure.Run(python, [script, "--once"]).Milliseconds).ToList());
+                Console.WriteLine("torch.hub.load(source='local') on the same tiny hubconf:");
+                Console.WriteLine($"  first load in process:                    {torchFirst,8:0.00} ms   ratio HubHost/torch cold {firstColdMs / torchFirst:0.00}x, warm {firstWarmMs / torchFirst:0.00}x");
+                Console.WriteLine($"  repeat load:                              {torchRepeat,8:0.0000} ms   ratio {repeatMs / torchRepeat:0.00}x");
+                Console.WriteLine($"  whole python process:                     {torchProcess,8:0.0} ms  ratio {processMs / torchProcess:0.00}x");
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
+        }
+    }
+}

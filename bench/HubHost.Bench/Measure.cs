@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace HubHost.Bench;
+
+/// <summary>Timing helpers shared by the benchmarks.</summary>
+internal static class Measure
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    /// <summary>Median of <paramref name="runs"/> timings of <paramref name="action"/>, in milliseconds.</summary>
+    public static async Task<double> MedianMsAsync(int runs, Func<Task> action)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await action();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        return Median(times);
+    }
+
+    public static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
+
+    /// <summary>Runs a process to completion; returns its stdout and wall time. Throws if it fails.</summary>
+    public static (string Stdout, double Milliseconds) Run(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        var ms = watch.Elapsed.TotalMilliseconds;
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stderr.Result}");
+        return (stdout.Result, ms);
+    }
+
+    /// <summary>The peer's Python, or null (with a message) when python3-torch is not installed.</summary>
+    public static string? TorchPython()
+    {
+        const string python = "/usr/bin/python3";
+        try
+        {
+            Run(python, ["-c", "import torch"]);
+            return python;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Console.WriteLine("peer: /usr/bin/python3 with torch is not available (apt-get install python3-torch); peer figures skipped.");
+            return null;
+        }
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
+        throw new InvalidOperationException("HubHost.sln not found");
+    }
+}
