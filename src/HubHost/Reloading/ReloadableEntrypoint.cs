@@ -335,9 +335,31 @@ public sealed record ReloadOptions
     public TrustRepo TrustRepo { get; init; } = TrustRepo.Check;
 }
 
-/// <summary>The outcome of one reload.</summary>
-/// <param name="OldVersion">The version serving before.</param>
-/// <param name="NewVersion">The version serving after (the old one when nothing changed or the reload failed).</param>
-/// <param name="Changed">Whether a new version was swapped in.</param>
-/// <param name="Error">Why the reload failed (fetch, build, load or the entrypoint), or null.</param>
-public sealed record ReloadedEventArgs(string OldVersion, string NewVersion, bool Changed, Exception? Error);
+/// <summary>The outcome of one reload (also raised as <see cref="ReloadableEntrypoint{T}.Reloaded"/>).</summary>
+public sealed class ReloadedEventArgs : EventArgs
+{
+    /// <summary>Creates the outcome of one reload.</summary>
+    /// <param name="oldVersion">The version serving before.</param>
+    /// <param name="newVersion">The version serving after (the old one when nothing changed or the reload failed).</param>
+    /// <param name="changed">Whether a new version was swapped in.</param>
+    /// <param name="error">Why the reload failed, or null.</param>
+    public ReloadedEventArgs(string oldVersion, string newVersion, bool changed, Exception? error)
+    {
+        OldVersion = oldVersion;
+        NewVersion = newVersion;
+        Changed = changed;
+        Error = error;
+    }
+
+    /// <summary>The version serving before.</summary>
+    public string OldVersion { get; }
+
+    /// <summary>The version serving after (the old one when nothing changed or the reload failed).</summary>
+    public string NewVersion { get; }
+
+    /// <summary>Whether a new version was swapped in.</summary>
+    public bool Changed { get; }
+
+    /// <summary>Why the reload failed (fetch, build, load or the entrypoint), or null.</summary>
+    public Exception? Error { get; }
+}
