@@ -140,7 +140,8 @@ internal sealed class HubCache(string hubDirectory)
             {
                 if (build.ContentKey.StartsWith("git-", StringComparison.Ordinal))
                 {
-                    if (!referenced.Contains(build.ContentKey[4..])) RemoveBuild(build, report, "no ref points to its commit");
+                    // A busy mirror may be about to point a ref at this commit: leave git builds alone then.
+                    if (busy.Count == 0 && !referenced.Contains(build.ContentKey[4..])) RemoveBuild(build, report, "no ref points to its commit");
                 }
                 else if (build.ContentKey.StartsWith("local-", StringComparison.Ordinal))
                 {

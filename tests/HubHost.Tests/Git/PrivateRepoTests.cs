@@ -4,7 +4,7 @@ namespace HubHost.Tests.Git;
 
 /// <summary>
 /// A private repo behind HTTP auth (a real HTTP server on 127.0.0.1 serving the bare repo): GITHUB_TOKEN gets
-/// in, and the token shows up in no cache file, no error message and no process's command line.
+/// in on the configured host (and no other), and shows up in no cache file, no error message and no process's command line.
 /// </summary>
 [Collection(GitCollection.Name)]
 public sealed class PrivateRepoTests(GitFixture git)
@@ -14,30 +14,38 @@ public sealed class PrivateRepoTests(GitFixture git)
     private static string HeaderValue => Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + Token));
 
     [Fact]
-    public async Task Github_token_opens_a_private_repo_and_never_leaks()
+    public async Task Github_token_opens_a_private_repo_on_the_configured_host_only_and_never_leaks()
     {
         using var server = new GitHttpServer(git.Repo.ServeRoot, Token);
-        var url = server.BaseUrl + "hubs/demo.git";
-
-        var e = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync(url + "#main", GitFixture.Trusted));
-        Assert.Contains("Could not reach the git repo", e.Message);
-        Assert.Contains("GITHUB_TOKEN", e.Message);
-        Assert.True(server.Refused > 0);
-
-        var previous = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
-        Environment.SetEnvironmentVariable("GITHUB_TOKEN", Token);
+        using var otherHost = new GitHttpServer(git.Repo.ServeRoot, Token);
+        var previousBase = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
+        var previousToken = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
+        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", server.BaseUrl);
         try
         {
-            Assert.Equal("v2 secret", await git.NewClient().LoadAsync(url + "#v2", "hello", new { name = "secret" }, GitFixture.Trusted));
+            var e = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync("hubs/demo:main", GitFixture.Trusted));
+            Assert.Contains("Could not reach the git repo", e.Message);
+            Assert.Contains("GITHUB_TOKEN", e.Message);
+            Assert.True(server.Refused > 0);
+
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", Token);
+            Assert.Equal("v2 secret", await git.NewClient().LoadAsync("hubs/demo:v2", "hello", new { name = "secret" }, GitFixture.Trusted));
             Assert.True(server.Authorized > 0);
 
-            var unknown = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync(url + "#nope", GitFixture.Trusted));
+            var unknown = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync("hubs/demo:nope", GitFixture.Trusted));
             Assert.Contains("'nope'", unknown.Message);
             AssertClean(unknown.ToString());
+
+            // Another host never gets the token, even when it asks for credentials.
+            var other = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync(otherHost.BaseUrl + "hubs/demo.git#v2", GitFixture.Trusted));
+            AssertClean(other.ToString());
+            Assert.True(otherHost.Refused > 0);
+            Assert.Equal(0, otherHost.Authorized);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previous);
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previousToken);
+            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", previousBase);
         }
 
         Assert.All(server.RequestUrls, u => AssertClean(u));
@@ -50,38 +58,51 @@ public sealed class PrivateRepoTests(GitFixture git)
     }
 
     [Fact]
-    public async Task The_token_is_on_no_command_line_while_git_runs()
+    public async Task The_token_is_in_gits_environment_and_on_no_command_line()
     {
         using var silent = new SilentServer();
-        var previous = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
+        var previousToken = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
+        var previousBase = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
         var timeout = Sources.Git.GitCli.NetworkTimeout;
         Environment.SetEnvironmentVariable("GITHUB_TOKEN", Token);
+        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", $"http://127.0.0.1:{silent.Port}/");
         Sources.Git.GitCli.NetworkTimeout = TimeSpan.FromSeconds(4);
         try
         {
-            var open = git.NewClient().OpenAsync($"http://127.0.0.1:{silent.Port}/hubs/demo.git#main", GitFixture.Trusted);
+            var open = git.NewClient().OpenAsync("hubs/demo:main", GitFixture.Trusted);
             var sawGit = false;
+            var sawHeaderInEnvironment = false;
             var deadline = DateTime.UtcNow.AddSeconds(3);
             while (DateTime.UtcNow < deadline && !open.IsCompleted)
             {
                 foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])))
                 {
-                    string cmdline;
-                    try { cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+                    string cmdline, environ;
+                    try
+                    {
+                        cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                        environ = cmdline.Contains("ls-remote", StringComparison.Ordinal) ? File.ReadAllText(Path.Combine(dir, "environ")) : "";
+                    }
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
-                    if (cmdline.Contains("ls-remote", StringComparison.Ordinal) && cmdline.Contains(silent.Port.ToString(), StringComparison.Ordinal)) sawGit = true;
+                    if (cmdline.Contains("ls-remote", StringComparison.Ordinal) && cmdline.Contains(silent.Port.ToString(), StringComparison.Ordinal))
+                    {
+                        sawGit = true;
+                        sawHeaderInEnvironment |= environ.Contains("Authorization: Basic " + HeaderValue, StringComparison.Ordinal);
+                    }
                     AssertClean(cmdline);
                 }
                 await Task.Delay(100);
             }
             Assert.True(sawGit, "git ls-remote was never seen running");
+            Assert.True(sawHeaderInEnvironment, "the token was not handed to git through its environment");
             var e = await Assert.ThrowsAsync<HubException>(() => open);
             Assert.Contains("did not answer within 4 s", e.Message);
             AssertClean(e.ToString());
         }
         finally
         {
-            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previous);
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previousToken);
+            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", previousBase);
             Sources.Git.GitCli.NetworkTimeout = timeout;
         }
     }

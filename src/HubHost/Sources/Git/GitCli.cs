@@ -8,7 +8,8 @@ namespace HubHost.Sources.Git;
 /// Runs the git command-line client: never prompts (GIT_TERMINAL_PROMPT=0, no askpass, ssh in batch mode),
 /// bounds every network command in time, honours <c>HUBHOST_OFFLINE</c>, and passes a token (GITHUB_TOKEN)
 /// only through the child's environment as an HTTP header, so it is on no command line, in no git config
-/// file, and is scrubbed from every message quoted from git.
+/// file, and is scrubbed from every message quoted from git. The token goes only to https://github.com and to
+/// the host of <c>HUBHOST_GIT_BASE_URL</c> (the host the user pointed owner/name at), never to any other URL.
 /// </summary>
 internal sealed class GitCli
 {
@@ -42,8 +43,18 @@ internal sealed class GitCli
     public static bool Offline
         => Environment.GetEnvironmentVariable("HUBHOST_OFFLINE")?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
 
-    /// <summary>Whether a token will be sent.</summary>
-    public bool HasToken => _token is not null;
+    /// <summary>Whether the token will be sent to <paramref name="url"/>.</summary>
+    public bool SendsTokenTo(string url) => _token is not null && IsTokenHost(url);
+
+    /// <summary>https://github.com, or the scheme, host and port of <c>HUBHOST_GIT_BASE_URL</c> when it is http(s).</summary>
+    internal static bool IsTokenHost(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")) return false;
+        if (uri.Scheme == "https" && uri.IsDefaultPort && uri.Host.Equals("github.com", StringComparison.OrdinalIgnoreCase)) return true;
+        var configured = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
+        return !string.IsNullOrWhiteSpace(configured) && Uri.TryCreate(configured, UriKind.Absolute, out var baseUri)
+               && baseUri.Scheme == uri.Scheme && baseUri.Port == uri.Port && baseUri.Host.Equals(uri.Host, StringComparison.OrdinalIgnoreCase);
+    }
 
     private static TimeSpan FromEnvironment()
         => double.TryParse(Environment.GetEnvironmentVariable("HUBHOST_GIT_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
@@ -58,7 +69,7 @@ internal sealed class GitCli
         var timeout = NetworkTimeout;
         try
         {
-            return await RunAsync(gitDir, arguments, timeout, network: true, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(gitDir, arguments, timeout, withToken: SendsTokenTo(url), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
@@ -72,7 +83,7 @@ internal sealed class GitCli
     {
         try
         {
-            return await RunAsync(gitDir, arguments, LocalTimeout, network: false, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(gitDir, arguments, LocalTimeout, withToken: false, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
@@ -80,7 +91,7 @@ internal sealed class GitCli
         }
     }
 
-    private async Task<ProcessResult> RunAsync(string? gitDir, IEnumerable<string> arguments, TimeSpan timeout, bool network, CancellationToken cancellationToken)
+    private async Task<ProcessResult> RunAsync(string? gitDir, IEnumerable<string> arguments, TimeSpan timeout, bool withToken, CancellationToken cancellationToken)
     {
         var args = new List<string>();
         if (gitDir is not null) args.Add("--git-dir=" + gitDir);
@@ -97,7 +108,7 @@ internal sealed class GitCli
             ["GIT_SSH_COMMAND"] = Environment.GetEnvironmentVariable("GIT_SSH_COMMAND") ?? "ssh -o BatchMode=yes",
             ["GIT_CONFIG_COUNT"] = null,
         };
-        if (network && _header is not null)
+        if (withToken && _header is not null)
         {
             // Through the environment (GIT_CONFIG_*), not -c: the header must not be visible in the process list.
             environment["GIT_CONFIG_COUNT"] = "2";

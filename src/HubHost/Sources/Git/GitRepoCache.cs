@@ -143,8 +143,8 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
             $"reach {remote.Url}", cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
             throw new HubException($"Could not reach the git repo {remote.Url}: {GitCli.Explain(result)}. " +
-                                   (_git.HasToken ? "GITHUB_TOKEN was sent; check that it grants access to this repo." :
-                                       "Check the name and your network; for a private repo set GITHUB_TOKEN or configure a git credential helper."));
+                                   (_git.SendsTokenTo(remote.Url) ? "GITHUB_TOKEN was sent; check that it grants access to this repo." :
+                                       "Check the name and your network; for a private repo set GITHUB_TOKEN (sent to github.com and the HUBHOST_GIT_BASE_URL host only) or configure a git credential helper."));
         return RemoteRefs.Parse(result.StandardOutput);
     }
 
