@@ -17,6 +17,8 @@ public sealed class GitFixture : IDisposable
         Directory.CreateDirectory(Root);
         HubHome = Path.Combine(Root, "home");
         HubDirectory = Path.Combine(HubHome, "hub");
+        _previousBaseUrl = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
+        _previousTimeout = GitCli.NetworkTimeout;
         Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", BaseFileUrl);
         GitCli.NetworkTimeout = TimeSpan.FromSeconds(20);
 
@@ -33,6 +35,9 @@ public sealed class GitFixture : IDisposable
         Daemon = new GitDaemon(Repo.ServeRoot);
         Hub = NewClient();
     }
+
+    private readonly string? _previousBaseUrl;
+    private readonly TimeSpan _previousTimeout;
 
     public string Root { get; }
 
@@ -171,6 +176,8 @@ public sealed class GitFixture : IDisposable
     {
         foreach (var loaded in Hub.Loaded) loaded.Release();
         Daemon.Dispose();
+        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", _previousBaseUrl);
+        GitCli.NetworkTimeout = _previousTimeout;
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -216,6 +216,33 @@ public sealed class GitSourceTests(GitFixture git)
         Assert.Contains(pruned.Removed, r => r.Contains(".tmp-" + remote.MirrorName, StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateDirectories(mirrors, ".tmp-*"));
     }
+
+    [Fact]
+    public async Task Prune_leaves_alone_what_a_lock_holder_is_working_on()
+    {
+        var alias = git.Alias("busy");
+        await git.Hub.OpenAsync(alias + ":main", GitFixture.Trusted);
+        var remote = Sources.Git.GitRemote.Parse(alias);
+        var temp = Path.Combine(HubDirectories.GitMirrors(git.HubDirectory), ".tmp-" + remote.MirrorName + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
+        var buildTemp = Path.Combine(HubDirectories.Builds(git.HubDirectory), ".tmp-git-busykey-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(buildTemp);
+
+        // Another "process" is cloning into that mirror and building that key: it holds their locks.
+        using (await FileLock.AcquireAsync(Sources.Git.GitRepoCache.LockPath(git.HubDirectory, remote.MirrorName), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
+        using (await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(git.HubDirectory), "build-git-busykey.lock"), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
+        {
+            var busy = await new HubCache(git.HubDirectory).PruneAsync(CancellationToken.None);
+            Assert.Contains(busy.Skipped, s => s.Contains(remote.MirrorName, StringComparison.Ordinal));
+            Assert.True(Directory.Exists(temp));
+            Assert.True(Directory.Exists(buildTemp));
+        }
+        var free = await new HubCache(git.HubDirectory).PruneAsync(CancellationToken.None);
+        Assert.False(Directory.Exists(temp));
+        Assert.False(Directory.Exists(buildTemp));
+        Assert.Equal("main-1 still", await git.NewClient().LoadAsync(alias + ":main", "hello", new { name = "still" })); // the ref's files and build stay
+        Assert.DoesNotContain(free.Removed, r => r.Contains("git-" + git.Main1[..12], StringComparison.Ordinal));
+    }
 }
 
 internal static class SnapshotExtensions
