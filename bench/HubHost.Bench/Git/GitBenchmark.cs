@@ -113,17 +113,23 @@ internal sealed class GitBenchmark : IBenchmark
                           $"managed heap {managedBefore / 1048576.0:0.0} MB -> {managedAfter / 1048576.0:0.0} MB");
         Console.WriteLine($"  old load contexts collected: {weak.Count - alive} of {weak.Count} (the one serving now is not among them)");
 
-        // Is the growth a one-off or a leak? Another 100 cycles.
-        weak.Clear();
-        for (var i = 0; i < ReloadCycles; i++) await CycleAsync(repo, handle, i, weak);
-        for (var i = 0; i < 50 && weak.Any(w => w.IsAlive); i++)
+        // Is the growth a one-off or a leak? More batches of 100 cycles.
+        var batches = int.TryParse(Environment.GetEnvironmentVariable("HUBHOST_BENCH_RELOAD_BATCHES"), out var b) ? b : 4;
+        var last = rssAfter;
+        for (var batch = 0; batch < batches; batch++)
         {
-            CollectAll();
-            await Task.Delay(20);
+            weak.Clear();
+            for (var i = 0; i < ReloadCycles; i++) await CycleAsync(repo, handle, i, weak);
+            for (var i = 0; i < 50 && weak.Any(w => w.IsAlive); i++)
+            {
+                CollectAll();
+                await Task.Delay(20);
+            }
+            process.Refresh();
+            Console.WriteLine($"  next {ReloadCycles} cycles: working set {last / 1048576.0:0.0} MB -> {process.WorkingSet64 / 1048576.0:0.0} MB " +
+                              $"(growth {(process.WorkingSet64 - last) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}");
+            last = process.WorkingSet64;
         }
-        process.Refresh();
-        Console.WriteLine($"  next {ReloadCycles} cycles: working set {rssAfter / 1048576.0:0.0} MB -> {process.WorkingSet64 / 1048576.0:0.0} MB " +
-                          $"(growth {(process.WorkingSet64 - rssAfter) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}");
         await GrowthBreakdownAsync(hub);
     }
 
