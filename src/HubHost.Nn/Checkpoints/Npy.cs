@@ -10,7 +10,7 @@ namespace HubHost.Nn.Checkpoints;
 /// </summary>
 public static class Npy
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>Reads an array (copied into managed memory).</summary>
     /// <exception cref="CheckpointFormatException">The file is not a supported .npy array.</exception>
