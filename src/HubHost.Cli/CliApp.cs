@@ -59,7 +59,7 @@ internal sealed class CliApp : IDisposable
     /// <summary>Every command, one line each: a command lives in its own file under Commands/.</summary>
     private IEnumerable<Command> Commands()
     {
-        yield break;
+        yield return HubHost.Cli.Commands.StateDictCommand.Create(this);
     }
 
     /// <summary>
