@@ -31,6 +31,9 @@ public enum CheckpointReadMode
     /// </summary>
     MemoryMap,
 
-    /// <summary>Copy every storage into managed memory; the file is closed when loading returns.</summary>
+    /// <summary>
+    /// Read the whole file once into memory (one large read into native memory, freed when no tensor uses
+    /// it any more); the file is closed when loading returns and may then change or disappear.
+    /// </summary>
     Copy,
 }

@@ -34,7 +34,7 @@ public static class Safetensors
     /// <exception cref="CheckpointFormatException">The file is not valid safetensors.</exception>
     public static IReadOnlyDictionary<string, string> LoadMetadata(string path)
     {
-        using var source = ByteSource.Open(path, CheckpointReadMode.Copy);
+        using var source = ByteSource.Open(path, CheckpointReadMode.MemoryMap); // maps lazily: only the header is read
         var header = ReadHeader(source);
         return header.Metadata ?? new Dictionary<string, string>();
     }
