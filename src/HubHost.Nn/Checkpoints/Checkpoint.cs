@@ -41,13 +41,18 @@ public static class Checkpoint
         head = head[..n];
         source.Read(0, head, "the file's first bytes");
         if (n >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] is 3 or 5 && head[3] is 4 or 6) return CheckpointFormat.TorchZip;
-        if (n >= 2 && head[0] == 0x80 && head[1] <= 5) return CheckpointFormat.TorchLegacy;
         if (n >= 6 && head[0] == 0x93 && head[1..6].SequenceEqual("NUMPY"u8)) return CheckpointFormat.Npy;
+        // Safetensors before pickles: a header size such as 0x280 also starts with the bytes 0x80 0x02.
+        // (A legacy checkpoint's first 8 bytes, 80 02 8a 0a ..., read as a size far above the limit.)
         if (n >= 9)
         {
             ulong size = BinaryPrimitives.ReadUInt64LittleEndian(head);
             if (size <= Safetensors.MaxHeaderSize && (long)size + 8 <= source.Length && head[8] == (byte)'{') return CheckpointFormat.Safetensors;
         }
+        // torch's legacy files open with PROTO 2 and LONG1 of its 10-byte magic number; other pickles are
+        // read by the same reader, which refuses them for lacking the magic number.
+        if (n >= 4 && head[0] == 0x80 && head[1] <= 5 && head[2] == 0x8a && head[3] == 10) return CheckpointFormat.TorchLegacy;
+        if (n >= 2 && head[0] == 0x80 && head[1] <= 5) return CheckpointFormat.Pickle;
         return CheckpointFormat.Unknown;
     }
 
@@ -58,6 +63,7 @@ public static class Checkpoint
         {
             case CheckpointFormat.TorchZip: return TorchCheckpoint.ReadZip(source);
             case CheckpointFormat.TorchLegacy: return TorchCheckpoint.ReadLegacy(source);
+            case CheckpointFormat.Pickle when !namedSafetensors: return TorchCheckpoint.ReadLegacy(source);
             case CheckpointFormat.Safetensors: return Safetensors.Read(source, out _);
             case CheckpointFormat.Npy: throw source.Error("this is a numpy .npy array, not a state dict; read it with Npy.Load.");
             default:
@@ -74,6 +80,7 @@ internal enum CheckpointFormat
     Unknown,
     TorchZip,
     TorchLegacy,
+    Pickle,
     Safetensors,
     Npy,
 }

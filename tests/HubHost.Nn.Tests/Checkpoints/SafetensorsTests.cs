@@ -176,3 +176,24 @@ public class SafetensorsTests
         Assert.Empty(Directory.GetFiles(dir.FullName));
     }
 }
+
+public class SafetensorsDetectionTests
+{
+    [Fact]
+    public void A_damaged_safetensors_file_whose_size_bytes_look_like_a_pickle_gets_the_safetensors_error()
+    {
+        using var dir = new TempDir();
+        var path = dir.Path("damaged.safetensors");
+        // Header size 0x280 (bytes 80 02 ...) with the header cut short.
+        var bytes = new byte[8 + 100];
+        bytes[0] = 0x80;
+        bytes[1] = 0x02;
+        bytes[8] = (byte)'{';
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(path));
+        Assert.Contains("InvalidHeaderLength", e.Message);
+        File.Move(path, dir.Path("damaged.pt"));
+        e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(dir.Path("damaged.pt")));
+        Assert.Contains("pickle", e.Message);
+    }
+}

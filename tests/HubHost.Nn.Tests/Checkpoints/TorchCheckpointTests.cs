@@ -309,3 +309,61 @@ public class TorchCheckpointTests
         Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.Path("nope.pt")));
     }
 }
+
+public class CheckpointLoadModeTests
+{
+    [Fact]
+    public void Copied_tensors_do_not_depend_on_the_file_after_loading()
+    {
+        using var dir = new TempDir();
+        var path = dir.Path("m.pt");
+        File.Copy(Fixtures.Path("pytorch/digits_mlp.pt"), path);
+        var sd = Checkpoint.Load(path, CheckpointReadMode.Copy);
+        var digest = TensorDigest.Sha256(sd["0.weight"]);
+        File.WriteAllBytes(path, new byte[File.ReadAllBytes(path).Length]);
+        File.Delete(path);
+        Assert.Equal(digest, TensorDigest.Sha256(sd["0.weight"]));
+        Assert.IsType<NativeStorage>(sd["0.weight"].Storage);
+    }
+
+    [Fact]
+    public void Mapped_tensors_survive_collections_while_referenced()
+    {
+        var sd = Checkpoint.Load(Fixtures.Path("pytorch/squeezenet1_1.pt"), CheckpointReadMode.MemoryMap);
+        var expected = Fixtures.Json("pytorch/squeezenet1_1.json").GetProperty("state_dict");
+        for (int i = 0; i < 3; i++)
+        {
+            // Loading and dropping other mappings must not disturb this one.
+            Checkpoint.Load(Fixtures.Path("pytorch/squeezenet1_1.pt"), CheckpointReadMode.MemoryMap);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        foreach (var p in expected.EnumerateObject())
+            Assert.Equal(p.Value.GetProperty("sha256").GetString(), TensorDigest.Sha256(sd[p.Name]));
+    }
+
+    [Theory]
+    [InlineData("checkpoints/views_legacy.pt", "views_legacy.pt")]
+    [InlineData("checkpoints/dtypes.pt", "dtypes.pt")]
+    public void Streams_of_every_format_are_detected_by_content(string file, string key)
+    {
+        var expected = Fixtures.Json("checkpoints/expected.json").GetProperty("files").GetProperty(key);
+        using var dir = new TempDir();
+        var st = dir.Path("x.safetensors");
+        Safetensors.Save(st, Checkpoint.Load(Fixtures.Path(file)));
+        foreach (var path in new[] { Fixtures.Path(file), st })
+        {
+            using var stream = new MemoryStream(File.ReadAllBytes(path));
+            var sd = Checkpoint.Load(stream, "unnamed");
+            foreach (var p in expected.EnumerateObject())
+                Assert.Equal(p.Value.GetProperty("sha256").GetString(), TensorDigest.Sha256(sd[p.Name]));
+        }
+    }
+
+    [Fact]
+    public void An_npy_file_given_as_a_checkpoint_gets_a_hint()
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(Fixtures.Path("checkpoints/npy_f4.npy")));
+        Assert.Contains("Npy.Load", e.Message);
+    }
+}
