@@ -206,7 +206,19 @@ internal sealed class MappedSource(string name, MappedFile file) : ByteSource(na
     protected override unsafe void ReadCore(long offset, Span<byte> destination)
         => new ReadOnlySpan<byte>(file.Pointer + offset, destination.Length).CopyTo(destination);
 
-    protected override TensorStorage StorageCore(long offset, int length) => new MappedStorage(file, offset, length);
+    private bool _sharedWithStorages;
+
+    protected override TensorStorage StorageCore(long offset, int length)
+    {
+        _sharedWithStorages = true;
+        return new MappedStorage(file, offset, length);
+    }
+
+    /// <summary>Unmaps at once when no storage was handed out (e.g. the header was bad); otherwise the GC decides.</summary>
+    public override void Dispose()
+    {
+        if (!_sharedWithStorages) file.Release();
+    }
 }
 
 /// <summary>
@@ -242,13 +254,22 @@ internal sealed unsafe class MappedFile
 
     public long Length { get; }
 
-    ~MappedFile()
+    /// <summary>Unmaps the file; only for a mapping no storage references.</summary>
+    public void Release()
+    {
+        Unmap();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Unmap()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();
     }
+
+    ~MappedFile() => Unmap();
 }
 
 /// <summary>
