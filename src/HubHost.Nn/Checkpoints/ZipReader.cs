@@ -166,11 +166,19 @@ internal sealed class ZipReader
         if (length > Array.MaxLength || length > entry.CompressedSize * 1100 + 1024)
             throw _source.Error($"deflated zip entry '{entry.Name}' claims {length} bytes from {entry.CompressedSize} compressed; the archive is corrupt.");
         var compressed = _source.ReadArray(start, entry.CompressedSize, $"zip entry '{entry.Name}'");
-        var result = GC.AllocateUninitializedArray<byte>((int)length);
+        // Grow the output as inflated bytes actually arrive, so a lying size claim costs nothing.
+        var result = GC.AllocateUninitializedArray<byte>((int)Math.Min(length, 1 << 20));
+        int filled = 0;
         try
         {
             using var inflater = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
-            inflater.ReadExactly(result);
+            while (filled < length)
+            {
+                if (filled == result.Length) Array.Resize(ref result, (int)Math.Min(length, (long)result.Length * 2));
+                int n = inflater.Read(result, filled, result.Length - filled);
+                if (n == 0) throw new EndOfStreamException($"inflated only {filled} bytes");
+                filled += n;
+            }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {

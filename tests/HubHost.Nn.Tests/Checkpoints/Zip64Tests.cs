@@ -101,3 +101,31 @@ public class Zip64Tests
         Assert.Contains("zip64", e.Message);
     }
 }
+
+public class DeflatedEntryTests
+{
+    [Fact]
+    public void A_deflated_record_that_claims_more_than_it_holds_is_reported()
+    {
+        using var dir = new TempDir();
+        var deflated = dir.Path("deflated.pt");
+        Fixtures.RewriteZip(Fixtures.Path("checkpoints/views.pt"), deflated, (n, d) => (n, d), CompressionLevel.Optimal);
+        var bytes = File.ReadAllBytes(deflated);
+        // Raise the uncompressed size of views/data/0 in its central directory entry (offset 24 in the header).
+        int cd = bytes.AsSpan().LastIndexOf("views/data/0"u8) - 46;
+        Assert.Equal(0x02014b50u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(cd)));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(cd + 24), 5000);
+        File.WriteAllBytes(deflated, bytes);
+        // 96 bytes are needed and present; the lie is only in the claim, so reading still works ...
+        Assert.Equal(6, Checkpoint.Load(deflated).Count);
+        // ... but a record that really is shorter than its claim and than the tensors is refused.
+        deflated = dir.Path("short.pt");
+        Fixtures.RewriteZip(Fixtures.Path("checkpoints/views.pt"), deflated, (n, d) => (n, n.EndsWith("/data/0", StringComparison.Ordinal) ? d[..50] : d), CompressionLevel.Optimal);
+        bytes = File.ReadAllBytes(deflated);
+        cd = bytes.AsSpan().LastIndexOf("views/data/0"u8) - 46;
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(cd + 24), 96);
+        File.WriteAllBytes(deflated, bytes);
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(deflated));
+        Assert.Contains("does not inflate to its declared 96 bytes", e.Message);
+    }
+}
