@@ -32,6 +32,8 @@ internal static class StateDictCommand
     /// <summary>Where FILE becomes a state dict: the one place to extend when FILE may also be a URL.</summary>
     internal static OrderedDictionary<string, Tensor> Load(string file)
     {
+        if (Directory.Exists(file))
+            throw new HubException($"'{file}' is a folder; give the path of a checkpoint file (.pt, .pth, .bin or .safetensors).");
         try
         {
             return Checkpoint.Load(file);
