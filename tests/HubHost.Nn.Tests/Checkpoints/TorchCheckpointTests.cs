@@ -367,3 +367,32 @@ public class CheckpointLoadModeTests
         Assert.Contains("Npy.Load", e.Message);
     }
 }
+
+public class LegacyFormatTests
+{
+    [Fact]
+    public void A_legacy_storage_whose_element_count_disagrees_with_the_pickle_is_reported()
+    {
+        var bytes = File.ReadAllBytes(Fixtures.Path("checkpoints/views_legacy.pt"));
+        // The storages (24 and 6 float32 elements) end the file, each as an int64 count then the data.
+        int last = BitConverter.ToInt64(bytes, bytes.Length - 8 - 24) == 6 ? bytes.Length - 8 - 24 : bytes.Length - 8 - 96;
+        long count = BitConverter.ToInt64(bytes, last);
+        Assert.True(count is 6 or 24);
+        BitConverter.GetBytes(count + 1).CopyTo(bytes, last);
+        using var dir = new TempDir();
+        var path = dir.Path("lying.pt");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(path));
+        Assert.Contains($"has {count + 1} elements in the file but {count} in the pickle", e.Message);
+    }
+
+    [Fact]
+    public void A_plain_pickle_is_not_taken_for_a_legacy_checkpoint()
+    {
+        using var dir = new TempDir();
+        var path = dir.Path("plain.pkl");
+        File.WriteAllBytes(path, new PickleWriter().Proto().EmptyDict().Stop().ToArray());
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(path));
+        Assert.Contains("magic number", e.Message);
+    }
+}
