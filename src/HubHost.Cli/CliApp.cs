@@ -68,6 +68,7 @@ internal sealed class CliApp : IDisposable
         yield return HelpCommand.Create(this);
         yield return LoadCommand.Create(this);
         yield return CompareCommand.Create(this);
+        yield return StateDictCommand.Create(this);
         yield return CacheCommand.Create(this);
         yield return TrustCommand.Create(this);
     }

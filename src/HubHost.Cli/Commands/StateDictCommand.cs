@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Text;
+using HubHost.Nn;
+using HubHost.Nn.Checkpoints;
+
+namespace HubHost.Cli.Commands;
+
+/// <summary>`hubhost state-dict FILE`: every tensor of a checkpoint with its dtype, shape and SHA-256.</summary>
+internal static class StateDictCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var file = new Argument<string>("FILE")
+        {
+            Description = "A checkpoint: torch.save file (zip or legacy format) or .safetensors.",
+        };
+        var command = new Command("state-dict", "List a checkpoint's tensors: name, dtype, shape and SHA-256 of the values (as PyTorch computes them).")
+        {
+            file,
+        };
+        command.SetAction((parse, cancellationToken) => app.RunAsync(ct =>
+        {
+            var stateDict = Load(parse.GetValue(file)!);
+            ct.ThrowIfCancellationRequested();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, DTypeName(p.Value.DType), p.Value.Shape.ToArray(), TensorDigest.Sha256(p.Value))).ToList();
+            app.Print(rows, () => Table(rows, stateDict));
+            return Task.FromResult(0);
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>Where FILE becomes a state dict: the one place to extend when FILE may also be a URL.</summary>
+    internal static OrderedDictionary<string, Tensor> Load(string file)
+    {
+        if (Directory.Exists(file))
+            throw new HubException($"'{file}' is a folder; give the path of a checkpoint file (.pt, .pth, .bin or .safetensors).");
+        try
+        {
+            return Checkpoint.Load(file);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new HubException($"Cannot read the checkpoint {e.Message.TrimEnd('.')}.", e);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new HubException($"Checkpoint file '{file}' does not exist; give the path of a .pt, .pth, .bin or .safetensors file.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new HubException($"Checkpoint file '{file}' cannot be read: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new HubException($"Checkpoint file '{file}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);
+
+    private static string DTypeName(DType dtype) => dtype switch
+    {
+        DType.Float32 => "float32",
+        DType.Float16 => "float16",
+        DType.BFloat16 => "bfloat16",
+        DType.Float64 => "float64",
+        DType.Int64 => "int64",
+        DType.Int32 => "int32",
+        DType.Int16 => "int16",
+        DType.Int8 => "int8",
+        DType.UInt8 => "uint8",
+        DType.Bool => "bool",
+        _ => dtype.ToString(),
+    };
+
+    private static string Table(List<TensorRow> rows, OrderedDictionary<string, Tensor> stateDict)
+    {
+        static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
+        int nameWidth = Math.Max(4, rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length));
+        int dtypeWidth = Math.Max(5, rows.Count == 0 ? 0 : rows.Max(r => r.DType.Length));
+        int shapeWidth = Math.Max(5, rows.Count == 0 ? 0 : rows.Max(r => Shape(r.Shape).Length));
+        var sb = new StringBuilder();
+        sb.Append("NAME".PadRight(nameWidth)).Append("  ").Append("DTYPE".PadRight(dtypeWidth)).Append("  ").Append("SHAPE".PadRight(shapeWidth)).Append("  SHA256\n");
+        foreach (var r in rows)
+            sb.Append(r.Name.PadRight(nameWidth)).Append("  ").Append(r.DType.PadRight(dtypeWidth)).Append("  ").Append(Shape(r.Shape).PadRight(shapeWidth)).Append("  ").Append(r.Sha256).Append('\n');
+        long elements = stateDict.Values.Sum(t => t.NumberOfElements);
+        long bytes = stateDict.Values.Sum(t => t.NumberOfElements * t.DType.ElementSize());
+        sb.Append($"{rows.Count} tensors, {elements:N0} elements, {bytes:N0} bytes");
+        return sb.ToString();
+    }
+}
