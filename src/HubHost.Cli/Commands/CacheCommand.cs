@@ -53,7 +53,7 @@ internal static class CacheCommand
         if (listing.Repos.Count == 0) sb.AppendLine("git repos: none");
         foreach (var repo in listing.Repos)
         {
-            sb.AppendLine($"{repo.Name}  {repo.Url}  mirror {(repo.HasMirror ? Size(repo.MirrorBytes) : "missing")}");
+            sb.AppendLine($"{repo.Name}{(repo.Name == repo.Url ? "" : "  " + repo.Url)}  mirror {(repo.HasMirror ? Size(repo.MirrorBytes) : "missing")}");
             foreach (var r in repo.Refs)
                 sb.AppendLine($"  {r.Ref} -> {r.Commit[..12]}  fetched {r.ResolvedAt.ToLocalTime():yyyy-MM-dd HH:mm}{(r.CheckedOut ? "" : "  (no checkout)")}  builds: {(r.Builds.Count == 0 ? "none" : string.Join(", ", r.Builds))}");
         }

@@ -71,7 +71,7 @@ internal sealed class HubCache(string hubDirectory)
                     throw new HubException($"{remote.RefLabel} of {remote.RepoName} is not cached. Cached refs: " +
                                            (records.Count == 0 ? "none" : string.Join(", ", records.Select(r => r.Ref))) + ".");
                 File.Delete(path);
-                report.Removed.Add($"ref {remote.RepoName}:{record.Ref} -> {record.Commit[..12]}");
+                report.Removed.Add($"ref {RefText(remote, record.Ref)} -> {record.Commit[..12]}");
                 removed = [record];
             }
             else
@@ -82,7 +82,7 @@ internal sealed class HubCache(string hubDirectory)
                 Delete(mirror);
                 Delete(refsFolder);
                 report.Removed.Add($"mirror {remote.RepoName} ({remote.MirrorName})");
-                report.Removed.AddRange(records.Select(r => $"ref {remote.RepoName}:{r.Ref} -> {r.Commit[..12]}"));
+                report.Removed.AddRange(records.Select(r => $"ref {RefText(remote, r.Ref)} -> {r.Commit[..12]}"));
                 removed = records;
             }
             var stillUsed = AllRecords().Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
@@ -177,6 +177,9 @@ internal sealed class HubCache(string hubDirectory)
         }
         return report;
     }
+
+    /// <summary>A ref of a repo the way the user writes it: owner/name:REF or URL#REF.</summary>
+    private static string RefText(GitRemote remote, string reference) => remote.IsOwnerForm ? $"{remote.RepoName}:{reference}" : $"{remote.Url}#{reference}";
 
     private async Task<string?> StaleLocalBuildAsync(CachedBuild build, CancellationToken cancellationToken)
     {
