@@ -1,0 +1,9 @@
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Downloads;
+
+internal static partial class DownloadLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Using cached checkpoint {Path}")]
+    public static partial void LogCachedCheckpoint(this ILogger logger, string path);
+}
