@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HubHost.Cli.Commands;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -59,7 +60,7 @@ internal sealed class CliApp : IDisposable
     /// <summary>Every command, one line each: a command lives in its own file under Commands/.</summary>
     private IEnumerable<Command> Commands()
     {
-        yield break;
+        yield return DownloadCommand.Create(this);
     }
 
     /// <summary>
