@@ -47,7 +47,7 @@ public abstract class DownloadTestBase : IDisposable
     /// <summary>Every entry below <paramref name="directory"/>, relative, hidden files included.</summary>
     protected static string[] Listing(string directory)
         => Directory.Exists(directory)
-            ? Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(directory, p)).Order().ToArray()
+            ? Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(directory, p)).Order(StringComparer.Ordinal).ToArray()
             : [];
 
     protected static string FixturePath(string name)

@@ -103,7 +103,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
     public IReadOnlyList<RecordedRequest> RequestsFor(string path) => _requests.Where(r => r.Path == path).ToArray();
 
-    /// <summary>Body bytes sent for <paramref name="path"/> over all responses.</summary>
+    /// <summary>Body bytes sent (handed to the socket) for <paramref name="path"/> over all responses.</summary>
     public long BytesSent(string path) => _bytesSent.GetValueOrDefault(path);
 
     /// <summary>Responses for <paramref name="path"/> that sent the whole file from byte 0 to the end.</summary>
@@ -232,13 +232,14 @@ public sealed class LoopbackHttpServer : IDisposable
             }
             var size = (int)Math.Min(file.WriteSize, limit - sent);
             if (stallAt is { } s && sent < s) size = (int)Math.Min(size, s - sent);
+            // Counted before the write: the client may finish reading before this task runs again.
+            _bytesSent.AddOrUpdate(path, size, (_, v) => v + size);
+            if (start == 0 && sent + size == content.Length) _completeBodies.AddOrUpdate(path, 1, (_, v) => v + 1);
             await stream.WriteAsync(content.AsMemory((int)(start + sent), size), _stop.Token);
             sent += size;
-            _bytesSent.AddOrUpdate(path, size, (_, v) => v + size);
             if (file.PauseBetweenWrites > TimeSpan.Zero) await Task.Delay(file.PauseBetweenWrites, _stop.Token);
         }
         await stream.FlushAsync(_stop.Token);
-        if (start == 0 && sent == content.Length) _completeBodies.AddOrUpdate(path, 1, (_, v) => v + 1);
         // A cut or a short body: the client sees the connection end early (FIN after the bytes sent).
         socket.Shutdown(SocketShutdown.Both);
     }
@@ -284,12 +285,14 @@ public sealed class LoopbackHttpServer : IDisposable
         return null;
     }
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         _listener.Stop();
         try { _acceptLoop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         try { Task.WaitAll(_connections.Keys.ToArray(), TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
-        _stop.Dispose();
     }
 }
