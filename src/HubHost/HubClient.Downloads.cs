@@ -39,9 +39,9 @@ public sealed partial class HubClient
     /// <param name="modelDirectory">The cache directory; null for <c>&lt;hub dir&gt;/checkpoints</c>.</param>
     /// <param name="fileName">The cached file's name; null for the last segment of the URL's path.</param>
     /// <param name="checkHash">
-    /// Verify the download against the hash prefix in the file name, torch's convention: in
-    /// <c>resnet18-f37072fd.pth</c> the part after the last-but-one "-" and before "." ("f37072fd") is the start
-    /// of the file's SHA-256. Refused when the name has no such part.
+    /// Verify the download against the hash prefix in the file name, torch's convention: the first '-' followed
+    /// by lower-case hex digits and a '.' (in <c>resnet18-f37072fd.pth</c>, "f37072fd") gives the start of the
+    /// file's SHA-256. Refused when the name has no such part. A file already in the cache is not re-checked.
     /// </param>
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download; nothing is left behind.</param>

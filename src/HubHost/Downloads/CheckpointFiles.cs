@@ -86,11 +86,11 @@ internal static partial class CheckpointFiles
         if (File.Exists(target) && new FileInfo(target).Length == entry.Length) return target;
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temp = TempNames.PartialFor(target);
+        var temp = TempNames.ExtractingFor(target);
         try
         {
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            await using (var input = entry.Open())
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var input = entry.Open())
             {
                 var buffer = new byte[1 << 16];
                 long total = 0;

@@ -49,6 +49,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
         var before = File.Exists(destination) ? File.GetLastWriteTimeUtc(destination) : (DateTime?)null;
         using var gate = await DestinationLock.AcquireAsync(destination, settings, logger, cancellationToken).ConfigureAwait(false);
+        RemoveStalePartials(destination);
         if (File.Exists(destination))
         {
             if (existing == ExistingFile.Use)
@@ -63,13 +64,29 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         return await TransferAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
     }
 
+    private void RemoveStalePartials(string destination)
+    {
+        foreach (var stale in TempNames.StalePartialsOf(destination))
+        {
+            try
+            {
+                File.Delete(stale);
+                logger.LogDebug("Removed {Partial}, left by an interrupted download", stale);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogDebug("Could not remove {Partial}: {Message}", stale, e.Message);
+            }
+        }
+    }
+
     /// <summary>Lower-case hex, or null for "no check"; anything else is refused.</summary>
     public static string? NormaliseHashPrefix(string? hashPrefix)
     {
         if (string.IsNullOrWhiteSpace(hashPrefix)) return null;
         var prefix = hashPrefix.Trim().ToLowerInvariant();
         if (prefix.Length > 64 || !prefix.All(char.IsAsciiHexDigit))
-            throw new HubException($"The hash prefix '{hashPrefix}' is not the start of a SHA-256 hex digest (at most 64 characters 0-9, a-f).");
+            throw new HubException($"The hash prefix '{hashPrefix}' is not the start of a SHA-256 hex digest: give up to 64 hex digits, such as 'f37072fd'.");
         return prefix;
     }
 
@@ -77,7 +94,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
     {
         string digest;
         long length;
-        await using (var stream = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+        using (var stream = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
         {
             length = stream.Length;
             digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
@@ -426,11 +443,12 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             }
 
             if (readError is not null)
+            {
+                var reason = readError is OperationCanceledException ? $"no data for {settings.ReadTimeout.TotalSeconds:0} s" : Describe(readError);
                 throw new TransientDownloadException(
-                    readError is OperationCanceledException
-                        ? $"no data for {settings.ReadTimeout.TotalSeconds:0} s"
-                        : Describe(readError),
+                    Total is { } total ? $"{reason} ({Received} of {total} bytes received)" : $"{reason} ({Received} bytes received)",
                     inner: readError);
+            }
         }
 
         private void Consume(byte[] chunk, int length)

@@ -137,6 +137,35 @@ public sealed class DownloadCommandTests : DownloadTestBase
         Assert.Equal(["shared.bin"], Listing(Root));
     }
 
+    [Fact]
+    public async Task KilledDownload_ReleasesItsLock_AndTheNextDownloadCleansUpItsTempFile()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var content = RandomBytes(1_500_000, seed: 4);
+        var file = Server.Serve("/killed.bin", content);
+        file.WriteSize = 16 * 1024;
+        file.PauseBetweenWrites = TimeSpan.FromMilliseconds(50); // far too slow to finish before the kill
+        var destination = Path.Combine(Root, "killed.bin");
+
+        using (var victim = StartCli("download", Server.Url("/killed.bin"), destination))
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!Listing(Root).Any(p => p.EndsWith(".partial", StringComparison.Ordinal)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+                await Task.Delay(20);
+            Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
+            victim.Kill(); // SIGKILL: no cleanup runs, the kernel drops its flock
+            await victim.WaitForExitAsync();
+        }
+        Assert.Contains(Listing(Root), p => p.EndsWith(".lock", StringComparison.Ordinal)); // left behind, but not held
+        file.PauseBetweenWrites = TimeSpan.Zero;
+
+        var settings = Fast with { LockTimeout = TimeSpan.FromSeconds(2) };
+        await NewClient(settings).DownloadUrlToFileAsync(Server.Url("/killed.bin"), destination, Sha256(content)[..8]);
+
+        Assert.Equal(content, File.ReadAllBytes(destination));
+        Assert.Equal(["killed.bin"], Listing(Root));
+    }
+
     private static Process StartCli(params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");

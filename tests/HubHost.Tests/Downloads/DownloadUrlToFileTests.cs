@@ -29,6 +29,22 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     }
 
     [Fact]
+    public async Task StaleTempFilesOfTheDestination_AreRemoved_OthersKept()
+    {
+        Server.Serve("/w.bin", _content);
+        var stale = Path.Combine(Root, ".w.bin.0123456789abcdef0123456789abcdef.partial");
+        var otherDestinations = Path.Combine(Root, ".w.bin.x.0123456789abcdef0123456789abcdef.partial");
+        var notOurs = Path.Combine(Root, ".w.bin.notes.partial");
+        foreach (var path in new[] { stale, otherDestinations, notOurs }) await File.WriteAllTextAsync(path, "x");
+
+        await NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), Path.Combine(Root, "w.bin"));
+
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(otherDestinations));
+        Assert.True(File.Exists(notOurs));
+    }
+
+    [Fact]
     public async Task DownloadedFile_HasOrdinaryPermissions_NotATempFilesOwnerOnlyMode()
     {
         if (OperatingSystem.IsWindows()) return;
@@ -236,6 +252,21 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     }
 
     [Fact]
+    public async Task Redirect_IsFollowed_AndAResumeGoesThroughItAgain()
+    {
+        Server.Serve("/latest/w.bin", []).RedirectTo = "/v2/w.bin?sig=abc";
+        var file = Server.Serve("/v2/w.bin", _content);
+        file.Cut = CutMode.FirstRequest;
+        file.CutAfterBytes = 400_000;
+
+        await NewClient().DownloadUrlToFileAsync(Server.Url("/latest/w.bin"), Path.Combine(Root, "w.bin"), Sha256(_content)[..8]);
+
+        Assert.Equal(_content, File.ReadAllBytes(Path.Combine(Root, "w.bin")));
+        Assert.Equal(["/latest/w.bin", "/v2/w.bin", "/latest/w.bin", "/v2/w.bin"], Server.Requests.Select(r => r.Path));
+        Assert.Equal("bytes=400000-", Server.RequestsFor("/v2/w.bin")[1].Range);
+    }
+
+    [Fact]
     public async Task ShortBody_IsAnError_NeverAFile()
     {
         var file = Server.Serve("/w.bin", _content);
@@ -246,6 +277,7 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
         var e = await Assert.ThrowsAsync<HubException>(() => NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), Path.Combine(Root, "w.bin")));
 
         Assert.Contains("failed after", e.Message);
+        Assert.Contains($"{Size} of {Size + 1000} bytes", e.Message);
         Assert.Empty(Listing(Root));
     }
 

@@ -54,6 +54,9 @@ public sealed class ServedFile
 
     public string? ETag { get; set; }
 
+    /// <summary>Answer 302 with this Location instead of serving.</summary>
+    public string? RedirectTo { get; set; }
+
     public Dictionary<string, string> ExtraHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     internal int Responses;
@@ -168,6 +171,11 @@ public sealed class LoopbackHttpServer : IDisposable
             if (file.AlwaysStatus is { } always)
             {
                 await WriteStatusAsync(stream, always, file.ExtraHeaders);
+                return;
+            }
+            if (file.RedirectTo is { } location)
+            {
+                await WriteStatusAsync(stream, HttpStatusCode.Redirect, new Dictionary<string, string> { ["Location"] = location });
                 return;
             }
             if (file.StatusesFirst.TryDequeue(out var first))
