@@ -25,6 +25,9 @@ internal static class DownloadCommand
         };
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
+            // Return to System.CommandLine first: it hooks Ctrl+C only once the action's task exists, and the
+            // download creates its temp file before its first await.
+            await Task.Yield();
             var result = await WithProgressAsync(app, progress => app.Hub.DownloadFileAsync(
                 parse.GetValue(url)!, parse.GetValue(destination)!, parse.GetValue(hashPrefix), progress, token));
             app.Print(

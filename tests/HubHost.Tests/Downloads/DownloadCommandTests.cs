@@ -166,6 +166,30 @@ public sealed class DownloadCommandTests : DownloadTestBase
         Assert.Equal(["killed.bin"], Listing(Root));
     }
 
+    [Fact]
+    public async Task Interrupt_CancelsTheDownload_RemovesItsFiles_AndExits130()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var file = Server.Serve("/slow.bin", RandomBytes(1_500_000, seed: 5));
+        file.WriteSize = 16 * 1024;
+        file.PauseBetweenWrites = TimeSpan.FromMilliseconds(50);
+        var cli = StartCli("download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
+        var finished = FinishAsync(cli);
+        var deadline = Stopwatch.StartNew();
+        while (Server.BytesSent("/slow.bin") == 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            await Task.Delay(20);
+        Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
+        await Task.Delay(100);
+
+        using (var kill = Process.Start("kill", ["-INT", cli.Id.ToString()])) await kill.WaitForExitAsync(); // Ctrl+C
+
+        var (code, stdout, stderr) = await finished;
+        Assert.Equal(130, code);
+        Assert.Empty(stdout);
+        Assert.Equal("error: cancelled.", stderr.Trim());
+        Assert.Empty(Listing(Root));
+    }
+
     private static Process StartCli(params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
