@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using HubHost.Cli;
 
@@ -109,19 +110,17 @@ public sealed class DownloadCommandTests : DownloadTestBase
     {
         var content = RandomBytes(2_000_000, seed: 3);
         var file = Server.Serve("/shared.bin", content);
-        file.WriteSize = 64 * 1024;
-        file.PauseBetweenWrites = TimeSpan.FromMilliseconds(40); // about 1.5 MB/s: the download takes ~1.3 s
+        file.HoldAfterBytes = 500_000; // the first download stops there until the second is waiting for it
         var destination = Path.Combine(Root, "shared.bin");
         var url = Server.Url("/shared.bin");
 
-        var first = StartCli("download", url, destination, "--json");
-        // The second starts once the first is downloading, so it must find the lock taken.
-        var deadline = Stopwatch.StartNew();
-        while (Server.Requests.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
-        Assert.NotEmpty(Server.Requests);
-        var second = StartCli("download", url, destination, "--json");
+        using var first = CliProcess.Start("download", url, destination, "--json");
+        await WaitUntilAsync(() => Server.BytesSent("/shared.bin") >= 500_000, "the first download to start");
+        using var second = CliProcess.Start("download", url, destination, "--json");
+        await WaitUntilAsync(() => second.Stderr.Contains("Waiting for another download", StringComparison.Ordinal), "the second download to wait");
+        file.Release();
 
-        var results = await Task.WhenAll(FinishAsync(first), FinishAsync(second));
+        var results = await Task.WhenAll(first.FinishAsync(), second.FinishAsync());
 
         foreach (var (code, stdout, stderr) in results)
         {
@@ -132,7 +131,6 @@ public sealed class DownloadCommandTests : DownloadTestBase
         }
         Assert.Single(Server.Requests);
         Assert.Equal(1, Server.CompleteBodies("/shared.bin"));
-        Assert.Contains("Waiting for another download", results[1].Err);
         Assert.Equal(content, File.ReadAllBytes(destination));
         Assert.Equal(["shared.bin"], Listing(Root));
     }
@@ -143,21 +141,18 @@ public sealed class DownloadCommandTests : DownloadTestBase
         if (OperatingSystem.IsWindows()) return;
         var content = RandomBytes(1_500_000, seed: 4);
         var file = Server.Serve("/killed.bin", content);
-        file.WriteSize = 16 * 1024;
-        file.PauseBetweenWrites = TimeSpan.FromMilliseconds(50); // far too slow to finish before the kill
+        file.HoldAfterBytes = 300_000;
         var destination = Path.Combine(Root, "killed.bin");
 
-        using (var victim = StartCli("download", Server.Url("/killed.bin"), destination))
+        using (var victim = CliProcess.Start("download", Server.Url("/killed.bin"), destination))
         {
-            var deadline = Stopwatch.StartNew();
-            while (!Listing(Root).Any(p => p.EndsWith(".partial", StringComparison.Ordinal)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
-                await Task.Delay(20);
+            await WaitUntilAsync(() => Server.BytesSent("/killed.bin") >= 300_000, "the download to start");
             Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
-            victim.Kill(); // SIGKILL: no cleanup runs, the kernel drops its flock
-            await victim.WaitForExitAsync();
+            victim.Process.Kill(); // SIGKILL: no cleanup runs, the kernel drops its flock
+            await victim.Process.WaitForExitAsync();
         }
         Assert.Contains(Listing(Root), p => p.EndsWith(".lock", StringComparison.Ordinal)); // left behind, but not held
-        file.PauseBetweenWrites = TimeSpan.Zero;
+        file.Release();
 
         var settings = Fast with { LockTimeout = TimeSpan.FromSeconds(2) };
         await NewClient(settings).DownloadUrlToFileAsync(Server.Url("/killed.bin"), destination, Sha256(content)[..8]);
@@ -171,49 +166,80 @@ public sealed class DownloadCommandTests : DownloadTestBase
     {
         if (OperatingSystem.IsWindows()) return;
         var file = Server.Serve("/slow.bin", RandomBytes(1_500_000, seed: 5));
-        file.WriteSize = 16 * 1024;
-        file.PauseBetweenWrites = TimeSpan.FromMilliseconds(50);
-        var cli = StartCli("download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
-        var finished = FinishAsync(cli);
-        var deadline = Stopwatch.StartNew();
-        while (Server.BytesSent("/slow.bin") == 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
-            await Task.Delay(20);
+        file.HoldAfterBytes = 300_000; // never released: the download is mid-way when interrupted
+        using var cli = CliProcess.Start("download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
+        await WaitUntilAsync(() => Server.BytesSent("/slow.bin") >= 300_000, "the download to start");
         Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
-        await Task.Delay(100);
 
-        using (var kill = Process.Start("kill", ["-INT", cli.Id.ToString()])) await kill.WaitForExitAsync(); // Ctrl+C
+        using (var kill = Process.Start("kill", ["-INT", cli.Process.Id.ToString()])) await kill.WaitForExitAsync(); // Ctrl+C
 
-        var (code, stdout, stderr) = await finished;
+        var (code, stdout, stderr) = await cli.FinishAsync();
         Assert.Equal(130, code);
         Assert.Empty(stdout);
         Assert.Equal("error: cancelled.", stderr.Trim());
         Assert.Empty(Listing(Root));
     }
 
-    private static Process StartCli(params string[] args)
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
     }
 
-    private static async Task<(int Code, string Out, string Err)> FinishAsync(Process process)
+    /// <summary>`dotnet HubHost.Cli.dll ...` as a real child process, its output collected as it comes.</summary>
+    private sealed class CliProcess : IDisposable
     {
-        using var _ = process;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
+        private readonly StringBuilder _stdout = new();
+        private readonly StringBuilder _stderr = new();
+
+        private CliProcess(Process process) => Process = process;
+
+        public Process Process { get; }
+
+        public string Stderr
         {
-            await process.WaitForExitAsync(timeout.Token);
+            get { lock (_stderr) return _stderr.ToString(); }
         }
-        catch (OperationCanceledException)
+
+        public static CliProcess Start(params string[] args)
         {
-            process.Kill(entireProcessTree: true);
-            throw;
+            var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(cli);
+            foreach (var arg in args) start.ArgumentList.Add(arg);
+            var process = new Process { StartInfo = start };
+            var result = new CliProcess(process);
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._stderr) result._stderr.AppendLine(e.Data); };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return result;
         }
-        return (process.ExitCode, await stdout, await stderr);
+
+        public async Task<(int Code, string Out, string Err)> FinishAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            try
+            {
+                await Process.WaitForExitAsync(timeout.Token); // also waits for the output to be read
+            }
+            catch (OperationCanceledException)
+            {
+                Process.Kill(entireProcessTree: true);
+                throw;
+            }
+            lock (_stdout) lock (_stderr) return (Process.ExitCode, _stdout.ToString(), _stderr.ToString());
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
     }
 }

@@ -54,6 +54,16 @@ public sealed class ServedFile
 
     public string? ETag { get; set; }
 
+    /// <summary>Pause every response after this many body bytes until <see cref="Release"/> is called.</summary>
+    public long? HoldAfterBytes { get; set; }
+
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal Task Released => _released.Task;
+
+    /// <summary>Lets held responses continue.</summary>
+    public void Release() => _released.TrySetResult();
+
     /// <summary>Answer 302 with this Location instead of serving.</summary>
     public string? RedirectTo { get; set; }
 
@@ -238,7 +248,13 @@ public sealed class LoopbackHttpServer : IDisposable
             {
                 await Task.Delay(Timeout.Infinite, _stop.Token);
             }
+            if (file.HoldAfterBytes is { } hold && sent >= hold && !file.Released.IsCompleted)
+            {
+                await stream.FlushAsync(_stop.Token);
+                await file.Released.WaitAsync(_stop.Token);
+            }
             var size = (int)Math.Min(file.WriteSize, limit - sent);
+            if (file.HoldAfterBytes is { } h && sent < h && !file.Released.IsCompleted) size = (int)Math.Min(size, h - sent);
             if (stallAt is { } s && sent < s) size = (int)Math.Min(size, s - sent);
             // Counted before the write: the client may finish reading before this task runs again.
             _bytesSent.AddOrUpdate(path, size, (_, v) => v + size);
