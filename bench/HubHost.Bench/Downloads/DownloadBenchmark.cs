@@ -1,17 +1,10 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace HubHost.Bench.Downloads;
 
 /// <summary>
-/// download: a 256 MB file of random bytes served by Kestrel on 127.0.0.1 (Content-Length, Range), fetched
+/// download: a 256 MB file of random bytes served on 127.0.0.1 (Content-Length, Range; sendfile), fetched
 /// with a hash check by HubHost's DownloadUrlToFileAsync and by torch.hub.download_url_to_file, with curl to
 /// /dev/null as the cost of the transfer alone. Median of 3 (or args[1]) interleaved rounds, after a warm-up. args[0]: size in MB.
 /// </summary>
@@ -33,7 +26,7 @@ internal sealed class DownloadBenchmark : IBenchmark
             var digest = await WriteRandomFileAsync(source, size);
             var prefix = digest[..10];
 
-            await using var server = await StartServerAsync(source);
+            using var server = new LoopbackFileServer(source, "/source.bin");
             var url = server.Url;
             Console.WriteLine($"download: {megabytes} MB of random bytes from {url}, hash prefix {prefix}; median of {runs} interleaved rounds");
 
@@ -196,29 +189,5 @@ internal sealed class DownloadBenchmark : IBenchmark
             }
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private sealed class FileServer(WebApplication app, string url) : IAsyncDisposable
-    {
-        public string Url { get; } = url;
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
-
-    private static async Task<FileServer> StartServerAsync(string path)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapGet("/source.bin", () => Results.File(path, "application/octet-stream", enableRangeProcessing: true));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FileServer(app, $"{address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal)}/source.bin");
     }
 }
