@@ -15,8 +15,8 @@ public sealed partial class HubClient
     /// The file appears at the destination only when complete and, with <paramref name="hashPrefix"/>, only if
     /// its SHA-256 starts with that prefix; until then it is written to a hidden temp file beside it. Dropped
     /// connections resume (or restart when the server cannot resume) and transient server errors are retried
-    /// with back-off. If another process is downloading the same destination, this call waits for it and
-    /// uses its file.
+    /// with back-off. Downloads of one destination (from any process) run one at a time; a call that waited
+    /// for another uses that one's file instead of downloading again when it has <paramref name="hashPrefix"/>.
     /// </summary>
     /// <param name="url">An http or https URL.</param>
     /// <param name="destination">The file to write (replaced if it exists); its directory is created if needed.</param>

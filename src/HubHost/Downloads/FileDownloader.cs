@@ -55,9 +55,10 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         {
             if (existing == ExistingFile.Use)
                 return new DownloadResult(destination, null, new FileInfo(destination).Length, Downloaded: false);
-            if (gate.Waited && File.GetLastWriteTimeUtc(destination) != before)
+            if (gate.Waited && hashPrefix is not null && File.GetLastWriteTimeUtc(destination) != before)
             {
-                // Another process downloaded it while this one waited: use its file if it has the hash asked for.
+                // Another download finished this destination while this one waited. Its file is used only when
+                // it has the hash asked for: without a hash nothing says it came from the same URL.
                 var reused = await TryReuseAsync(destination, hashPrefix, cancellationToken).ConfigureAwait(false);
                 if (reused is not null) return reused;
             }
@@ -91,7 +92,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         return prefix;
     }
 
-    private async Task<DownloadResult?> TryReuseAsync(string destination, string? hashPrefix, CancellationToken cancellationToken)
+    private async Task<DownloadResult?> TryReuseAsync(string destination, string hashPrefix, CancellationToken cancellationToken)
     {
         string digest;
         long length;
@@ -100,12 +101,12 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             length = stream.Length;
             digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
-        if (hashPrefix is not null && !digest.StartsWith(hashPrefix, StringComparison.Ordinal))
+        if (!digest.StartsWith(hashPrefix, StringComparison.Ordinal))
         {
-            logger.LogInformation("{Destination} was downloaded by another process but its SHA-256 {Digest} does not start with {Prefix}; downloading again", destination, digest, hashPrefix);
+            logger.LogInformation("{Destination} was downloaded by another download but its SHA-256 {Digest} does not start with {Prefix}; downloading again", destination, digest, hashPrefix);
             return null;
         }
-        logger.LogInformation("Using {Destination}, downloaded by another process while this one waited", destination);
+        logger.LogInformation("Using {Destination}, downloaded by another download while this one waited", destination);
         return new DownloadResult(destination, digest, length, Downloaded: false);
     }
 

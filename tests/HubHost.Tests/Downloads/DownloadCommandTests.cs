@@ -114,9 +114,10 @@ public sealed class DownloadCommandTests : DownloadTestBase
         var destination = Path.Combine(Root, "shared.bin");
         var url = Server.Url("/shared.bin");
 
-        using var first = CliProcess.Start("download", url, destination, "--json");
+        var hash = Sha256(content)[..12]; // what lets the second use the first one's file
+        using var first = CliProcess.Start("download", url, destination, "--json", "--hash-prefix", hash);
         await WaitUntilAsync(() => Server.BytesSent("/shared.bin") >= 500_000, "the first download to start");
-        using var second = CliProcess.Start("download", url, destination, "--json");
+        using var second = CliProcess.Start("download", url, destination, "--json", "--hash-prefix", hash);
         await WaitUntilAsync(() => second.Stderr.Contains("Waiting for another download", StringComparison.Ordinal), "the second download to wait");
         file.Release();
 

@@ -29,6 +29,46 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     }
 
     [Fact]
+    public async Task ConcurrentDownloadsOfOneDestination_WithHash_DownloadOnce()
+    {
+        var file = Server.Serve("/w.bin", _content);
+        file.HoldAfterBytes = 100_000;
+        var destination = Path.Combine(Root, "w.bin");
+        var prefix = Sha256(_content)[..8];
+
+        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
+        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
+        await Task.Delay(200); // the second is waiting on the lock by now (it tried it synchronously)
+        file.Release();
+        await Task.WhenAll(first, second);
+
+        Assert.Single(Server.Requests);
+        Assert.Equal(_content, File.ReadAllBytes(destination));
+        Assert.Equal(["w.bin"], Listing(Root));
+    }
+
+    [Fact]
+    public async Task ConcurrentDownloadsOfOneDestination_WithoutHash_RunOneAfterTheOther()
+    {
+        // Without a hash nothing says the other download fetched the same URL: each downloads, never at once.
+        var other = RandomBytes(Size, seed: 9);
+        var file = Server.Serve("/a.bin", _content);
+        file.HoldAfterBytes = 100_000;
+        Server.Serve("/b.bin", other);
+        var destination = Path.Combine(Root, "w.bin");
+
+        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/a.bin"), destination);
+        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/b.bin"), destination);
+        await Task.Delay(200);
+        Assert.Empty(Server.RequestsFor("/b.bin")); // waiting for the first
+        file.Release();
+        await Task.WhenAll(first, second);
+
+        Assert.Equal(other, File.ReadAllBytes(destination)); // the second ran last and replaced it
+        Assert.Equal(["w.bin"], Listing(Root));
+    }
+
+    [Fact]
     public async Task StaleTempFilesOfTheDestination_AreRemoved_OthersKept()
     {
         Server.Serve("/w.bin", _content);
