@@ -19,7 +19,7 @@ public sealed partial class HubClient
     /// for another uses that one's file instead of downloading again when it has <paramref name="hashPrefix"/>.
     /// </summary>
     /// <param name="url">An http or https URL.</param>
-    /// <param name="destination">The file to write (replaced if it exists); its directory is created if needed.</param>
+    /// <param name="destination">The file to write (replaced if it exists; a leading <c>~/</c> is the home directory); its directory is created if needed.</param>
     /// <param name="hashPrefix">Hex the file's SHA-256 must start with, or null for no check.</param>
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download; nothing is left behind.</param>
@@ -79,9 +79,15 @@ public sealed partial class HubClient
         string url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         var uri = UrlText.ParseHttp(url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(destination);
-        return Downloader.DownloadAsync(uri, destination, hashPrefix, progress, ExistingFile.Replace, cancellationToken);
+        if (string.IsNullOrWhiteSpace(destination)) throw new HubException("No destination given: give the path of the file to write.");
+        return Downloader.DownloadAsync(uri, ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
     }
+
+    /// <summary><c>~/x</c> is <c>$HOME/x</c>, as torch's os.path.expanduser(dst) makes it.</summary>
+    private static string ExpandHome(string path)
+        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
 
     /// <summary>
     /// For commands that take weights as a path or a URL: an http(s) URL is fetched through the checkpoint

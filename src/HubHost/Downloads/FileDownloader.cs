@@ -239,6 +239,12 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         using (response)
         {
+            if (resume && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // The file is shorter than what was kept: it changed. Start over with a plain request.
+                transfer.RangeSupported = false;
+                throw new TransientDownloadException("the server refused to resume (the file may have changed)");
+            }
             CheckStatus(response, shown);
             if (response.StatusCode == HttpStatusCode.PartialContent)
             {
@@ -289,7 +295,6 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         {
             404 or 410 => "Check the URL.",
             401 or 403 => "The server refused access; check the URL and whether it needs credentials.",
-            416 => "The server refused the requested range; try again.",
             _ => "Check the URL.",
         };
         throw new HubException($"Download of {shown} failed: the server answered {status}. {advice}");

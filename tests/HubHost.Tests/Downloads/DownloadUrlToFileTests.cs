@@ -220,6 +220,29 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
         Assert.Equal(replacement, File.ReadAllBytes(Path.Combine(Root, "w.bin")));
     }
 
+    [Fact]
+    public async Task FileShrankBetweenAttempts_RangeRefused_RestartsWithTheNewFile()
+    {
+        var file = Server.Serve("/w.bin", _content); // no ETag: nothing tells the client the file changed
+        file.Cut = CutMode.FirstRequest;
+        file.CutAfterBytes = 300_000;
+        var shorter = RandomBytes(200_000, seed: 3);
+        var switched = false;
+        var progress = new Progress(p =>
+        {
+            if (!switched && p.BytesReceived > 0)
+            {
+                switched = true;
+                file.Content = shorter; // the resume asks for bytes=300000-, past its end: 416
+            }
+        });
+
+        await NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), Path.Combine(Root, "w.bin"), progress: progress);
+
+        Assert.Equal(shorter, File.ReadAllBytes(Path.Combine(Root, "w.bin")));
+        Assert.Equal([null, "bytes=300000-", null], Server.RequestsFor("/w.bin").Select(r => r.Range));
+    }
+
     private sealed class Progress(Action<DownloadProgress> action) : IProgress<DownloadProgress>
     {
         public void Report(DownloadProgress value) => action(value);
