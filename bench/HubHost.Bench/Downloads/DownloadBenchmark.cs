@@ -4,9 +4,10 @@ using System.Security.Cryptography;
 namespace HubHost.Bench.Downloads;
 
 /// <summary>
-/// download: a 256 MB file of random bytes served on 127.0.0.1 (Content-Length, Range; sendfile), fetched
-/// with a hash check by HubHost's DownloadUrlToFileAsync and by torch.hub.download_url_to_file, with curl to
-/// /dev/null as the cost of the transfer alone. Median of 3 (or args[1]) interleaved rounds, after a warm-up. args[0]: size in MB.
+/// download: a 256 MB file of random bytes served on 127.0.0.1 by <see cref="LoopbackFileServer"/>
+/// (Content-Length, Range), fetched with a hash check by HubHost's DownloadUrlToFileAsync and by
+/// torch.hub.download_url_to_file (bench/python/download.py, /usr/bin/python3), with curl to /dev/null as the
+/// cost of the transfer alone. Median of 3 interleaved rounds after a warm-up; args: [MB] [rounds].
 /// </summary>
 internal sealed class DownloadBenchmark : IBenchmark
 {
