@@ -65,6 +65,7 @@ public sealed partial class HubClient
         var path = Path.Combine(directory, name);
         if (!File.Exists(path))
         {
+            Logger.LogDownloadingCheckpoint(UrlText.Redact(uri), path);
             await Downloader.DownloadAsync(uri, path, hashPrefix, progress, ExistingFile.Use, cancellationToken).ConfigureAwait(false);
         }
         else

@@ -38,8 +38,11 @@ internal static class DownloadCommand
         return command;
     }
 
-    /// <summary>A Spectre.Console bar when stderr is a terminal, else a line on stderr every few seconds.</summary>
-    private static async Task<T> WithProgressAsync<T>(CliApp app, Func<IProgress<DownloadProgress>, Task<T>> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress display: a Spectre.Console bar when stderr is a terminal,
+    /// else a line on stderr every few seconds. For any command that may download (a weights URL).
+    /// </summary>
+    internal static async Task<T> WithProgressAsync<T>(CliApp app, Func<IProgress<DownloadProgress>, Task<T>> work)
     {
         if (ReferenceEquals(app.Error, Console.Error) && !Console.IsErrorRedirected)
         {
