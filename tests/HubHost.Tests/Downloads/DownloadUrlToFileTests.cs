@@ -404,12 +404,15 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     {
         var file = Server.Serve("/w.bin", _content);
         file.StallFirstResponseAfter = 250_000; // sends, then goes silent without closing
-        var settings = Fast with { ReadTimeout = TimeSpan.FromMilliseconds(400) };
+        var settings = Fast with { ReadTimeout = TimeSpan.FromSeconds(1) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await NewClient(settings).DownloadUrlToFileAsync(Server.Url("/w.bin"), Path.Combine(Root, "w.bin"), Sha256(_content)[..8]);
 
         Assert.Equal(_content, File.ReadAllBytes(Path.Combine(Root, "w.bin")));
+        Assert.Equal(2, Server.RequestsFor("/w.bin").Count);
         Assert.Equal("bytes=250000-", Server.RequestsFor("/w.bin")[1].Range);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), "resumed before the read timeout");
     }
 
     [Fact]
