@@ -31,7 +31,7 @@ internal sealed record DownloadSettings
 
     public TimeSpan LockPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Bytes received before they are handed to hashing and writing (two such buffers are in use).</summary>
+    /// <summary>Bytes received before they are handed to hashing and writing (four such buffers are in use per download).</summary>
     public int ChunkSize { get; init; } = 1 << 20;
 
     /// <summary>Shortest interval between two progress reports.</summary>
