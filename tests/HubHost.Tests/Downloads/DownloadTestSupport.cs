@@ -62,9 +62,15 @@ public abstract class DownloadTestBase : IDisposable
 
     public virtual void Dispose()
     {
-        Server.Dispose();
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-        GC.SuppressFinalize(this);
+        try
+        {
+            Server.Dispose();
+        }
+        finally
+        {
+            try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+            GC.SuppressFinalize(this);
+        }
     }
 }
 
