@@ -57,7 +57,7 @@ internal sealed class CliApp : IDisposable
         var parse = root.Parse(args);
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
         return await parse.InvokeAsync(config);
     }
 
@@ -71,6 +71,7 @@ internal sealed class CliApp : IDisposable
         yield return StateDictCommand.Create(this);
         yield return CacheCommand.Create(this);
         yield return TrustCommand.Create(this);
+        yield return DownloadCommand.Create(this);
     }
 
     /// <summary>

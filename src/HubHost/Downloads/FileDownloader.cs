@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace HubHost.Downloads;
+
+/// <summary>What to do when the destination exists once the lock is held.</summary>
+internal enum ExistingFile
+{
+    /// <summary>Download again, unless another process finished the same destination while this one waited (download_url_to_file).</summary>
+    Replace,
+
+    /// <summary>Use it as it is (the checkpoint cache).</summary>
+    Use,
+}
+
+/// <summary>
+/// Downloads one URL to one file: streamed, SHA-256 computed as bytes arrive, written to a unique temp file
+/// beside the destination and moved into place only when complete and verified. Dropped connections resume
+/// with a Range request when the server supports it and restart from zero when it does not; transient
+/// failures retry with exponential back-off within <see cref="DownloadSettings"/>; concurrent downloads of one
+/// destination are serialised by a <see cref="DestinationLock"/>.
+/// </summary>
+internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger)
+{
+    public async Task<DownloadResult> DownloadAsync(
+        Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, ExistingFile existing,
+        CancellationToken cancellationToken)
+    {
+        if (!UrlText.IsHttp(url)) throw new HubException($"'{UrlText.Redact(url)}' is not an http or https URL.");
+        hashPrefix = NormaliseHashPrefix(hashPrefix);
+        destination = Path.GetFullPath(destination);
+        if (Directory.Exists(destination))
+            throw new HubException($"The destination '{destination}' is a directory; give a file path.");
+        var directory = Path.GetDirectoryName(destination)!;
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"Cannot create the directory '{directory}' for the download: {e.Message}", e);
+        }
+
+        var before = File.Exists(destination) ? File.GetLastWriteTimeUtc(destination) : (DateTime?)null;
+        using var gate = await DestinationLock.AcquireAsync(destination, settings, logger, cancellationToken).ConfigureAwait(false);
+        RemoveStalePartials(destination);
+        if (File.Exists(destination))
+        {
+            if (existing == ExistingFile.Use)
+                return new DownloadResult(destination, null, new FileInfo(destination).Length, Downloaded: false);
+            if (gate.Waited && hashPrefix is not null && File.GetLastWriteTimeUtc(destination) != before)
+            {
+                // Another download finished this destination while this one waited. Its file is used only when
+                // it has the hash asked for: without a hash nothing says it came from the same URL.
+                var reused = await TryReuseAsync(destination, hashPrefix, cancellationToken).ConfigureAwait(false);
+                if (reused is not null) return reused;
+            }
+        }
+        return await TransferAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void RemoveStalePartials(string destination)
+    {
+        foreach (var stale in TempNames.StalePartialsOf(destination))
+        {
+            try
+            {
+                File.Delete(stale);
+                logger.LogDebug("Removed {Partial}, left by an interrupted download", stale);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogDebug("Could not remove {Partial}: {Message}", stale, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Lower-case hex, or null for "no check"; anything else is refused.</summary>
+    public static string? NormaliseHashPrefix(string? hashPrefix)
+    {
+        if (string.IsNullOrWhiteSpace(hashPrefix)) return null;
+        var prefix = hashPrefix.Trim().ToLowerInvariant();
+        if (prefix.Length > 64 || !prefix.All(char.IsAsciiHexDigit))
+            throw new HubException($"The hash prefix '{hashPrefix}' is not the start of a SHA-256 hex digest: give up to 64 hex digits, such as 'f37072fd'.");
+        return prefix;
+    }
+
+    private async Task<DownloadResult?> TryReuseAsync(string destination, string hashPrefix, CancellationToken cancellationToken)
+    {
+        string digest;
+        long length;
+        using (var stream = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+        {
+            length = stream.Length;
+            digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+        if (!digest.StartsWith(hashPrefix, StringComparison.Ordinal))
+        {
+            logger.LogInformation("{Destination} was downloaded by another download but its SHA-256 {Digest} does not start with {Prefix}; downloading again", destination, digest, hashPrefix);
+            return null;
+        }
+        logger.LogInformation("Using {Destination}, downloaded by another download while this one waited", destination);
+        return new DownloadResult(destination, digest, length, Downloaded: false);
+    }
+
+    private async Task<DownloadResult> TransferAsync(
+        Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var shown = UrlText.Redact(url);
+        var temp = TempNames.PartialFor(destination);
+        SafeFileHandle? handle = null;
+        try
+        {
+            try
+            {
+                // Created like any other file (0666 less the umask), so the file moved into place is an ordinary one.
+                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HubException($"Cannot write the download to '{temp}': {e.Message} Check that the directory is writable.", e);
+            }
+
+            using var transfer = new PartialDownload(handle, temp, progress, settings);
+            await RunAttemptsAsync(url, shown, transfer, cancellationToken).ConfigureAwait(false);
+
+            var digest = transfer.FinishHash();
+            if (hashPrefix is not null && !digest.StartsWith(hashPrefix, StringComparison.Ordinal))
+                throw new HubException(
+                    $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
+                    $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
+            transfer.Complete();
+            handle.Dispose();
+            try
+            {
+                File.Move(temp, destination, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HubException($"Cannot move the download into place at '{destination}': {e.Message}", e);
+            }
+            logger.LogDebug("Downloaded {Url} to {Destination}: {Length} bytes, SHA-256 {Digest}", shown, destination, transfer.Received, digest);
+            return new DownloadResult(destination, digest, transfer.Received, Downloaded: true);
+        }
+        finally
+        {
+            handle?.Dispose();
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private async Task RunAttemptsAsync(Uri url, string shown, PartialDownload transfer, CancellationToken cancellationToken)
+    {
+        var requests = 0;
+        var failures = 0;
+        long highWater = 0;
+        var sinceProgress = Stopwatch.StartNew();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            requests++;
+            try
+            {
+                await AttemptAsync(url, shown, transfer, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TransientDownloadException e)
+            {
+                if (transfer.Received > highWater)
+                {
+                    highWater = transfer.Received;
+                    failures = 0;
+                    sinceProgress.Restart();
+                }
+                failures++;
+                var delay = e.RetryAfter is { } retryAfter
+                    ? TimeSpan.FromTicks(Math.Min(retryAfter.Ticks, settings.MaxBackoff.Ticks))
+                    : Backoff(failures);
+                if (failures >= settings.MaxAttempts || requests >= settings.MaxRequests || sinceProgress.Elapsed + delay > settings.RetryWindow)
+                    throw new HubException(
+                        $"Download of {shown} failed after {requests} attempt{(requests == 1 ? "" : "s")}: {e.Reason}. " +
+                        "Check the URL and your network, and try again later.", e.InnerException ?? e);
+                logger.LogWarning("Download of {Url}: {Reason}; retrying in {Delay:0.0} s ({Received} bytes kept)", shown, e.Reason, delay.TotalSeconds, transfer.RangeSupported ? transfer.Received : 0);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var factor = Math.Pow(2, Math.Min(failures - 1, 20)) * (0.8 + 0.4 * Random.Shared.NextDouble());
+        return TimeSpan.FromTicks((long)Math.Min(settings.InitialBackoff.Ticks * factor, settings.MaxBackoff.Ticks));
+    }
+
+    private async Task AttemptAsync(Uri url, string shown, PartialDownload transfer, CancellationToken cancellationToken)
+    {
+        var resume = transfer.Received > 0 && transfer.RangeSupported;
+        if (transfer.Received > 0 && !resume)
+        {
+            logger.LogInformation("Download of {Url}: the server cannot resume, restarting from the beginning", shown);
+            transfer.Restart();
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (resume)
+        {
+            request.Headers.Range = new RangeHeaderValue(transfer.Received, null);
+            if (transfer.Validator is { } validator) request.Headers.IfRange = validator;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.ReadTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TransientDownloadException($"no answer within {settings.ReadTimeout.TotalSeconds:0} s", inner: e);
+        }
+        catch (HttpRequestException e) when (IsTransient(e))
+        {
+            throw new TransientDownloadException(Describe(e), inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new HubException($"Download of {shown} failed: {Describe(e)}. Check the URL.", e);
+        }
+
+        // From here on the per-read timeout of PartialDownload.ReceiveAsync applies.
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        using (response)
+        {
+            if (resume && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // The file is shorter than what was kept: it changed. Start over with a plain request.
+                transfer.RangeSupported = false;
+                throw new TransientDownloadException("the server refused to resume (the file may have changed)");
+            }
+            CheckStatus(response, shown);
+            if (response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                var range = response.Content.Headers.ContentRange;
+                var start = resume ? transfer.Received : 0;
+                if (range is not { HasRange: true, From: { } from } || from != start
+                    || (range.Length is { } length && transfer.Total is { } known && length != known))
+                {
+                    // An answer for some other part, or the file changed size: start over with a plain request.
+                    transfer.RangeSupported = false;
+                    throw new TransientDownloadException($"the server answered a resume request with an unusable range ({range})");
+                }
+                transfer.RangeSupported = true;
+                transfer.Total = range.Length ?? transfer.Total;
+            }
+            else
+            {
+                if (transfer.Received > 0)
+                {
+                    logger.LogInformation("Download of {Url}: the server sent the whole file again, restarting from the beginning", shown);
+                    transfer.Restart();
+                }
+                transfer.Total = response.Content.Headers.ContentLength;
+                transfer.RangeSupported = response.Headers.AcceptRanges.Contains("bytes", StringComparer.OrdinalIgnoreCase);
+                transfer.Validator = ValidatorOf(response);
+            }
+
+            transfer.ReportProgress(force: true);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+                await transfer.ReceiveAsync(body, cancellationToken).ConfigureAwait(false);
+
+            if (transfer.Total is { } total && transfer.Received != total)
+                throw transfer.Received < total
+                    ? new TransientDownloadException($"the server sent {transfer.Received} of {total} bytes")
+                    : new HubException($"Download of {shown} failed: the server sent {transfer.Received} bytes but announced {total}.");
+        }
+    }
+
+    private static void CheckStatus(HttpResponseMessage response, string shown)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var code = (int)response.StatusCode;
+        var status = $"HTTP {code}{(string.IsNullOrEmpty(response.ReasonPhrase) ? "" : $" ({response.ReasonPhrase})")}";
+        if (code is 408 or 429 || (code >= 500 && code != 501 && code != 505))
+            throw new TransientDownloadException($"the server answered {status}", RetryAfterOf(response));
+        var advice = code switch
+        {
+            404 or 410 => "Check the URL.",
+            401 or 403 => "The server refused access; check the URL and whether it needs credentials.",
+            _ => "Check the URL.",
+        };
+        throw new HubException($"Download of {shown} failed: the server answered {status}. {advice}");
+    }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        var retry = response.Headers.RetryAfter;
+        if (retry?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        if (retry?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    /// <summary>A strong ETag, else Last-Modified: sent as If-Range so a changed file is never stitched onto an old one.</summary>
+    private static RangeConditionHeaderValue? ValidatorOf(HttpResponseMessage response)
+    {
+        if (response.Headers.ETag is { IsWeak: false } etag) return new RangeConditionHeaderValue(etag);
+        if (response.Content.Headers.LastModified is { } modified) return new RangeConditionHeaderValue(modified);
+        return null;
+    }
+
+    private static bool IsTransient(HttpRequestException e) => e.HttpRequestError switch
+    {
+        HttpRequestError.NameResolutionError => false,
+        HttpRequestError.SecureConnectionError => false,
+        HttpRequestError.ConfigurationLimitExceeded => false,
+        HttpRequestError.UserAuthenticationError => false,
+        HttpRequestError.ProxyTunnelError => true,
+        _ => true,
+    };
+
+    internal static string Describe(Exception e)
+    {
+        if (e is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError })
+            return "the host name could not be resolved";
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException socket)
+                return socket.SocketErrorCode switch
+                {
+                    SocketError.ConnectionRefused => "the connection was refused",
+                    SocketError.ConnectionReset => "the connection was reset",
+                    SocketError.ConnectionAborted => "the connection was aborted",
+                    SocketError.TimedOut => "the connection timed out",
+                    SocketError.HostUnreachable or SocketError.NetworkUnreachable => "the host is unreachable",
+                    _ => $"network error ({socket.SocketErrorCode})",
+                };
+        }
+        if (e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }) return "the connection closed before the file was complete";
+        var message = e.Message.TrimEnd('.');
+        return message.Length > 0 && char.IsUpper(message[0]) && (message.Length == 1 || !char.IsUpper(message[1]))
+            ? char.ToLowerInvariant(message[0]) + message[1..]
+            : message;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using System.Reflection;
+
+namespace HubHost.Downloads;
+
+/// <summary>The one HttpClient all downloads share (connection pooling; DNS changes picked up every few minutes).</summary>
+internal static class HubHttp
+{
+    public static HttpClient Client { get; } = Create();
+
+    private static HttpClient Create()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // The bytes on the wire are the file: the hash is over them, never over a decoded body.
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = 10,
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        var client = new HttpClient(handler, disposeHandler: true)
+        {
+            // Timeouts are per read (DownloadSettings.ReadTimeout): a large file may take as long as it takes.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var version = typeof(HubHttp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+        var plus = version.IndexOf('+');
+        client.DefaultRequestHeaders.UserAgent.ParseAdd($"hubhost/{(plus >= 0 ? version[..plus] : version)}");
+        return client;
+    }
+}

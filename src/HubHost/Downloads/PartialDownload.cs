@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace HubHost.Downloads;
+
+/// <summary>
+/// One download's state across attempts: the temp file, the running hash, the bytes kept so far. Receiving
+/// hashing and writing overlap, each on a thread of its own (see <see cref="ReceiveAsync"/>).
+/// </summary>
+internal sealed class PartialDownload(SafeFileHandle file, string path, IProgress<DownloadProgress>? progress, DownloadSettings settings) : IDisposable
+{
+    private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
+    private long _written; // the file's length so far, which may exceed Received after a restart
+
+    public long Received { get; private set; }
+
+    public long? Total { get; set; }
+
+    public bool RangeSupported { get; set; }
+
+    public RangeConditionHeaderValue? Validator { get; set; }
+
+    public void Restart()
+    {
+        Received = 0;
+        _hash.Dispose();
+        _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        ReportProgress(force: true);
+    }
+
+    public string FinishHash() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    /// <summary>Trims anything left from an earlier, longer attempt.</summary>
+    public void Complete()
+    {
+        if (_written != Received) RandomAccess.SetLength(file, Received);
+        ReportProgress(force: true);
+    }
+
+    public void ReportProgress(bool force)
+    {
+        if (progress is null || (!force && _sinceReport.Elapsed < settings.ProgressInterval)) return;
+        _sinceReport.Restart();
+        progress.Report(new DownloadProgress(Received, Total));
+    }
+
+    /// <summary>
+    /// Reads the body to its end (or a failure) on a dedicated thread with blocking reads; each filled buffer
+    /// is hashed on a second dedicated thread and then written on a third, so receiving, hashing and writing
+    /// overlap. Blocking reads on threads of our own cost less CPU than async reads (every completion a
+    /// thread-pool hop, whose idle workers spin) and on a loaded machine much less time; the separate writer
+    /// measured 5-13% faster than hashing and writing on one thread (bench: download). A timer aborts a read
+    /// that waits longer than <see cref="DownloadSettings.ReadTimeout"/>; cancellation aborts it too.
+    /// </summary>
+    public Task ReceiveAsync(Stream body, CancellationToken cancellationToken)
+        => Task.Factory.StartNew(() => Receive(body, cancellationToken), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Receive(Stream body, CancellationToken cancellationToken)
+    {
+        const int depth = 4; // one being received, one hashed, one written, one spare
+        var buffers = new byte[depth][];
+        for (var i = 0; i < depth; i++) buffers[i] = ArrayPool<byte>.Shared.Rent(settings.ChunkSize);
+        using var free = new BlockingCollection<byte[]>(depth);
+        using var full = new BlockingCollection<(byte[] Buffer, int Length)>(depth);
+        foreach (var buffer in buffers) free.Add(buffer);
+        using var consumerFailed = new CancellationTokenSource();
+        using var toWrite = new BlockingCollection<(byte[] Buffer, int Length)>(depth);
+        var consumer = Task.WhenAll(
+            Task.Factory.StartNew(() => HashAll(full, toWrite, consumerFailed), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
+            Task.Factory.StartNew(() => WriteAll(toWrite, free, consumerFailed), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+
+        long readingSince = 0; // when the current read started; 0 while not reading (waiting for a buffer)
+        var timedOut = 0;
+        var abortGate = new object();
+        var aborted = false;
+        void Abort()
+        {
+            lock (abortGate)
+            {
+                if (aborted) return;
+                aborted = true;
+            }
+            try { body.Dispose(); } catch (Exception) { /* a blocked read fails, which is the point */ }
+        }
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, settings.ReadTimeout.Ticks / 4));
+        using var watchdog = new Timer(_ =>
+        {
+            var since = Volatile.Read(ref readingSince);
+            if (since != 0 && Environment.TickCount64 - since > settings.ReadTimeout.TotalMilliseconds)
+            {
+                Volatile.Write(ref timedOut, 1);
+                Abort();
+            }
+        }, null, period, period);
+        using var onCancel = cancellationToken.Register(Abort);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, consumerFailed.Token);
+
+        Exception? readError = null;
+        try
+        {
+            var ended = false;
+            while (!ended)
+            {
+                var current = free.Take(stop.Token);
+                var filled = 0;
+                try
+                {
+                    while (filled < settings.ChunkSize)
+                    {
+                        Volatile.Write(ref readingSince, Environment.TickCount64);
+                        var read = body.Read(current, filled, settings.ChunkSize - filled);
+                        if (read == 0)
+                        {
+                            ended = true;
+                            break;
+                        }
+                        filled += read;
+                    }
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
+                {
+                    // Bytes read before the failure are good: keep them, a resume starts right after them.
+                    readError = e;
+                    ended = true;
+                }
+                Volatile.Write(ref readingSince, 0);
+                full.Add((current, filled), stop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (consumerFailed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The consumer failed (a write error): its exception is thrown below.
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            readError = null; // reported as cancellation below
+        }
+        finally
+        {
+            full.CompleteAdding();
+            try { consumer.Wait(); } catch (AggregateException) { /* rethrown below */ }
+            foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (consumer.IsFaulted) ExceptionDispatchInfo.Throw(consumer.Exception!.InnerException!);
+        if (readError is not null)
+        {
+            var reason = Volatile.Read(ref timedOut) == 1 ? $"no data for {settings.ReadTimeout.TotalSeconds:0.#} s" : FileDownloader.Describe(readError);
+            throw new TransientDownloadException(
+                Total is { } total ? $"{reason} ({Received} of {total} bytes received)" : $"{reason} ({Received} bytes received)",
+                inner: readError);
+        }
+    }
+
+    private void HashAll(BlockingCollection<(byte[] Buffer, int Length)> full, BlockingCollection<(byte[] Buffer, int Length)> toWrite, CancellationTokenSource failed)
+    {
+        try
+        {
+            foreach (var chunk in full.GetConsumingEnumerable())
+            {
+                if (chunk.Length > 0) _hash.AppendData(chunk.Buffer.AsSpan(0, chunk.Length));
+                toWrite.Add(chunk, failed.Token);
+            }
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+            return; // the writer failed and reports it
+        }
+        catch (Exception)
+        {
+            failed.Cancel();
+            throw;
+        }
+        finally
+        {
+            toWrite.CompleteAdding();
+        }
+    }
+
+    private void WriteAll(BlockingCollection<(byte[] Buffer, int Length)> toWrite, BlockingCollection<byte[]> free, CancellationTokenSource failed)
+    {
+        try
+        {
+            foreach (var (buffer, length) in toWrite.GetConsumingEnumerable())
+            {
+                if (length > 0)
+                {
+                    try
+                    {
+                        RandomAccess.Write(file, buffer.AsSpan(0, length), Received);
+                    }
+                    catch (IOException e)
+                    {
+                        throw new HubException($"Cannot write the download to '{path}': {e.Message}. Check the free space there, or choose another destination.", e);
+                    }
+                    Received += length;
+                    _written = Math.Max(_written, Received);
+                    ReportProgress(force: false);
+                }
+                free.Add(buffer);
+            }
+        }
+        catch (Exception)
+        {
+            failed.Cancel();
+            throw;
+        }
+    }
+
+    public void Dispose() => _hash.Dispose();
+}

@@ -1,0 +1,12 @@
+namespace HubHost.Downloads;
+
+/// <summary>One attempt failed in a way worth retrying (connection lost, timeout, 5xx, 429, short body).</summary>
+internal sealed class TransientDownloadException(string reason, TimeSpan? retryAfter = null, Exception? inner = null)
+    : Exception(reason, inner)
+{
+    /// <summary>What went wrong, as a clause for a sentence ("the connection was reset").</summary>
+    public string Reason { get; } = reason;
+
+    /// <summary>The server's Retry-After, when it gave one.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}

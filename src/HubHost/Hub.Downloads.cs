@@ -1,0 +1,19 @@
+using HubHost.Downloads;
+
+namespace HubHost;
+
+public static partial class Hub
+{
+    /// <summary>
+    /// Downloads <paramref name="url"/> to <paramref name="destination"/> (torch.hub.download_url_to_file): the
+    /// file appears only when complete and, with <paramref name="hashPrefix"/>, only if its SHA-256 starts with
+    /// it. Blocks until done; see <see cref="HubClient.DownloadUrlToFileAsync"/>.
+    /// </summary>
+    /// <param name="url">An http or https URL.</param>
+    /// <param name="destination">The file to write (replaced if it exists).</param>
+    /// <param name="hashPrefix">Hex the file's SHA-256 must start with, or null for no check.</param>
+    /// <param name="progress">Receives progress reports while bytes arrive.</param>
+    /// <exception cref="HubException">The download failed or the hash did not match; the message says why.</exception>
+    public static void DownloadUrlToFile(string url, string destination, string? hashPrefix = null, IProgress<DownloadProgress>? progress = null)
+        => Default.DownloadUrlToFileAsync(url, destination, hashPrefix, progress).GetAwaiter().GetResult();
+}

@@ -1,0 +1,118 @@
+using HubHost.Caching;
+using HubHost.Downloads;
+
+namespace HubHost;
+
+public sealed partial class HubClient
+{
+    /// <summary>Retries, timeouts and waits of downloads (tests shorten them).</summary>
+    internal DownloadSettings DownloadSettings { get; init; } = DownloadSettings.Default;
+
+    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger);
+
+    /// <summary>
+    /// Downloads <paramref name="url"/> to <paramref name="destination"/> (torch.hub.download_url_to_file).
+    /// The file appears at the destination only when complete and, with <paramref name="hashPrefix"/>, only if
+    /// its SHA-256 starts with that prefix; until then it is written to a hidden temp file beside it. Dropped
+    /// connections resume (or restart when the server cannot resume) and transient server errors are retried
+    /// with back-off. Downloads of one destination (from any process) run one at a time; a call that waited
+    /// for another uses that one's file instead of downloading again when it has <paramref name="hashPrefix"/>.
+    /// </summary>
+    /// <param name="url">An http or https URL.</param>
+    /// <param name="destination">The file to write (replaced if it exists; a leading <c>~/</c> is the home directory); its directory is created if needed.</param>
+    /// <param name="hashPrefix">Hex the file's SHA-256 must start with, or null for no check.</param>
+    /// <param name="progress">Receives progress reports while bytes arrive.</param>
+    /// <param name="cancellationToken">Cancels the download; nothing is left behind.</param>
+    /// <exception cref="HubException">The download failed or the hash did not match; the message says why.</exception>
+    public async Task DownloadUrlToFileAsync(
+        string url, string destination, string? hashPrefix = null, IProgress<DownloadProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+        => await DownloadFileAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The local path of the checkpoint at <paramref name="url"/>, downloaded into the checkpoint cache unless
+    /// it is already there (the download half of torch.hub.load_state_dict_from_url). A cached file is used
+    /// without any request. A zip holding exactly one file (torch's legacy format) is extracted beside it and
+    /// the extracted file's path returned.
+    /// </summary>
+    /// <param name="url">An http or https URL.</param>
+    /// <param name="modelDirectory">The cache directory; null for <c>&lt;hub dir&gt;/checkpoints</c>.</param>
+    /// <param name="fileName">The cached file's name; null for the last segment of the URL's path.</param>
+    /// <param name="checkHash">
+    /// Verify the download against the hash prefix in the file name, torch's convention: the first '-' followed
+    /// by lower-case hex digits and a '.' (in <c>resnet18-f37072fd.pth</c>, "f37072fd") gives the start of the
+    /// file's SHA-256. Refused when the name has no such part. A file already in the cache is not re-checked.
+    /// </param>
+    /// <param name="progress">Receives progress reports while bytes arrive.</param>
+    /// <param name="cancellationToken">Cancels the download; nothing is left behind.</param>
+    /// <returns>The absolute path of the checkpoint file to load.</returns>
+    /// <exception cref="HubException">The download failed or the hash did not match; the message says why.</exception>
+    public async Task<string> DownloadCheckpointAsync(
+        string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false,
+        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var uri = UrlText.ParseHttp(url);
+        var name = fileName is null ? CheckpointFiles.FileNameOf(uri) : CheckpointFiles.CheckFileName(fileName);
+        string? hashPrefix = null;
+        if (checkHash)
+        {
+            hashPrefix = CheckpointFiles.HashPrefixOf(name)
+                ?? throw new HubException(
+                    $"Cannot check the hash of '{name}': the name has no hash part like 'resnet18-f37072fd.pth' " +
+                    "(a '-', then the start of the file's SHA-256 in lower-case hex, then '.'). Give such a file name or turn the hash check off.");
+        }
+        var directory = Path.GetFullPath(modelDirectory ?? HubDirectories.Checkpoints(HubDirectory));
+        var path = Path.Combine(directory, name);
+        if (!File.Exists(path))
+        {
+            Logger.LogDownloadingCheckpoint(UrlText.Redact(uri), path);
+            await Downloader.DownloadAsync(uri, path, hashPrefix, progress, ExistingFile.Use, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Logger.LogCachedCheckpoint(path);
+        }
+        return await CheckpointFiles.ResolveLegacyZipAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="DownloadUrlToFileAsync"/> with the result the CLI prints (path, SHA-256, size).</summary>
+    internal Task<DownloadResult> DownloadFileAsync(
+        string url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var uri = UrlText.ParseHttp(url);
+        if (string.IsNullOrWhiteSpace(destination)) throw new HubException("No destination given: give the path of the file to write.");
+        return Downloader.DownloadAsync(uri, ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
+    }
+
+    /// <summary><c>~/x</c> is <c>$HOME/x</c>, as torch's os.path.expanduser(dst) makes it.</summary>
+    private static string ExpandHome(string path)
+        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
+
+    /// <summary>
+    /// For commands that take weights as a path or a URL: an http(s) URL is fetched through the checkpoint
+    /// cache (hash-checked when its file name has a hash part); anything else must be an existing local file.
+    /// </summary>
+    internal static async Task<string> ResolveLocalOrDownloadAsync(
+        HubClient hub, string pathOrUrl, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        if (string.IsNullOrWhiteSpace(pathOrUrl))
+            throw new HubException("No checkpoint given: give a local file path or an http(s) URL.");
+        if (UrlText.LooksLikeHttp(pathOrUrl))
+        {
+            var uri = UrlText.ParseHttp(pathOrUrl);
+            var hasHash = CheckpointFiles.HashPrefixOf(CheckpointFiles.FileNameOf(uri)) is not null;
+            return await hub.DownloadCheckpointAsync(pathOrUrl, checkHash: hasHash, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        if (pathOrUrl.Contains("://", StringComparison.Ordinal))
+            throw new HubException($"'{pathOrUrl.Split("://")[0]}://' URLs are not supported: give a local file path or an http(s) URL.");
+        var path = Path.GetFullPath(pathOrUrl);
+        if (Directory.Exists(path))
+            throw new HubException($"'{pathOrUrl}' is a directory: give a checkpoint file or an http(s) URL.");
+        if (!File.Exists(path))
+            throw new HubException($"The checkpoint '{pathOrUrl}' does not exist: give an existing file or an http(s) URL.");
+        return path;
+    }
+}
