@@ -1,0 +1,185 @@
+using System.Buffers;
+
+namespace HubHost.Nn.Functional;
+
+/// <summary>A Conv2d weight packed as Sgemm's A operand, one block per group; remembers which weight version it packs.</summary>
+internal sealed unsafe class PackedConvWeight
+{
+    public PackedConvWeight(Tensor weight, int groups)
+    {
+        Source = weight;
+        Version = weight.Version;
+        int coutG = (int)(weight.Size(0) / groups);
+        int k = (int)(weight.NumberOfElements / weight.Size(0));
+        GroupSize = Sgemm.PackedASize(coutG, k);
+        Data = GC.AllocateUninitializedArray<float>(checked((int)(GroupSize * groups)), pinned: true);
+        var w = weight.ReadFloats();
+        fixed (float* src = w)
+        fixed (float* dst = Data)
+        {
+            for (int g = 0; g < groups; g++)
+                Sgemm.PackA(src + (long)g * coutG * k, k, 1, coutG, k, dst + g * GroupSize);
+        }
+    }
+
+    public Tensor Source { get; }
+    public int Version { get; }
+    public long GroupSize { get; }
+    public float[] Data { get; }
+
+    public bool Matches(Tensor weight) => ReferenceEquals(weight, Source) && weight.Version == Version;
+}
+
+/// <summary>Conv2d as im2col (written straight into Sgemm's packed B layout) times the packed weight.</summary>
+internal static unsafe class Convolution
+{
+    internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups, PackedConvWeight? packed)
+    {
+        if (input.Rank == 3)
+        {
+            var batched = Conv2d(input.Reshape([1, .. input.Shape]), weight, bias, stride, padding, dilation, groups, packed);
+            return batched.Reshape([.. batched.Shape.Skip(1)]);
+        }
+        if (input.Rank != 4)
+            throw new ArgumentException($"Conv2d expects input of shape [N, C, H, W] (or [C, H, W]), got {input.ShapeString}.");
+        if (weight.Rank != 4)
+            throw new ArgumentException($"Conv2d expects weight of shape [Cout, Cin/groups, kH, kW], got {weight.ShapeString}.");
+        if (groups < 1) throw new ArgumentException($"Conv2d groups must be positive, got {groups}.");
+        if (stride.H < 1 || stride.W < 1 || dilation.H < 1 || dilation.W < 1 || padding.H < 0 || padding.W < 0)
+            throw new ArgumentException($"Conv2d needs stride and dilation >= 1 and padding >= 0, got stride ({stride.H}, {stride.W}), padding ({padding.H}, {padding.W}), dilation ({dilation.H}, {dilation.W}).");
+        int n = (int)input.Size(0), cin = (int)input.Size(1), h = (int)input.Size(2), w = (int)input.Size(3);
+        int cout = (int)weight.Size(0), cinG = (int)weight.Size(1), kh = (int)weight.Size(2), kw = (int)weight.Size(3);
+        if (cin != cinG * groups)
+            throw new ArgumentException($"Conv2d: weight of shape {weight.ShapeString} with groups={groups} expects input with {cinG * groups} channels, but got input of shape {input.ShapeString}.");
+        if (cout % groups != 0)
+            throw new ArgumentException($"Conv2d: {cout} output channels are not divisible by groups={groups}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Size(0) != cout))
+            throw new ArgumentException($"Conv2d: bias of shape {bias.ShapeString} does not match {cout} output channels.");
+        int oh = (h + 2 * padding.H - dilation.H * (kh - 1) - 1) / stride.H + 1;
+        int ow = (w + 2 * padding.W - dilation.W * (kw - 1) - 1) / stride.W + 1;
+        if (h + 2 * padding.H - dilation.H * (kh - 1) - 1 < 0 || w + 2 * padding.W - dilation.W * (kw - 1) - 1 < 0)
+            throw new ArgumentException($"Conv2d: input {input.ShapeString} (padded by ({padding.H}, {padding.W})) is smaller than the dilated kernel ({dilation.H * (kh - 1) + 1} x {dilation.W * (kw - 1) + 1}).");
+
+        if (packed is null || !packed.Matches(weight)) packed = new PackedConvWeight(weight, groups);
+        int coutG = cout / groups;
+        int k = cinG * kh * kw;
+        int spatial = oh * ow;
+        var output = Tensor.Uninitialized(n, cout, oh, ow);
+        var x = input.ReadFloats();
+        var y = output.Data;
+        ReadOnlySpan<float> b = bias is null ? default : bias.ReadFloats();
+        long packedBSize = Sgemm.PackedBSize(k, spatial);
+        var buffer = ArrayPool<float>.Shared.Rent(checked((int)packedBSize));
+        try
+        {
+            fixed (float* xp = x)
+            fixed (float* yp = y)
+            fixed (float* bp = buffer)
+            fixed (float* ap = packed.Data)
+            fixed (float* biasp = b)
+            {
+                for (int img = 0; img < n; img++)
+                {
+                    for (int g = 0; g < groups; g++)
+                    {
+                        float* src = xp + ((long)img * cin + (long)g * cinG) * h * w;
+                        Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp);
+                        float* dst = yp + ((long)img * cout + (long)g * coutG) * spatial;
+                        bool accumulate = biasp != null;
+                        if (accumulate)
+                            for (int o = 0; o < coutG; o++) new Span<float>(dst + (long)o * spatial, spatial).Fill(biasp[g * coutG + o]);
+                        Sgemm.Multiply(coutG, spatial, k, ap + g * packed.GroupSize, bp, dst, spatial, accumulate);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// Writes the im2col matrix (K = c·kh·kw rows, N = oh·ow columns) of one image's channels directly in
+    /// Sgemm's packed-B layout: per NR-column panel, per k, NR consecutive output positions. Runs of output
+    /// positions on one output row read one input row, so stride-1 rows are block copies.
+    /// </summary>
+    internal static void Im2ColPacked(float* input, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, float* dst)
+    {
+        int nr = Sgemm.NR;
+        int spatial = oh * ow;
+        int panels = (spatial + nr - 1) / nr;
+        int k = channels * kh * kw;
+        nint inputPtr = (nint)input, dstPtr = (nint)dst;
+        Parallelism.ForRanges(panels, (long)k * nr, (lo, hi) =>
+        {
+            float* inp = (float*)inputPtr;
+            Span<int> segStart = stackalloc int[nr];
+            Span<int> segLen = stackalloc int[nr];
+            Span<int> segRow = stackalloc int[nr];
+            Span<int> segCol = stackalloc int[nr];
+            for (long q = lo; q < hi; q++)
+            {
+                float* panel = (float*)dstPtr + q * k * nr;
+                int n0 = (int)q * nr;
+                int cols = Math.Min(nr, spatial - n0);
+                int segments = 0;
+                for (int pos = n0; pos < n0 + cols;)
+                {
+                    int r = pos / ow, c0 = pos % ow;
+                    int len = Math.Min(ow - c0, n0 + cols - pos);
+                    segStart[segments] = pos - n0; segLen[segments] = len; segRow[segments] = r; segCol[segments] = c0;
+                    segments++;
+                    pos += len;
+                }
+                for (int c = 0; c < channels; c++)
+                {
+                    float* plane = inp + (long)c * h * w;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            float* row = panel + (long)((c * kh + ky) * kw + kx) * nr;
+                            if (cols < nr) new Span<float>(row + cols, nr - cols).Clear();
+                            for (int s = 0; s < segments; s++)
+                            {
+                                float* d = row + segStart[s];
+                                int len = segLen[s];
+                                int iy = segRow[s] * stride.H - padding.H + ky * dilation.H;
+                                if ((uint)iy >= (uint)h)
+                                {
+                                    new Span<float>(d, len).Clear();
+                                    continue;
+                                }
+                                float* srcRow = plane + (long)iy * w;
+                                int ix0 = segCol[s] * stride.W - padding.W + kx * dilation.W;
+                                if (stride.W == 1)
+                                {
+                                    int t0 = Math.Max(0, -ix0), t1 = Math.Min(len, w - ix0);
+                                    if (t1 <= t0)
+                                    {
+                                        new Span<float>(d, len).Clear();
+                                        continue;
+                                    }
+                                    for (int t = 0; t < t0; t++) d[t] = 0f;
+                                    new ReadOnlySpan<float>(srcRow + ix0 + t0, t1 - t0).CopyTo(new Span<float>(d + t0, t1 - t0));
+                                    for (int t = t1; t < len; t++) d[t] = 0f;
+                                }
+                                else
+                                {
+                                    int sw = stride.W;
+                                    for (int t = 0; t < len; t++)
+                                    {
+                                        int ix = ix0 + t * sw;
+                                        d[t] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
