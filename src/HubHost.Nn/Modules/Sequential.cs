@@ -8,6 +8,11 @@ public sealed class Sequential : Module
 {
     private readonly List<Module> _items = [];
 
+    /// <summary>Creates an empty container (add children with <see cref="Append"/>).</summary>
+    public Sequential()
+    {
+    }
+
     /// <summary>Creates the container with children named by position.</summary>
     /// <param name="modules">The children, in order.</param>
     public Sequential(params Module[] modules)
