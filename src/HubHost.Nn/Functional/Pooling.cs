@@ -45,26 +45,28 @@ internal static unsafe class Pooling
                     for (int oy = 0; oy < oh; oy++)
                     {
                         int y0 = oy * stride.H - padding.H;
+                        int ky0 = 0, ky1 = kernel.H;
+                        while (ky0 < ky1 && y0 + ky0 * dilation.H < 0) ky0++;
+                        while (ky1 > ky0 && y0 + (ky1 - 1) * dilation.H >= h) ky1--;
                         for (int ox = 0; ox < ow; ox++)
                         {
                             int x0 = ox * stride.W - padding.W;
+                            int kx0 = 0, kx1 = kernel.W;
+                            while (kx0 < kx1 && x0 + kx0 * dilation.W < 0) kx0++;
+                            while (kx1 > kx0 && x0 + (kx1 - 1) * dilation.W >= w) kx1--;
                             float max = float.NegativeInfinity;
-                            for (int ky = 0; ky < kernel.H; ky++)
+                            bool nan = false;
+                            for (int ky = ky0; ky < ky1; ky++)
                             {
-                                int iy = y0 + ky * dilation.H;
-                                if ((uint)iy >= (uint)h) continue;
-                                float* row = xp + (long)iy * w;
-                                for (int kx = 0; kx < kernel.W; kx++)
+                                float* row = xp + (long)(y0 + ky * dilation.H) * w + x0;
+                                for (int kx = kx0; kx < kx1; kx++)
                                 {
-                                    int ix = x0 + kx * dilation.W;
-                                    if ((uint)ix >= (uint)w) continue;
-                                    float v = row[ix];
-                                    if (v > max || float.IsNaN(v)) max = v;
-                                    if (float.IsNaN(max)) goto done;
+                                    float v = row[kx * dilation.W];
+                                    if (v > max) max = v;
+                                    nan |= float.IsNaN(v);
                                 }
                             }
-                        done:
-                            yp[oy * ow + ox] = max;
+                            yp[oy * ow + ox] = nan ? float.NaN : max;
                         }
                     }
                 }
