@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using HubHost.Nn;
 using Vision.Models;
@@ -8,14 +10,15 @@ namespace HubHost.Bench.Forward;
 
 /// <summary>
 /// resnet18 forward pass, batch 1, 3x224x224, eval mode: HubHost.Nn against torchvision on 2 threads
-/// (bench/python/forward.py, run as a child process in the same run). Warm-up runs, then the median of N.
-/// Arguments: [--warmup W] [--runs N].
+/// (bench/python/forward.py, a child process in the same run). Both warm up, then their timed runs are
+/// interleaved one by one (ours, PyTorch's, ours, ...) so both see the same load on a shared machine;
+/// prints the median and minimum of each and their ratios. Arguments: [--warmup W] [--runs N].
 /// </summary>
 internal sealed class ResNetForwardBenchmark : IBenchmark
 {
     public string Name => "forward";
 
-    public string Description => "resnet18 forward (batch 1, 3x224x224, eval): HubHost.Nn vs PyTorch CPU, 2 threads";
+    public string Description => "resnet18 forward (batch 1, 3x224x224, eval): HubHost.Nn vs PyTorch CPU, 2 threads, interleaved runs";
 
     public async Task RunAsync(string[] args)
     {
@@ -28,69 +31,105 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
         var data = new float[3 * 224 * 224];
         for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
         var input = Tensor.FromArray(data, 1, 3, 224, 224);
-
         for (int i = 0; i < warmup; i++) model.Forward(input);
-        var times = new List<double>();
+
+        using var peer = await PythonPeer.StartAsync(warmup);
+        var ours = new List<double>();
+        var theirs = new List<double>();
         for (int i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
             var output = model.Forward(input);
             sw.Stop();
             if (output.Size(1) != 1000) throw new InvalidOperationException($"Unexpected output shape {output}.");
-            times.Add(sw.Elapsed.TotalMilliseconds);
+            ours.Add(sw.Elapsed.TotalMilliseconds);
+            if (peer is not null) theirs.Add(await peer.RunAsync());
         }
-        double median = Median(times), min = times.Min();
-        Console.WriteLine($"HubHost.Nn  resnet18 forward: median {median,8:F1} ms   min {min,8:F1} ms   ({runs} runs after {warmup} warm-up, {Environment.ProcessorCount} threads, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
 
-        var peer = await RunPythonAsync(warmup, runs);
+        Console.WriteLine($"resnet18 forward, batch 1, 3x224x224, eval; {runs} interleaved runs after {warmup} warm-up each");
+        Console.WriteLine($"  HubHost.Nn : median {Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({Environment.ProcessorCount} threads, Vector512 {Vector512.IsHardwareAccelerated}, server GC {GCSettings.IsServerGC})");
         if (peer is null) return;
-        double pyMedian = peer.Value.GetProperty("median_ms").GetDouble(), pyMin = peer.Value.GetProperty("min_ms").GetDouble();
-        Console.WriteLine($"PyTorch     resnet18 forward: median {pyMedian,8:F1} ms   min {pyMin,8:F1} ms   (torch {peer.Value.GetProperty("torch").GetString()}, {peer.Value.GetProperty("threads").GetInt32()} threads)");
-        Console.WriteLine($"ratio HubHost/PyTorch: median {median / pyMedian:F2}x   min {min / pyMin:F2}x");
+        Console.WriteLine($"  PyTorch    : median {Median(theirs),7:F1} ms   min {theirs.Min(),7:F1} ms   (torch {peer.Torch}, {peer.Threads} threads)");
+        var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
+        Console.WriteLine($"  ratio HubHost/PyTorch: medians {Median(ours) / Median(theirs):F2}x   minimums {ours.Min() / theirs.Min():F2}x   median of per-pair ratios {Median(ratios):F2}x");
     }
 
-    private static async Task<JsonElement?> RunPythonAsync(int warmup, int runs)
+    /// <summary>bench/python/forward.py --serve: one timed PyTorch forward pass per request.</summary>
+    private sealed class PythonPeer : IDisposable
     {
-        string script = Path.Combine(FindRepoRoot(), "bench", "python", "forward.py");
-        var psi = new ProcessStartInfo("/usr/bin/python3")
+        private readonly Process _process;
+
+        private PythonPeer(Process process, JsonElement ready)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { script, "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--runs", runs.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("no process");
+            _process = process;
+            Torch = ready.GetProperty("torch").GetString() ?? "?";
+            Threads = ready.GetProperty("threads").GetInt32();
         }
-        catch (Exception e)
+
+        public string Torch { get; }
+
+        public int Threads { get; }
+
+        public static async Task<PythonPeer?> StartAsync(int warmup)
         {
-            Console.WriteLine($"PyTorch peer not run: /usr/bin/python3 could not be started ({e.Message}).");
-            return null;
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
+            var psi = new ProcessStartInfo("/usr/bin/python3")
             {
-                Console.WriteLine($"PyTorch peer failed (exit {process.ExitCode}): {(await stderr).Trim()}");
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = false,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[] { Path.Combine(FindRepoRoot(), "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture) })
+                psi.ArgumentList.Add(a);
+            Process? process;
+            try
+            {
+                process = Process.Start(psi);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"PyTorch peer not run: /usr/bin/python3 could not be started ({e.Message}).");
                 return null;
             }
-            var line = (await stdout).Trim().Split('\n')[^1];
-            return JsonDocument.Parse(line).RootElement.Clone();
+            if (process is null) return null;
+            var line = await process.StandardOutput.ReadLineAsync();
+            if (line is null)
+            {
+                await process.WaitForExitAsync();
+                Console.WriteLine($"PyTorch peer failed (exit {process.ExitCode}); see its error output above.");
+                process.Dispose();
+                return null;
+            }
+            return new PythonPeer(process, JsonDocument.Parse(line).RootElement.Clone());
+        }
+
+        public async Task<double> RunAsync()
+        {
+            await _process.StandardInput.WriteLineAsync("run");
+            await _process.StandardInput.FlushAsync();
+            var line = await _process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("PyTorch peer exited during the run.");
+            return double.Parse(line, CultureInfo.InvariantCulture);
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(10_000)) _process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _process.Dispose();
         }
     }
 
     private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
         throw new InvalidOperationException("Cannot find the repository root (HubHost.sln) above the benchmark or the current directory.");
     }
 

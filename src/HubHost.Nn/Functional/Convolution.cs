@@ -20,6 +20,7 @@ internal sealed unsafe class PackedConvWeight
             for (int g = 0; g < groups; g++)
                 Sgemm.PackA(src + (long)g * coutG * k, k, 1, coutG, k, dst + g * GroupSize);
         }
+        GC.KeepAlive(weight);
     }
 
     public Tensor Source { get; }
@@ -97,6 +98,9 @@ internal static unsafe class Convolution
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+        GC.KeepAlive(input);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
         return output;
     }
 

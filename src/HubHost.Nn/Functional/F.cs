@@ -101,6 +101,7 @@ public static class F
         var rng = random ?? Random.Shared;
         float scale = (float)(1.0 / (1.0 - p));
         for (int i = 0; i < x.Length; i++) y[i] = rng.NextDouble() < p ? 0f : x[i] * scale;
+        GC.KeepAlive(input);
         return output;
     }
 

@@ -46,6 +46,9 @@ internal static unsafe class Kernels
                         }
                     }
                 });
+                GC.KeepAlive(input);
+                GC.KeepAlive(weight);
+                GC.KeepAlive(bias);
                 return output;
             }
             // y[rows x out] = x[rows x in] · Wᵀ[in x out]
@@ -69,6 +72,9 @@ internal static unsafe class Kernels
                 ArrayPool<float>.Shared.Return(packedB);
             }
         }
+        GC.KeepAlive(input);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
         return output;
     }
 
@@ -157,6 +163,11 @@ internal static unsafe class Kernels
             runningMean?.MarkChanged();
             runningVar?.MarkChanged();
         }
+        GC.KeepAlive(input);
+        GC.KeepAlive(runningMean);
+        GC.KeepAlive(runningVar);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
         return output;
     }
 
@@ -191,6 +202,7 @@ internal static unsafe class Kernels
         }
         var output = Tensor.Uninitialized([.. input.Shape]);
         ParallelElementwise(input.ReadFloats(), output.Data, static (s, t) => TensorPrimitives.Max(s, 0f, t));
+        GC.KeepAlive(input);
         return output;
     }
 
@@ -236,6 +248,8 @@ internal static unsafe class Kernels
             }
         }
         if (ReferenceEquals(output, a)) a.MarkChanged();
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
         return output;
     }
 
@@ -269,6 +283,7 @@ internal static unsafe class Kernels
                 for (long s = 0; s < size; s++) y[(int)(baseIndex + s * inner)] = column[s] * inv;
             }
         }
+        GC.KeepAlive(input);
         return output;
     }
 
@@ -279,6 +294,7 @@ internal static unsafe class Kernels
         {
             if (x.Length == 0) throw new ArgumentException("ArgMax of an empty tensor is undefined.");
             long best = FirstMaxIndex(x, 0, x.Length, 1);
+            GC.KeepAlive(input);
             long[] shape = keepDim ? Enumerable.Repeat(1L, input.Rank).ToArray() : [];
             return Tensor.FromArray([best], shape);
         }
@@ -289,6 +305,7 @@ internal static unsafe class Kernels
         for (long o = 0; o < outer; o++)
             for (long i = 0; i < inner; i++)
                 result[o * inner + i] = FirstMaxIndex(x, o * size * inner + i, size, inner);
+        GC.KeepAlive(input);
         var outShape = input.Shape.ToList();
         if (input.Rank > 0)
         {
@@ -345,6 +362,7 @@ internal static unsafe class Kernels
             for (long o = 0; o < outer; o++)
                 x.Slice((int)(o * run), (int)run).CopyTo(y.Slice((int)(o * total * inner + offset), (int)run));
             offset += run;
+            GC.KeepAlive(t);
         }
         return output;
     }

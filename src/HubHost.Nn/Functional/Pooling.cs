@@ -72,6 +72,7 @@ internal static unsafe class Pooling
                 }
             });
         }
+        GC.KeepAlive(input);
         return output;
     }
 
@@ -116,6 +117,7 @@ internal static unsafe class Pooling
                 }
             });
         }
+        GC.KeepAlive(input);
         return output;
     }
 }

@@ -18,7 +18,7 @@ internal static unsafe class Sgemm
     internal static readonly int NR = Vector512.IsHardwareAccelerated ? 32 : 16;
 
     /// <summary>Depth of one K block.</summary>
-    internal static readonly int KC = int.TryParse(Environment.GetEnvironmentVariable("HUBHOST_KC"), out int kc) && kc > 0 ? kc : 256;
+    internal const int KC = 256;
 
     private static readonly bool Use512 = Vector512.IsHardwareAccelerated;
     private static readonly bool Use256 = !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated;

@@ -62,7 +62,11 @@ public sealed partial class Tensor
 
     /// <summary>A new float32 tensor of the given shape whose contents are not cleared (they are all overwritten by the caller).</summary>
     internal static Tensor Uninitialized(params long[] shape)
-        => Wrap(GC.AllocateUninitializedArray<float>(CheckedCount(shape)), shape);
+    {
+        int count = CheckedCount(shape);
+        if (count < FloatBufferPool.MinLength) return Wrap(GC.AllocateUninitializedArray<float>(count), shape);
+        return new Tensor(new PooledFloatStorage(FloatBufferPool.Rent(count)), DType.Float32, shape, ContiguousStrides(shape), 0);
+    }
 
     /// <summary>Number of elements of a shape, checked to fit one managed array.</summary>
     internal static int CheckedCount(ReadOnlySpan<long> shape)
@@ -117,6 +121,7 @@ public sealed partial class Tensor
                 throw new InvalidOperationException($"Internal: Data needs a contiguous Float32 tensor, this one is {DType}{(IsContiguous ? "" : ", non-contiguous")}.");
             int count = checked((int)NumberOfElements);
             if (Storage is ArrayStorage<float> floats) return floats.Array.AsSpan(checked((int)StorageOffset), count);
+            if (Storage is PooledFloatStorage pooled) return pooled.Array.AsSpan(checked((int)StorageOffset), count);
             if (StorageOffset < 0 || (StorageOffset + count) * 4 > Storage.ByteLength)
                 throw new InvalidDataException($"Tensor view (offset {StorageOffset}, {count} elements) reaches past its storage of {Storage.ByteLength} bytes.");
             return MemoryMarshal.Cast<byte, float>(Storage.Bytes).Slice(checked((int)StorageOffset), count);
@@ -160,6 +165,8 @@ public sealed partial class Tensor
             if (!IsContiguous) throw new NotSupportedException("Copying into a non-contiguous tensor is not supported.");
             converted.CopyTo(Storage.Bytes.Slice(checked((int)(StorageOffset * DType.ElementSize()))));
         }
+        GC.KeepAlive(source);
+        GC.KeepAlive(this);
         Version++;
     }
 }

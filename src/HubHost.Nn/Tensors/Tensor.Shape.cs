@@ -44,7 +44,12 @@ public sealed partial class Tensor
     }
 
     /// <summary>The elements converted to float32, row-major (a new array).</summary>
-    public float[] ToArray() => ReadFloats().ToArray();
+    public float[] ToArray()
+    {
+        var result = ReadFloats().ToArray();
+        GC.KeepAlive(this);
+        return result;
+    }
 
     /// <summary>The elements converted to int64, row-major (a new array); floats are truncated toward zero.</summary>
     public long[] ToInt64Array()
@@ -53,6 +58,7 @@ public sealed partial class Tensor
         var f = ReadFloats();
         var result = new long[f.Length];
         for (int i = 0; i < f.Length; i++) result[i] = (long)f[i];
+        GC.KeepAlive(this);
         return result;
     }
 
@@ -82,13 +88,15 @@ public sealed partial class Tensor
     {
         if (NumberOfElements != 1)
             throw new InvalidOperationException($"ToSingle() needs a tensor with one element, this one has shape [{string.Join(", ", _shape)}].");
-        return ReadFloats()[0];
+        float value = ReadFloats()[0];
+        GC.KeepAlive(this);
+        return value;
     }
 
     /// <summary>A contiguous copy with its own storage (torch's <c>clone()</c>).</summary>
     public Tensor Clone()
     {
-        if (DType == DType.Float32) return Wrap(ReadFloats().ToArray(), (long[])_shape.Clone());
+        if (DType == DType.Float32) return Wrap(ToArray(), (long[])_shape.Clone());
         return new Tensor(new ArrayStorage<byte>(ToBytes()), DType, (long[])_shape.Clone(), ContiguousStrides(_shape), 0);
     }
 
