@@ -151,6 +151,22 @@ public class StateDictTests
     }
 
     [Fact]
+    public void A_state_dict_loads_into_a_fresh_model_and_reproduces_its_output()
+    {
+        var source = new Vision.Models.SqueezeNet("1_1", numClasses: 10);
+        var target = new Vision.Models.SqueezeNet("1_1", numClasses: 10);
+        source.Eval();
+        target.Eval();
+        var input = Tensor.FromArray(Enumerable.Range(0, 3 * 48 * 48).Select(i => (float)Math.Cos(i * 0.1)).ToArray(), 1, 3, 48, 48);
+        OrderedDictionary<string, Tensor> state = source.StateDict();
+        var result = target.LoadStateDict(state);
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.UnexpectedKeys);
+        Assert.Equal(source.Forward(input).ToArray(), target.Forward(input).ToArray());
+        Assert.Throws<StateDictException>(() => new Vision.Models.SqueezeNet("1_1", numClasses: 1000).LoadStateDict(state));
+    }
+
+    [Fact]
     public void ToString_prints_the_module_tree_like_pytorch()
     {
         var text = new Sequential(new Linear(64, 32), new ReLU()).ToString();
