@@ -36,6 +36,8 @@ internal sealed unsafe class PackedConvWeight
 /// <summary>Conv2d as im2col (written straight into Sgemm's packed B layout) times the packed weight.</summary>
 internal static unsafe class Convolution
 {
+    internal static bool DisableFusion;
+
     private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups, PackedConvWeight? packed)
@@ -73,8 +75,15 @@ internal static unsafe class Convolution
         var x = input.ReadFloats();
         var y = output.Data;
         ReadOnlySpan<float> b = bias is null ? default : bias.ReadFloats();
-        long packedBSize = Sgemm.PackedBSize(k, spatial);
-        var buffer = ArrayPool<float>.Shared.Rent(checked((int)packedBSize));
+        int nr = Sgemm.NR;
+        int nPanels = (spatial + nr - 1) / nr;
+        int threads = Parallelism.Threads;
+        // Many output columns: each core im2cols a few column panels into its own cache-sized buffer and
+        // multiplies them right away (the packed matrix never goes out to memory). Few columns: im2col the
+        // whole (small) matrix once and let the multiply split the output rows over the cores.
+        bool fused = nPanels >= 4 * threads && !DisableFusion;
+        int panelsPerChunk = Math.Max(1, (1 << 16) / (k * nr));
+        var buffer = ArrayPool<float>.Shared.Rent(checked((int)(fused ? 1 : Sgemm.PackedBSize(k, spatial))));
         try
         {
             fixed (float* xp = x)
@@ -88,12 +97,40 @@ internal static unsafe class Convolution
                     for (int g = 0; g < groups; g++)
                     {
                         float* src = xp + ((long)img * cin + (long)g * cinG) * h * w;
-                        Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp);
                         float* dst = yp + ((long)img * cout + (long)g * coutG) * spatial;
+                        float* weights = ap + g * packed.GroupSize;
                         bool accumulate = biasp != null;
                         if (accumulate)
                             for (int o = 0; o < coutG; o++) new Span<float>(dst + (long)o * spatial, spatial).Fill(biasp[g * coutG + o]);
-                        Sgemm.Multiply(coutG, spatial, k, ap + g * packed.GroupSize, bp, dst, spatial, accumulate);
+                        if (!fused)
+                        {
+                            Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp);
+                            Sgemm.Multiply(coutG, spatial, k, weights, bp, dst, spatial, accumulate);
+                            continue;
+                        }
+                        int chunks = (nPanels + panelsPerChunk - 1) / panelsPerChunk;
+                        nint srcA = (nint)src, dstA = (nint)dst, wA = (nint)weights;
+                        Parallelism.For(Math.Min(threads, chunks), t =>
+                        {
+                            var local = ArrayPool<float>.Shared.Rent(panelsPerChunk * k * nr);
+                            try
+                            {
+                                fixed (float* lp = local)
+                                {
+                                    for (int chunk = t; chunk < chunks; chunk += threads)
+                                    {
+                                        int q0 = chunk * panelsPerChunk, q1 = Math.Min(nPanels, q0 + panelsPerChunk);
+                                        float* panel0 = lp - (long)q0 * k * nr; // panel q lives at panel0 + q·k·NR
+                                        Im2ColPanels((float*)srcA, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, q0, q1, panel0);
+                                        Sgemm.Block(0, (coutG + Sgemm.MR - 1) / Sgemm.MR, q0, q1, coutG, spatial, k, (float*)wA, panel0, (float*)dstA, spatial, accumulate);
+                                    }
+                                }
+                            }
+                            finally
+                            {
+                                ArrayPool<float>.Shared.Return(local);
+                            }
+                        });
                     }
                 }
             }
@@ -120,90 +157,100 @@ internal static unsafe class Convolution
         int panels = (spatial + nr - 1) / nr;
         int k = channels * kh * kw;
         nint inputPtr = (nint)input, dstPtr = (nint)dst;
-        Parallelism.ForRanges(panels, (long)k * nr, (lo, hi) =>
+        Parallelism.ForRanges(panels, (long)k * nr, (lo, hi) => Im2ColPanels((float*)inputPtr, channels, h, w, kh, kw, stride, padding, dilation, oh, ow, lo, hi, (float*)dstPtr));
+    }
+
+    /// <summary>Writes column panels <paramref name="lo"/>..<paramref name="hi"/>-1 of the packed im2col matrix; panel q goes to <c>panel0 + q·K·NR</c>.</summary>
+    internal static void Im2ColPanels(float* inp, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, long lo, long hi, float* panel0)
+    {
+        int nr = Sgemm.NR;
+        int spatial = oh * ow;
+        int k = channels * kh * kw;
+        Span<int> segStart = stackalloc int[nr];
+        Span<int> segLen = stackalloc int[nr];
+        Span<int> segRow = stackalloc int[nr];
+        Span<int> segCol = stackalloc int[nr];
+        for (long q = lo; q < hi; q++)
         {
-            float* inp = (float*)inputPtr;
-            Span<int> segStart = stackalloc int[nr];
-            Span<int> segLen = stackalloc int[nr];
-            Span<int> segRow = stackalloc int[nr];
-            Span<int> segCol = stackalloc int[nr];
-            for (long q = lo; q < hi; q++)
+            float* panel = panel0 + q * k * nr;
+            int n0 = (int)q * nr;
+            int cols = Math.Min(nr, spatial - n0);
+            int segments = 0;
+            for (int pos = n0; pos < n0 + cols;)
             {
-                float* panel = (float*)dstPtr + q * k * nr;
-                int n0 = (int)q * nr;
-                int cols = Math.Min(nr, spatial - n0);
-                int segments = 0;
-                for (int pos = n0; pos < n0 + cols;)
+                int r = pos / ow, c0 = pos % ow;
+                int len = Math.Min(ow - c0, n0 + cols - pos);
+                segStart[segments] = pos - n0; segLen[segments] = len; segRow[segments] = r; segCol[segments] = c0;
+                segments++;
+                pos += len;
+            }
+            for (int c = 0; c < channels; c++)
+            {
+                float* plane = inp + (long)c * h * w;
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    int r = pos / ow, c0 = pos % ow;
-                    int len = Math.Min(ow - c0, n0 + cols - pos);
-                    segStart[segments] = pos - n0; segLen[segments] = len; segRow[segments] = r; segCol[segments] = c0;
-                    segments++;
-                    pos += len;
-                }
-                for (int c = 0; c < channels; c++)
-                {
-                    float* plane = inp + (long)c * h * w;
-                    for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        for (int kx = 0; kx < kw; kx++)
+                        float* row = panel + (long)((c * kh + ky) * kw + kx) * nr;
+                        if (cols < nr) new Span<float>(row + cols, nr - cols).Clear();
+                        for (int s = 0; s < segments; s++)
                         {
-                            float* row = panel + (long)((c * kh + ky) * kw + kx) * nr;
-                            if (cols < nr) new Span<float>(row + cols, nr - cols).Clear();
-                            for (int s = 0; s < segments; s++)
+                            float* d = row + segStart[s];
+                            int len = segLen[s];
+                            int iy = segRow[s] * stride.H - padding.H + ky * dilation.H;
+                            if ((uint)iy >= (uint)h)
                             {
-                                float* d = row + segStart[s];
-                                int len = segLen[s];
-                                int iy = segRow[s] * stride.H - padding.H + ky * dilation.H;
-                                if ((uint)iy >= (uint)h)
+                                new Span<float>(d, len).Clear();
+                                continue;
+                            }
+                            float* srcRow = plane + (long)iy * w;
+                            int ix0 = segCol[s] * stride.W - padding.W + kx * dilation.W;
+                            if (stride.W == 1)
+                            {
+                                int t0 = Math.Max(0, -ix0), t1 = Math.Min(len, w - ix0);
+                                if (t1 <= t0)
                                 {
                                     new Span<float>(d, len).Clear();
                                     continue;
                                 }
-                                float* srcRow = plane + (long)iy * w;
-                                int ix0 = segCol[s] * stride.W - padding.W + kx * dilation.W;
-                                if (stride.W == 1)
+                                for (int t = 0; t < t0; t++) d[t] = 0f;
+                                float* from = srcRow + ix0;
+                                int tc = t0;
+                                if (Vector512.IsHardwareAccelerated)
+                                    for (; tc + 16 <= t1; tc += 16) Vector512.Load(from + tc).Store(d + tc);
+                                for (; tc + 8 <= t1; tc += 8) Vector256.Load(from + tc).Store(d + tc);
+                                for (; tc < t1; tc++) d[tc] = from[tc];
+                                for (int t = t1; t < len; t++) d[t] = 0f;
+                            }
+                            else if (stride.W == 2 && Avx512F.IsSupported)
+                            {
+                                // Even elements of two loaded vectors per 16 outputs, bounds handled by scalar head and tail.
+                                int t = 0;
+                                for (; t < len && ix0 + 2 * t < 0; t++) d[t] = 0f;
+                                for (; t + 16 <= len && ix0 + 2 * t + 32 <= w; t += 16)
                                 {
-                                    int t0 = Math.Max(0, -ix0), t1 = Math.Min(len, w - ix0);
-                                    if (t1 <= t0)
-                                    {
-                                        new Span<float>(d, len).Clear();
-                                        continue;
-                                    }
-                                    for (int t = 0; t < t0; t++) d[t] = 0f;
-                                    new ReadOnlySpan<float>(srcRow + ix0 + t0, t1 - t0).CopyTo(new Span<float>(d + t0, t1 - t0));
-                                    for (int t = t1; t < len; t++) d[t] = 0f;
+                                    float* p = srcRow + ix0 + 2 * t;
+                                    Avx512F.PermuteVar16x32x2(Vector512.Load(p), EvenLanes, Vector512.Load(p + 16)).Store(d + t);
                                 }
-                                else if (stride.W == 2 && Avx512F.IsSupported)
+                                for (; t < len; t++)
                                 {
-                                    // Even elements of two loaded vectors per 16 outputs, bounds handled by scalar head and tail.
-                                    int t = 0;
-                                    for (; t < len && ix0 + 2 * t < 0; t++) d[t] = 0f;
-                                    for (; t + 16 <= len && ix0 + 2 * t + 32 <= w; t += 16)
-                                    {
-                                        float* p = srcRow + ix0 + 2 * t;
-                                        Avx512F.PermuteVar16x32x2(Vector512.Load(p), EvenLanes, Vector512.Load(p + 16)).Store(d + t);
-                                    }
-                                    for (; t < len; t++)
-                                    {
-                                        int ix = ix0 + 2 * t;
-                                        d[t] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
-                                    }
+                                    int ix = ix0 + 2 * t;
+                                    d[t] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
                                 }
-                                else
+                            }
+                            else
+                            {
+                                int sw = stride.W;
+                                for (int t = 0; t < len; t++)
                                 {
-                                    int sw = stride.W;
-                                    for (int t = 0; t < len; t++)
-                                    {
-                                        int ix = ix0 + t * sw;
-                                        d[t] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
-                                    }
+                                    int ix = ix0 + t * sw;
+                                    d[t] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
                                 }
                             }
                         }
                     }
                 }
             }
-        });
+        }
     }
 }

@@ -109,7 +109,8 @@ internal static unsafe class Sgemm
         });
     }
 
-    private static void Block(int p0, int p1, int q0, int q1, int m, int n, int k, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    /// <summary>The tiles of A panels p0..p1-1 × B panels q0..q1-1 (panel q at <c>packedB + q·K·NR</c>), all K blocks, on this thread.</summary>
+    internal static void Block(int p0, int p1, int q0, int q1, int m, int n, int k, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
     {
         int nr = NR;
         float* edge = stackalloc float[MR * 32];

@@ -41,6 +41,7 @@ public class LayerTests
     [InlineData("conv_edges_threads")]
     [InlineData("conv_7x7_stride2")]
     [InlineData("conv_deep_k")]
+    [InlineData("conv_groups_batch_fused")]
     public void Conv2d_matches_pytorch(string name)
     {
         var s = R.Settings(name);
