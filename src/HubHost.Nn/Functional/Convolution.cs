@@ -36,8 +36,6 @@ internal sealed unsafe class PackedConvWeight
 /// <summary>Conv2d as im2col (written straight into Sgemm's packed B layout) times the packed weight.</summary>
 internal static unsafe class Convolution
 {
-    internal static bool DisableFusion;
-
     private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups, PackedConvWeight? packed)
@@ -81,7 +79,7 @@ internal static unsafe class Convolution
         // Many output columns: each core im2cols a few column panels into its own cache-sized buffer and
         // multiplies them right away (the packed matrix never goes out to memory). Few columns: im2col the
         // whole (small) matrix once and let the multiply split the output rows over the cores.
-        bool fused = nPanels >= 4 * threads && !DisableFusion;
+        bool fused = nPanels >= 4 * threads;
         int panelsPerChunk = Math.Max(1, (1 << 16) / (k * nr));
         var buffer = ArrayPool<float>.Shared.Rent(checked((int)(fused ? 1 : Sgemm.PackedBSize(k, spatial))));
         try

@@ -15,7 +15,7 @@ public static class Init
     {
         ArgumentNullException.ThrowIfNull(tensor);
         var rng = random ?? Random.Shared;
-        var d = tensor.Data;
+        var d = Writable(tensor).Data;
         for (int i = 0; i < d.Length; i++) d[i] = (float)(low + (high - low) * rng.NextDouble());
         tensor.MarkChanged();
         return tensor;
@@ -30,7 +30,7 @@ public static class Init
     {
         ArgumentNullException.ThrowIfNull(tensor);
         var rng = random ?? Random.Shared;
-        var d = tensor.Data;
+        var d = Writable(tensor).Data;
         for (int i = 0; i < d.Length; i++)
         {
             double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
@@ -46,7 +46,7 @@ public static class Init
     public static Tensor Constant(Tensor tensor, float value)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        tensor.Data.Fill(value);
+        Writable(tensor).Data.Fill(value);
         tensor.MarkChanged();
         return tensor;
     }
@@ -72,6 +72,13 @@ public static class Init
     {
         ArgumentNullException.ThrowIfNull(tensor);
         return Normal(tensor, 0, Math.Sqrt(2.0 / Fan(tensor, fanOut)), random);
+    }
+
+    private static Tensor Writable(Tensor tensor)
+    {
+        if (tensor.DType != DType.Float32 || !tensor.IsContiguous)
+            throw new ArgumentException($"Initializers fill contiguous Float32 tensors in place; this one is {tensor.DType}{(tensor.IsContiguous ? "" : ", non-contiguous")}.", nameof(tensor));
+        return tensor;
     }
 
     /// <summary>fan_in (in·receptive field) or fan_out (out·receptive field) of a weight, as torch computes it.</summary>
