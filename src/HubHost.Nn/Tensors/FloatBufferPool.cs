@@ -17,7 +17,7 @@ internal static class FloatBufferPool
     internal const int MinLength = 1 << 16;
 
     /// <summary>Most bytes kept idle in the pool; returns beyond it are left to the GC.</summary>
-    internal const long MaxIdleBytes = 512L << 20;
+    internal const long MaxIdleBytes = 256L << 20;
 
     /// <summary>Fresh bytes allocated between the pool's own gen-1 collections.</summary>
     internal const long CollectAfterBytes = 96L << 20;
