@@ -1,10 +1,10 @@
 """Peer of bench/HubHost.Bench/Forward/ResNetForwardBenchmark.cs: times torchvision's resnet18 forward pass
-(eval, no_grad, batch 1, 3x224x224) on 2 threads.
+(eval, no_grad, batch 1, 3x224x224) on 2 threads (--threads to change).
 
-usage: /usr/bin/python3 bench/python/forward.py [--warmup W] [--runs N]
+usage: /usr/bin/python3 bench/python/forward.py [--warmup W] [--runs N] [--threads T]
     warm-up runs, then N timed runs; prints one JSON line:
     {"median_ms": ..., "min_ms": ..., "runs": N, "threads": 2, "torch": "...", "torchvision": "..."}
-usage: /usr/bin/python3 bench/python/forward.py --serve [--warmup W]
+usage: /usr/bin/python3 bench/python/forward.py --serve [--warmup W] [--threads T]
     warm-up runs, prints a JSON line {"ready": true, ...}, then for each line "run" on stdin runs one timed
     forward pass and prints its milliseconds; stops at end of input. The C# benchmark uses this to interleave
     its runs with PyTorch's, so both see the same load on a shared machine.
@@ -24,8 +24,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = torchvision.models.resnet18().eval()
     x = torch.randn(1, 3, 224, 224)

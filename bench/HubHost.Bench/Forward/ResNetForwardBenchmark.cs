@@ -13,12 +13,14 @@ namespace HubHost.Bench.Forward;
 /// (bench/python/forward.py, a child process in the same run). Both warm up, then their timed runs are
 /// interleaved one by one (ours, PyTorch's, ours, ...) so both see the same load on a shared machine;
 /// prints the median and minimum of each and their ratios. Arguments: [--warmup W] [--runs N].
+/// PyTorch gets as many threads as HubHost.Nn uses (the processor count: 2 here; run with
+/// DOTNET_PROCESSOR_COUNT=1 for a single-threaded comparison).
 /// </summary>
 internal sealed class ResNetForwardBenchmark : IBenchmark
 {
     public string Name => "forward";
 
-    public string Description => "resnet18 forward (batch 1, 3x224x224, eval): HubHost.Nn vs PyTorch CPU, 2 threads, interleaved runs";
+    public string Description => "resnet18 forward (batch 1, 3x224x224, eval): HubHost.Nn vs PyTorch CPU, same thread count, interleaved runs";
 
     public async Task RunAsync(string[] args)
     {
@@ -47,7 +49,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
         }
 
         Console.WriteLine($"resnet18 forward, batch 1, 3x224x224, eval; {runs} interleaved runs after {warmup} warm-up each");
-        Console.WriteLine($"  HubHost.Nn : median {Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({Environment.ProcessorCount} threads, Vector512 {Vector512.IsHardwareAccelerated}, server GC {GCSettings.IsServerGC})");
+        Console.WriteLine($"  HubHost.Nn : median {Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({HubHost.Nn.Functional.Parallelism.Threads} threads, Vector512 {Vector512.IsHardwareAccelerated}, server GC {GCSettings.IsServerGC})");
         if (peer is null) return;
         Console.WriteLine($"  PyTorch    : median {Median(theirs),7:F1} ms   min {theirs.Min(),7:F1} ms   (torch {peer.Torch}, {peer.Threads} threads)");
         var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
@@ -79,7 +81,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                 RedirectStandardError = false,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { Path.Combine(FindRepoRoot(), "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { Path.Combine(FindRepoRoot(), "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", HubHost.Nn.Functional.Parallelism.Threads.ToString(CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(a);
             Process? process;
             try
