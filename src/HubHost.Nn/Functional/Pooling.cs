@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace HubHost.Nn.Functional;
 
 /// <summary>MaxPool2d and AdaptiveAvgPool2d on [N, C, H, W] (or [C, H, W]) float32, one plane per task.</summary>
@@ -48,32 +51,61 @@ internal static unsafe class Pooling
                         int ky0 = 0, ky1 = kernel.H;
                         while (ky0 < ky1 && y0 + ky0 * dilation.H < 0) ky0++;
                         while (ky1 > ky0 && y0 + (ky1 - 1) * dilation.H >= h) ky1--;
-                        for (int ox = 0; ox < ow; ox++)
+                        int ox = 0;
+                        if (stride.W == 2 && dilation.W == 1 && Avx512F.IsSupported && ky1 > ky0)
                         {
-                            int x0 = ox * stride.W - padding.W;
-                            int kx0 = 0, kx1 = kernel.W;
-                            while (kx0 < kx1 && x0 + kx0 * dilation.W < 0) kx0++;
-                            while (kx1 > kx0 && x0 + (kx1 - 1) * dilation.W >= w) kx1--;
-                            float max = float.NegativeInfinity;
-                            bool nan = false;
-                            for (int ky = ky0; ky < ky1; ky++)
+                            // 16 outputs at a time: the window's kx-th column is the even lanes of two loads
+                            // starting at 2·ox - pad + kx. Outputs whose window or loads leave the row go scalar.
+                            int oxStart = (padding.W + 1) / 2;
+                            for (; ox < Math.Min(oxStart, ow); ox++) yp[oy * ow + ox] = MaxAt(xp, h, w, y0, ky0, ky1, ox, kernel, stride, padding, dilation);
+                            for (; ox + 16 <= ow && 2 * ox - padding.W + kernel.W + 30 <= w - 1; ox += 16)
                             {
-                                float* row = xp + (long)(y0 + ky * dilation.H) * w + x0;
-                                for (int kx = kx0; kx < kx1; kx++)
+                                var max = Vector512.Create(float.NegativeInfinity);
+                                var nan = Vector512<float>.Zero;
+                                for (int ky = ky0; ky < ky1; ky++)
                                 {
-                                    float v = row[kx * dilation.W];
-                                    if (v > max) max = v;
-                                    nan |= float.IsNaN(v);
+                                    float* row = xp + (long)(y0 + ky * dilation.H) * w + 2 * ox - padding.W;
+                                    for (int kx = 0; kx < kernel.W; kx++)
+                                    {
+                                        var v = Avx512F.PermuteVar16x32x2(Vector512.Load(row + kx), EvenLanes, Vector512.Load(row + kx + 16));
+                                        max = Avx512F.Max(max, v);
+                                        nan |= ~Vector512.Equals(v, v);
+                                    }
                                 }
+                                Vector512.ConditionalSelect(nan, Vector512.Create(float.NaN), max).Store(yp + oy * ow + ox);
                             }
-                            yp[oy * ow + ox] = nan ? float.NaN : max;
                         }
+                        for (; ox < ow; ox++) yp[oy * ow + ox] = MaxAt(xp, h, w, y0, ky0, ky1, ox, kernel, stride, padding, dilation);
                     }
                 }
             });
         }
         GC.KeepAlive(input);
         return output;
+    }
+
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    /// <summary>One output of max pooling: the window rows ky0..ky1-1 are inside the input; columns are clipped here.</summary>
+    private static float MaxAt(float* xp, int h, int w, int y0, int ky0, int ky1, int ox, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation)
+    {
+        int x0 = ox * stride.W - padding.W;
+        int kx0 = 0, kx1 = kernel.W;
+        while (kx0 < kx1 && x0 + kx0 * dilation.W < 0) kx0++;
+        while (kx1 > kx0 && x0 + (kx1 - 1) * dilation.W >= w) kx1--;
+        float max = float.NegativeInfinity;
+        bool nan = false;
+        for (int ky = ky0; ky < ky1; ky++)
+        {
+            float* row = xp + (long)(y0 + ky * dilation.H) * w + x0;
+            for (int kx = kx0; kx < kx1; kx++)
+            {
+                float v = row[kx * dilation.W];
+                if (v > max) max = v;
+                nan |= float.IsNaN(v);
+            }
+        }
+        return nan ? float.NaN : max;
     }
 
     internal static Tensor AdaptiveAvgPool2d(Tensor input, int? outH, int? outW)

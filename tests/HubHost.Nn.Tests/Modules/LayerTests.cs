@@ -134,6 +134,9 @@ public class LayerTests
     [InlineData("maxpool_k3s2p1")]
     [InlineData("maxpool_ceil_drops_last")]
     [InlineData("maxpool_dilation_rect")]
+    [InlineData("maxpool_k3s2p1_wide_nan")]
+    [InlineData("maxpool_k3s2_ceil_wide")]
+    [InlineData("maxpool_k2s2_wide")]
     public void MaxPool2d_matches_pytorch(string name)
     {
         var s = R.Settings(name);
