@@ -11,6 +11,7 @@ internal sealed unsafe class PackedConvWeight
     {
         Source = weight;
         Version = weight.Version;
+        Groups = groups;
         int coutG = (int)(weight.Size(0) / groups);
         int k = (int)(weight.NumberOfElements / weight.Size(0));
         GroupSize = Sgemm.PackedASize(coutG, k);
@@ -29,6 +30,32 @@ internal sealed unsafe class PackedConvWeight
     public int Version { get; }
     public long GroupSize { get; }
     public float[] Data { get; }
+
+    /// <summary>The weight transposed and packed as Sgemm's B operand (Wᵀ: k x out channels), made on first use.</summary>
+    public float[]? TransposedData { get; private set; }
+
+    public long TransposedGroupSize { get; private set; }
+
+    private int Groups { get; init; }
+
+    public void EnsureTransposed(Tensor weight)
+    {
+        if (TransposedData is not null) return;
+        int coutG = (int)(weight.Size(0) / Groups);
+        int k = (int)(weight.NumberOfElements / weight.Size(0));
+        long size = Sgemm.PackedBSize(k, coutG);
+        var data = GC.AllocateUninitializedArray<float>(checked((int)(size * Groups)), pinned: true);
+        var w = weight.ReadFloats();
+        fixed (float* src = w)
+        fixed (float* dst = data)
+        {
+            for (int g = 0; g < Groups; g++)
+                Sgemm.PackB(src + (long)g * coutG * k, 1, k, k, coutG, dst + g * size);
+        }
+        GC.KeepAlive(weight);
+        TransposedGroupSize = size;
+        TransposedData = data;
+    }
 
     public bool Matches(Tensor weight) => ReferenceEquals(weight, Source) && weight.Version == Version;
 }
@@ -81,7 +108,12 @@ internal static unsafe class Convolution
         // whole (small) matrix once and let the multiply split the output rows over the cores.
         bool fused = nPanels >= 4 * threads;
         int panelsPerChunk = Math.Max(1, (1 << 16) / (k * nr));
-        var buffer = ArrayPool<float>.Shared.Rent(checked((int)(fused ? 1 : Sgemm.PackedBSize(k, spatial))));
+        long normalWork = Sgemm.PackedBSize(1, spatial) * Sgemm.PackedASize(coutG, 1);
+        long transposedWork = Sgemm.PackedASize(spatial, 1) * Sgemm.PackedBSize(1, coutG);
+        bool transposed = !fused && transposedWork * 10 < normalWork * 9;
+        if (transposed) packed.EnsureTransposed(weight);
+        long bufferSize = fused ? 1 : transposed ? Sgemm.PackedASize(spatial, k) + (long)spatial * coutG : Sgemm.PackedBSize(k, spatial);
+        var buffer = ArrayPool<float>.Shared.Rent(checked((int)bufferSize));
         try
         {
             fixed (float* xp = x)
@@ -89,6 +121,7 @@ internal static unsafe class Convolution
             fixed (float* bp = buffer)
             fixed (float* ap = packed.Data)
             fixed (float* biasp = b)
+            fixed (float* tp = packed.TransposedData)
             {
                 for (int img = 0; img < n; img++)
                 {
@@ -98,11 +131,26 @@ internal static unsafe class Convolution
                         float* dst = yp + ((long)img * cout + (long)g * coutG) * spatial;
                         float* weights = ap + g * packed.GroupSize;
                         bool accumulate = biasp != null;
+                        if (!fused && transposed)
+                        {
+                            // Few output positions: Cᵀ[positions x channels] = im2colᵀ · Wᵀ wastes less of the
+                            // 8x32 tiles (e.g. 49 positions: 56 rows computed instead of 64 columns).
+                            Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp, Sgemm.MR);
+                            float* ct = bp + Sgemm.PackedASize(spatial, k);
+                            Sgemm.Multiply(spatial, coutG, k, bp, tp + g * packed.TransposedGroupSize, ct, coutG, accumulate: false);
+                            for (int o = 0; o < coutG; o++)
+                            {
+                                float bo = biasp != null ? biasp[g * coutG + o] : 0f;
+                                float* row = dst + (long)o * spatial;
+                                for (int sIdx = 0; sIdx < spatial; sIdx++) row[sIdx] = ct[(long)sIdx * coutG + o] + bo;
+                            }
+                            continue;
+                        }
                         if (accumulate)
                             for (int o = 0; o < coutG; o++) new Span<float>(dst + (long)o * spatial, spatial).Fill(biasp[g * coutG + o]);
                         if (!fused)
                         {
-                            Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp);
+                            Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp, nr);
                             Sgemm.Multiply(coutG, spatial, k, weights, bp, dst, spatial, accumulate);
                             continue;
                         }
@@ -119,7 +167,7 @@ internal static unsafe class Convolution
                                     {
                                         int q0 = chunk * panelsPerChunk, q1 = Math.Min(nPanels, q0 + panelsPerChunk);
                                         float* panel0 = lp - (long)q0 * k * nr; // panel q lives at panel0 + q·k·NR
-                                        Im2ColPanels((float*)srcA, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, q0, q1, panel0);
+                                        Im2ColPanels((float*)srcA, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, q0, q1, panel0, nr);
                                         Sgemm.Block(0, (coutG + Sgemm.MR - 1) / Sgemm.MR, q0, q1, coutG, spatial, k, (float*)wA, panel0, (float*)dstA, spatial, accumulate);
                                     }
                                 }
@@ -145,23 +193,24 @@ internal static unsafe class Convolution
 
     /// <summary>
     /// Writes the im2col matrix (K = c·kh·kw rows, N = oh·ow columns) of one image's channels directly in
-    /// Sgemm's packed-B layout: per NR-column panel, per k, NR consecutive output positions. Runs of output
+    /// Sgemm's packed layout: per panel of <paramref name="panelWidth"/> columns, per k, that many consecutive
+    /// output positions (NR wide: packed B; MR wide: its transpose packed as A). Runs of output
     /// positions on one output row read one input row, so stride-1 rows are block copies.
     /// </summary>
-    internal static void Im2ColPacked(float* input, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, float* dst)
+    internal static void Im2ColPacked(float* input, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, float* dst, int panelWidth)
     {
-        int nr = Sgemm.NR;
+        int nr = panelWidth;
         int spatial = oh * ow;
         int panels = (spatial + nr - 1) / nr;
         int k = channels * kh * kw;
         nint inputPtr = (nint)input, dstPtr = (nint)dst;
-        Parallelism.ForRanges(panels, (long)k * nr, (lo, hi) => Im2ColPanels((float*)inputPtr, channels, h, w, kh, kw, stride, padding, dilation, oh, ow, lo, hi, (float*)dstPtr));
+        Parallelism.ForRanges(panels, (long)k * nr, (lo, hi) => Im2ColPanels((float*)inputPtr, channels, h, w, kh, kw, stride, padding, dilation, oh, ow, lo, hi, (float*)dstPtr, nr));
     }
 
-    /// <summary>Writes column panels <paramref name="lo"/>..<paramref name="hi"/>-1 of the packed im2col matrix; panel q goes to <c>panel0 + q·K·NR</c>.</summary>
-    internal static void Im2ColPanels(float* inp, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, long lo, long hi, float* panel0)
+    /// <summary>Writes column panels <paramref name="lo"/>..<paramref name="hi"/>-1 of the packed im2col matrix; panel q goes to <c>panel0 + q·K·panelWidth</c>.</summary>
+    internal static void Im2ColPanels(float* inp, int channels, int h, int w, int kh, int kw, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int oh, int ow, long lo, long hi, float* panel0, int panelWidth)
     {
-        int nr = Sgemm.NR;
+        int nr = panelWidth;
         int spatial = oh * ow;
         int k = channels * kh * kw;
         Span<int> segStart = stackalloc int[nr];

@@ -42,6 +42,8 @@ public class LayerTests
     [InlineData("conv_7x7_stride2")]
     [InlineData("conv_deep_k")]
     [InlineData("conv_groups_batch_fused")]
+    [InlineData("conv_small_spatial_transposed")]
+    [InlineData("conv_small_spatial_groups")]
     public void Conv2d_matches_pytorch(string name)
     {
         var s = R.Settings(name);
