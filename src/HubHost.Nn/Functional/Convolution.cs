@@ -107,7 +107,9 @@ internal static unsafe class Convolution
         // multiplies them right away (the packed matrix never goes out to memory). Few columns: im2col the
         // whole (small) matrix once and let the multiply split the output rows over the cores.
         bool fused = nPanels >= 4 * threads;
-        int panelsPerChunk = Math.Max(1, (1 << 16) / (k * nr));
+        // At most 256 KB of packed columns per chunk, and at least 8 chunks per core so that cores claiming
+        // chunks as they go finish together even when one of them is slowed down.
+        int panelsPerChunk = Math.Max(1, Math.Min((1 << 16) / (k * nr), nPanels / (8 * threads)));
         long normalWork = Sgemm.PackedBSize(1, spatial) * Sgemm.PackedASize(coutG, 1);
         long transposedWork = Sgemm.PackedASize(spatial, 1) * Sgemm.PackedBSize(1, coutG);
         bool transposed = !fused && transposedWork * 10 < normalWork * 9;
@@ -156,14 +158,16 @@ internal static unsafe class Convolution
                         }
                         int chunks = (nPanels + panelsPerChunk - 1) / panelsPerChunk;
                         nint srcA = (nint)src, dstA = (nint)dst, wA = (nint)weights;
-                        Parallelism.For(Math.Min(threads, chunks), t =>
+                        int claimed = -1;
+                        Parallelism.For(Math.Min(threads, chunks), _ =>
                         {
                             var local = ArrayPool<float>.Shared.Rent(panelsPerChunk * k * nr);
                             try
                             {
                                 fixed (float* lp = local)
                                 {
-                                    for (int chunk = t; chunk < chunks; chunk += threads)
+                                    int chunk;
+                                    while ((chunk = Interlocked.Increment(ref claimed)) < chunks)
                                     {
                                         int q0 = chunk * panelsPerChunk, q1 = Math.Min(nPanels, q0 + panelsPerChunk);
                                         float* panel0 = lp - (long)q0 * k * nr; // panel q lives at panel0 + q·k·NR
