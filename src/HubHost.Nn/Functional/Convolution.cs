@@ -4,60 +4,59 @@ using System.Runtime.Intrinsics.X86;
 
 namespace HubHost.Nn.Functional;
 
-/// <summary>A Conv2d weight packed as Sgemm's A operand, one block per group; remembers which weight version it packs.</summary>
-internal sealed unsafe class PackedConvWeight
+/// <summary>
+/// A Conv2d weight packed for Sgemm, one block per group, in the form(s) the calls need: as A (out channels x k)
+/// and/or transposed as B (k x out channels), each made on first use. Remembers which weight version it packs.
+/// </summary>
+internal sealed unsafe class PackedConvWeight(Tensor weight, int groups)
 {
-    public PackedConvWeight(Tensor weight, int groups)
-    {
-        Source = weight;
-        Version = weight.Version;
-        Groups = groups;
-        int coutG = (int)(weight.Size(0) / groups);
-        int k = (int)(weight.NumberOfElements / weight.Size(0));
-        GroupSize = Sgemm.PackedASize(coutG, k);
-        Data = GC.AllocateUninitializedArray<float>(checked((int)(GroupSize * groups)), pinned: true);
-        var w = weight.ReadFloats();
-        fixed (float* src = w)
-        fixed (float* dst = Data)
-        {
-            for (int g = 0; g < groups; g++)
-                Sgemm.PackA(src + (long)g * coutG * k, k, 1, coutG, k, dst + g * GroupSize);
-        }
-        GC.KeepAlive(weight);
-    }
+    public Tensor Source { get; } = weight;
 
-    public Tensor Source { get; }
-    public int Version { get; }
-    public long GroupSize { get; }
-    public float[] Data { get; }
+    public int Version { get; } = weight.Version;
 
-    /// <summary>The weight transposed and packed as Sgemm's B operand (Wᵀ: k x out channels), made on first use.</summary>
+    /// <summary>The weight packed as Sgemm's A operand, or null until <see cref="EnsureNormal"/>.</summary>
+    public float[]? Data { get; private set; }
+
+    /// <summary>The weight transposed and packed as Sgemm's B operand (Wᵀ: k x out channels), or null until <see cref="EnsureTransposed"/>.</summary>
     public float[]? TransposedData { get; private set; }
 
-    public long TransposedGroupSize { get; private set; }
+    public bool Matches(Tensor w) => ReferenceEquals(w, Source) && w.Version == Version;
 
-    private int Groups { get; init; }
-
-    public void EnsureTransposed(Tensor weight)
+    public void EnsureNormal()
     {
-        if (TransposedData is not null) return;
-        int coutG = (int)(weight.Size(0) / Groups);
-        int k = (int)(weight.NumberOfElements / weight.Size(0));
-        long size = Sgemm.PackedBSize(k, coutG);
-        var data = GC.AllocateUninitializedArray<float>(checked((int)(size * Groups)), pinned: true);
-        var w = weight.ReadFloats();
+        if (Data is not null) return;
+        var (coutG, k) = Sizes();
+        long size = Sgemm.PackedASize(coutG, k);
+        var data = GC.AllocateUninitializedArray<float>(checked((int)(size * groups)), pinned: true);
+        var w = Source.ReadFloats();
         fixed (float* src = w)
         fixed (float* dst = data)
         {
-            for (int g = 0; g < Groups; g++)
+            for (int g = 0; g < groups; g++)
+                Sgemm.PackA(src + (long)g * coutG * k, k, 1, coutG, k, dst + g * size);
+        }
+        GC.KeepAlive(Source);
+        Data = data;
+    }
+
+    public void EnsureTransposed()
+    {
+        if (TransposedData is not null) return;
+        var (coutG, k) = Sizes();
+        long size = Sgemm.PackedBSize(k, coutG);
+        var data = GC.AllocateUninitializedArray<float>(checked((int)(size * groups)), pinned: true);
+        var w = Source.ReadFloats();
+        fixed (float* src = w)
+        fixed (float* dst = data)
+        {
+            for (int g = 0; g < groups; g++)
                 Sgemm.PackB(src + (long)g * coutG * k, 1, k, k, coutG, dst + g * size);
         }
-        GC.KeepAlive(weight);
-        TransposedGroupSize = size;
+        GC.KeepAlive(Source);
         TransposedData = data;
     }
 
-    public bool Matches(Tensor weight) => ReferenceEquals(weight, Source) && weight.Version == Version;
+    private (int CoutG, int K) Sizes() => ((int)(Source.Size(0) / groups), (int)(Source.NumberOfElements / Source.Size(0)));
 }
 
 /// <summary>Conv2d as im2col (written straight into Sgemm's packed B layout) times the packed weight.</summary>
@@ -113,7 +112,8 @@ internal static unsafe class Convolution
         long normalWork = Sgemm.PackedBSize(1, spatial) * Sgemm.PackedASize(coutG, 1);
         long transposedWork = Sgemm.PackedASize(spatial, 1) * Sgemm.PackedBSize(1, coutG);
         bool transposed = !fused && transposedWork * 10 < normalWork * 9;
-        if (transposed) packed.EnsureTransposed(weight);
+        if (transposed) packed.EnsureTransposed();
+        else packed.EnsureNormal();
         long bufferSize = fused ? 1 : transposed ? Sgemm.PackedASize(spatial, k) + (long)spatial * coutG : Sgemm.PackedBSize(k, spatial);
         var buffer = ArrayPool<float>.Shared.Rent(checked((int)bufferSize));
         try
@@ -131,7 +131,7 @@ internal static unsafe class Convolution
                     {
                         float* src = xp + ((long)img * cin + (long)g * cinG) * h * w;
                         float* dst = yp + ((long)img * cout + (long)g * coutG) * spatial;
-                        float* weights = ap + g * packed.GroupSize;
+                        float* weights = ap + g * Sgemm.PackedASize(coutG, k);
                         bool accumulate = biasp != null;
                         if (!fused && transposed)
                         {
@@ -139,7 +139,7 @@ internal static unsafe class Convolution
                             // 8x32 tiles (e.g. 49 positions: 56 rows computed instead of 64 columns).
                             Im2ColPacked(src, cinG, h, w, kh, kw, stride, padding, dilation, oh, ow, bp, Sgemm.MR);
                             float* ct = bp + Sgemm.PackedASize(spatial, k);
-                            Sgemm.Multiply(spatial, coutG, k, bp, tp + g * packed.TransposedGroupSize, ct, coutG, accumulate: false);
+                            Sgemm.Multiply(spatial, coutG, k, bp, tp + g * Sgemm.PackedBSize(k, coutG), ct, coutG, accumulate: false);
                             for (int o = 0; o < coutG; o++)
                             {
                                 float bo = biasp != null ? biasp[g * coutG + o] : 0f;
