@@ -15,6 +15,7 @@ public sealed partial class Tensor
         if (IsContiguous && StorageOffset == 0 && Storage.ByteLength == bytes) return this;
         var copy = new byte[bytes];
         CopyElementsTo(copy);
+        GC.KeepAlive(this);
         return new Tensor(new ArrayStorage<byte>(copy), DType, (long[])_shape.Clone(), ContiguousStrides(_shape), 0);
     }
 
@@ -23,6 +24,7 @@ public sealed partial class Tensor
     {
         var copy = new byte[NumberOfElements * DType.ElementSize()];
         CopyElementsTo(copy);
+        GC.KeepAlive(this);
         return copy;
     }
 
@@ -35,6 +37,7 @@ public sealed partial class Tensor
         var source = Contiguous();
         var result = new float[NumberOfElements];
         ConvertToFloat32(source.DType, source.Storage.Bytes[..checked((int)(NumberOfElements * DType.ElementSize()))], result);
+        GC.KeepAlive(source);
         return new Tensor(new ArrayStorage<float>(result), DType.Float32, (long[])_shape.Clone(), ContiguousStrides(_shape), 0);
     }
 
