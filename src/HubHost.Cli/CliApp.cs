@@ -72,6 +72,7 @@ internal sealed class CliApp : IDisposable
         yield return CacheCommand.Create(this);
         yield return TrustCommand.Create(this);
         yield return DownloadCommand.Create(this);
+        yield return RunCommand.Create(this);
     }
 
     /// <summary>

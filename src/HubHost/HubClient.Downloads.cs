@@ -1,5 +1,7 @@
 using HubHost.Caching;
 using HubHost.Downloads;
+using HubHost.Nn;
+using HubHost.Nn.Checkpoints;
 
 namespace HubHost;
 
@@ -114,5 +116,46 @@ public sealed partial class HubClient
         if (!File.Exists(path))
             throw new HubException($"The checkpoint '{pathOrUrl}' does not exist: give an existing file or an http(s) URL.");
         return path;
+    }
+
+    /// <summary>
+    /// torch.hub's load_state_dict_from_url: downloads the checkpoint into the hub's checkpoints folder
+    /// (or <paramref name="modelDirectory"/>) unless it is cached, and reads it (torch.save zip or legacy,
+    /// or safetensors; never anything outside the weights-only allow-list).
+    /// </summary>
+    /// <param name="url">Where the checkpoint is published.</param>
+    /// <param name="modelDirectory">The cache folder; null for <c>&lt;hub dir&gt;/checkpoints</c>.</param>
+    /// <param name="fileName">The cached file's name; null for the last segment of the URL's path.</param>
+    /// <param name="checkHash">Verify the hash prefix in the file name (torch's <c>-&lt;hex&gt;.</c> convention).</param>
+    /// <param name="progress">Receives progress reports while bytes arrive.</param>
+    /// <param name="cancellationToken">Cancels the download.</param>
+    /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
+    public async Task<OrderedDictionary<string, Tensor>> LoadStateDictFromUrlAsync(
+        string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false,
+        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var path = await DownloadCheckpointAsync(url, modelDirectory, fileName, checkHash, progress, cancellationToken).ConfigureAwait(false);
+        return ReadCheckpoint(path);
+    }
+
+    /// <summary>Reads a checkpoint file, turning a bad file into a HubException that names it.</summary>
+    internal static OrderedDictionary<string, Tensor> ReadCheckpoint(string path)
+    {
+        try
+        {
+            return Checkpoint.Load(path);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new HubException($"Cannot read the checkpoint {e.Message.TrimEnd('.')}.", e);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new HubException($"Checkpoint file '{path}' does not exist; give the path of a .pt, .pth, .bin or .safetensors file.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"Checkpoint file '{path}' cannot be read: {e.Message}", e);
+        }
     }
 }

@@ -1,10 +1,14 @@
 using HubHost.Nn;
+using HubHost.Nn.Checkpoints;
 
 namespace HubHost;
 
-/// <summary>Serves <see cref="PretrainedWeights"/> calls of the repos a hub calls: downloads into that hub's checkpoints folder.</summary>
+/// <summary>
+/// Serves <see cref="PretrainedWeights"/> calls of the repos a hub calls: the checkpoint is downloaded into
+/// that hub's checkpoints folder (hash-checked, cached, shared between processes) and read by HubHost.Nn.
+/// </summary>
 internal sealed class HubWeightsProvider(HubClient hub) : IWeightsProvider
 {
     public OrderedDictionary<string, Tensor> LoadStateDictFromUrl(string url, string? fileName = null, bool checkHash = true)
-        => throw new HubException($"Downloading pretrained weights ({url}) is not available in this build of the hub ({hub.HubDirectory}).");
+        => hub.LoadStateDictFromUrlAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult();
 }

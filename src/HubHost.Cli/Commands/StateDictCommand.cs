@@ -12,48 +12,28 @@ internal static class StateDictCommand
     {
         var file = new Argument<string>("FILE")
         {
-            Description = "A checkpoint: torch.save file (zip or legacy format) or .safetensors.",
+            Description = "A checkpoint (torch.save zip or legacy format, or .safetensors): a local file or an http(s) URL, cached under <hub dir>/checkpoints.",
         };
         var command = new Command("state-dict", "List a checkpoint's tensors: name, dtype, shape and SHA-256 of the values (as PyTorch computes them).")
         {
             file,
         };
-        command.SetAction((parse, cancellationToken) => app.RunAsync(ct =>
+        command.SetAction((parse, cancellationToken) => app.RunAsync(async ct =>
         {
-            var stateDict = Load(parse.GetValue(file)!);
+            var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
             var rows = stateDict.Select(p => new TensorRow(p.Key, DTypeName(p.Value.DType), p.Value.Shape.ToArray(), TensorDigest.Sha256(p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
-            return Task.FromResult(0);
+            return 0;
         }, cancellationToken));
         return command;
     }
 
-    /// <summary>Where FILE becomes a state dict: the one place to extend when FILE may also be a URL.</summary>
-    internal static OrderedDictionary<string, Tensor> Load(string file)
+    /// <summary>Where FILE (a local path or an http(s) URL, cached under the hub's checkpoints) becomes a state dict; shared with `run --weights`.</summary>
+    internal static async Task<OrderedDictionary<string, Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
     {
-        if (Directory.Exists(file))
-            throw new HubException($"'{file}' is a folder; give the path of a checkpoint file (.pt, .pth, .bin or .safetensors).");
-        try
-        {
-            return Checkpoint.Load(file);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new HubException($"Cannot read the checkpoint {e.Message.TrimEnd('.')}.", e);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new HubException($"Checkpoint file '{file}' does not exist; give the path of a .pt, .pth, .bin or .safetensors file.", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new HubException($"Checkpoint file '{file}' cannot be read: {e.Message}", e);
-        }
-        catch (IOException e)
-        {
-            throw new HubException($"Checkpoint file '{file}' cannot be read: {e.Message}", e);
-        }
+        var path = await DownloadCommand.WithProgressAsync(app, progress => HubClient.ResolveLocalOrDownloadAsync(app.Hub, fileOrUrl, progress, cancellationToken));
+        return HubClient.ReadCheckpoint(path);
     }
 
     internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);
