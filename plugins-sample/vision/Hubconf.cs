@@ -33,11 +33,12 @@ public static class Hubconf
     /// </summary>
     /// <param name="pretrained">Load torchvision's ImageNet weights (1000 classes).</param>
     /// <param name="numClasses">Number of output classes; must be 1000 with <paramref name="pretrained"/>.</param>
-    public static SqueezeNet squeezenet1_1(bool pretrained = false, int numClasses = 1000)
+    /// <param name="weightsUrl">Where to download the pretrained weights from; null for torchvision's published file. The file name must keep torch.hub's hash part (name-&lt;sha256 prefix&gt;.pth), which is checked.</param>
+    public static SqueezeNet squeezenet1_1(bool pretrained = false, int numClasses = 1000, string? weightsUrl = null)
     {
         RequireImageNetClasses(pretrained, numClasses);
         var model = new SqueezeNet("1_1", numClasses);
-        if (pretrained) model.LoadStateDict(PretrainedWeights.LoadStateDictFromUrl("https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth"));
+        if (pretrained) model.LoadStateDict(PretrainedWeights.LoadStateDictFromUrl(weightsUrl ?? "https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth"));
         return model;
     }
 
@@ -47,11 +48,12 @@ public static class Hubconf
     /// </summary>
     /// <param name="pretrained">Load torchvision's ImageNet weights (IMAGENET1K_V1, 1000 classes).</param>
     /// <param name="numClasses">Number of output classes; must be 1000 with <paramref name="pretrained"/>.</param>
-    public static ResNet resnet18(bool pretrained = false, int numClasses = 1000)
+    /// <param name="weightsUrl">Where to download the pretrained weights from; null for torchvision's published file. The file name must keep torch.hub's hash part (name-&lt;sha256 prefix&gt;.pth), which is checked.</param>
+    public static ResNet resnet18(bool pretrained = false, int numClasses = 1000, string? weightsUrl = null)
     {
         RequireImageNetClasses(pretrained, numClasses);
         var model = new ResNet(bottleneck: false, [2, 2, 2, 2], numClasses);
-        if (pretrained) model.LoadStateDict(PretrainedWeights.LoadStateDictFromUrl("https://download.pytorch.org/models/resnet18-f37072fd.pth"));
+        if (pretrained) model.LoadStateDict(PretrainedWeights.LoadStateDictFromUrl(weightsUrl ?? "https://download.pytorch.org/models/resnet18-f37072fd.pth"));
         return model;
     }
 
