@@ -16,4 +16,16 @@ public static partial class Hub
     /// <exception cref="HubException">The download failed or the hash did not match; the message says why.</exception>
     public static void DownloadUrlToFile(string url, string destination, string? hashPrefix = null, IProgress<DownloadProgress>? progress = null)
         => Default.DownloadUrlToFileAsync(url, destination, hashPrefix, progress).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// torch.hub.load_state_dict_from_url: downloads a checkpoint into <c>&lt;hub dir&gt;/checkpoints</c> unless it
+    /// is cached, and reads it. Blocks until done; see <see cref="HubClient.LoadStateDictFromUrlAsync"/>.
+    /// </summary>
+    /// <param name="url">An http or https URL.</param>
+    /// <param name="modelDirectory">The cache folder; null for <c>&lt;hub dir&gt;/checkpoints</c>.</param>
+    /// <param name="fileName">The cached file's name; null for the last segment of the URL's path.</param>
+    /// <param name="checkHash">Verify the hash prefix in the file name (torch's <c>-&lt;hex&gt;.</c> convention).</param>
+    /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
+    public static OrderedDictionary<string, HubHost.Nn.Tensor> LoadStateDictFromUrl(string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false)
+        => Default.LoadStateDictFromUrlAsync(url, modelDirectory, fileName, checkHash).GetAwaiter().GetResult();
 }
