@@ -22,8 +22,8 @@ internal static class Measure
 
     public static double Median(List<double> values)
     {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>Runs a process to completion; returns its stdout and wall time. Throws if it fails.</summary>
@@ -31,6 +31,8 @@ internal static class Measure
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
+        // A child dotnet must not inherit the MSBuild state of a `dotnet run` that started this process.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList()) info.Environment.Remove(key);
         if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info)!;
@@ -39,7 +41,7 @@ internal static class Measure
         process.WaitForExit();
         var ms = watch.Elapsed.TotalMilliseconds;
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stderr.Result}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stdout.Result}{stderr.Result}");
         return (stdout.Result, ms);
     }
 

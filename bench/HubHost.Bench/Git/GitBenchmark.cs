@@ -47,29 +47,29 @@ internal sealed class GitBenchmark : IBenchmark
                 if (result != "main-1 world") throw new InvalidOperationException("unexpected result " + result);
                 foreach (var loaded in hub.Loaded) loaded.Release();
             }
-            var coldMs = Median(cold);
-            var bareMs = Median(bare);
+            var coldMs = Measure.Median(cold);
+            var bareMs = Measure.Median(bare);
             Console.WriteLine($"cold load (clone + build + load, in process), median of {ColdRuns}: {coldMs:0} ms");
             Console.WriteLine($"bare `dotnet build` of the same project, same flags as the hub: {bareMs:0} ms   -> hub overhead ratio {coldMs / bareMs:0.00}x (goal <= 1.3x)");
-            Console.WriteLine($"bare `dotnet build` with default flags (compiler server allowed): {Median(bareDefault):0} ms   -> ratio {coldMs / Median(bareDefault):0.00}x");
+            Console.WriteLine($"bare `dotnet build` with default flags (compiler server allowed): {Measure.Median(bareDefault):0} ms   -> ratio {coldMs / Measure.Median(bareDefault):0.00}x");
 
             // Warm load: a new process loading a cached ref (the hub of the first cold run).
             var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
             var environment = new Dictionary<string, string> { ["HUBHOST_HOME"] = Path.Combine(root, "cold-0"), ["HUBHOST_GIT_BASE_URL"] = repo.BaseUrl };
-            Run("dotnet", [cli, "load", "hubs/demo:main", "hello"], environment); // first run of the CLI binary
+            Measure.Run("dotnet", [cli, "load", "hubs/demo:main", "hello"], environment); // first run of the CLI binary
             var warm = new List<double>();
-            for (var i = 0; i < WarmRuns; i++) warm.Add(Run("dotnet", [cli, "load", "hubs/demo:main", "hello"], environment).Milliseconds);
-            var warmMs = Median(warm);
+            for (var i = 0; i < WarmRuns; i++) warm.Add(Measure.Run("dotnet", [cli, "load", "hubs/demo:main", "hello"], environment).Milliseconds);
+            var warmMs = Measure.Median(warm);
             Console.WriteLine($"warm load of a cached ref, whole `dotnet HubHost.Cli.dll load` process, median of {WarmRuns}: {warmMs:0} ms");
-            var python = TorchPython();
+            var python = Measure.TorchPython();
             if (python is not null)
             {
-                var script = Path.Combine(RepoRoot(), "bench", "python", "git_warm_load.py");
+                var script = Path.Combine(Measure.RepoRoot, "bench", "python", "git_warm_load.py");
                 var pyHub = Path.Combine(root, "torch-hub");
-                Run(python, [script, pyHub], null);
+                Measure.Run(python, [script, pyHub], null);
                 var peer = new List<double>();
-                for (var i = 0; i < WarmRuns; i++) peer.Add(Run(python, [script, pyHub], null).Milliseconds);
-                var peerMs = Median(peer);
+                for (var i = 0; i < WarmRuns; i++) peer.Add(Measure.Run(python, [script, pyHub], null).Milliseconds);
+                var peerMs = Measure.Median(peer);
                 Console.WriteLine($"peer: torch.hub.load of a cached github ref, whole python process, median of {WarmRuns}: {peerMs:0} ms   -> HubHost/torch {warmMs / peerMs:0.00}x");
             }
 
@@ -191,51 +191,7 @@ internal sealed class GitBenchmark : IBenchmark
             : ["build", Path.Combine(folder, "hubconf.csproj"), "-c", "Release", "-nologo", "-v:quiet"];
         var environment = new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
         await Task.Yield();
-        return Run("dotnet", args, environment).Milliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static (string Stdout, double Milliseconds) Run(string file, IEnumerable<string> args, IDictionary<string, string>? environment)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList()) info.Environment.Remove(key);
-        if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        var ms = watch.Elapsed.TotalMilliseconds;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stdout.Result}{stderr.Result}");
-        return (stdout.Result, ms);
-    }
-
-    private static string? TorchPython()
-    {
-        try
-        {
-            Run("/usr/bin/python3", ["-c", "import torch"], null);
-            return "/usr/bin/python3";
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            Console.WriteLine("peer: /usr/bin/python3 with torch is not available; the torch.hub figure is skipped.");
-            return null;
-        }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
-        throw new InvalidOperationException("HubHost.sln not found above " + AppContext.BaseDirectory);
+        return Measure.Run("dotnet", args, environment).Milliseconds;
     }
 
     /// <summary>A served tiny hub repo: main and v2, pushed with the git CLI.</summary>
@@ -290,7 +246,7 @@ internal sealed class GitBenchmark : IBenchmark
         private static string Git(string? directory, params string[] args)
         {
             var all = directory is null ? args : ["-C", directory, .. args];
-            return Run("git", all, null).Stdout;
+            return Measure.Run("git", all, null).Stdout;
         }
     }
 }

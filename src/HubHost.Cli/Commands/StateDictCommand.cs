@@ -22,7 +22,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, DTypeName(p.Value.DType), p.Value.Shape.ToArray(), TensorDigest.Sha256(p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, p.Value.DType.TorchName(), p.Value.Shape.ToArray(), TensorDigest.Sha256(p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));
@@ -37,21 +37,6 @@ internal static class StateDictCommand
     }
 
     internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);
-
-    private static string DTypeName(DType dtype) => dtype switch
-    {
-        DType.Float32 => "float32",
-        DType.Float16 => "float16",
-        DType.BFloat16 => "bfloat16",
-        DType.Float64 => "float64",
-        DType.Int64 => "int64",
-        DType.Int32 => "int32",
-        DType.Int16 => "int16",
-        DType.Int8 => "int8",
-        DType.UInt8 => "uint8",
-        DType.Bool => "bool",
-        _ => dtype.ToString(),
-    };
 
     private static string Table(List<TensorRow> rows, OrderedDictionary<string, Tensor> stateDict)
     {

@@ -37,4 +37,7 @@ public static class DTypes
         DType.Int8 or DType.UInt8 or DType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
+
+    /// <summary>PyTorch's name for the dtype without "torch." (float32, bfloat16, int64, bool...).</summary>
+    public static string TorchName(this DType dtype) => Checkpoints.DTypeNames.Torch(dtype);
 }
