@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using HubHost.Caching;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -23,7 +24,7 @@ internal enum ExistingFile
 /// beside the destination and moved into place only when complete and verified. Dropped connections resume
 /// with a Range request when the server supports it and restart from zero when it does not; transient
 /// failures retry with exponential back-off within <see cref="DownloadSettings"/>; concurrent downloads of one
-/// destination are serialised by a <see cref="DestinationLock"/>.
+/// destination are serialised by a <see cref="FileLock"/> on a lock file beside the destination.
 /// </summary>
 internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger)
 {
@@ -47,7 +48,11 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         }
 
         var before = File.Exists(destination) ? File.GetLastWriteTimeUtc(destination) : (DateTime?)null;
-        using var gate = await DestinationLock.AcquireAsync(destination, settings, logger, cancellationToken).ConfigureAwait(false);
+        var lockPath = Path.Combine(directory, "." + TempNames.Shorten(Path.GetFileName(destination)) + ".lock");
+        using var gate = await FileLock.AcquireAsync(lockPath, $"downloading '{destination}'", settings.LockTimeout, cancellationToken,
+            pollInterval: settings.LockPollInterval,
+            onWait: () => logger.LogInformation("Waiting for another download of {Destination} to finish (lock file {LockPath})", destination, lockPath),
+            removeOnRelease: true).ConfigureAwait(false);
         RemoveStalePartials(destination);
         if (File.Exists(destination))
         {
