@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HubHost.Cli.Commands;
@@ -50,7 +51,11 @@ internal sealed class CliApp : IDisposable
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         using var app = new CliApp(stdout, stderr);
-        var root = new RootCommand("hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.");
+        // A Command rather than RootCommand, so usage says `hubhost` (the tool command) instead of the assembly name.
+        var root = new Command("hubhost", "hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.")
+        {
+            new HelpOption(), new VersionOption(),
+        };
         root.Options.Add(JsonOption);
         root.Options.Add(VerboseOption);
         foreach (var command in app.Commands()) root.Subcommands.Add(command);
