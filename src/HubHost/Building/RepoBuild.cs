@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HubHost.Caching;
 
 namespace HubHost.Building;
 
@@ -13,15 +14,13 @@ internal sealed record BuildRecord(string Repo, string Version, string ContentKe
 {
     public const string FileName = "build.json";
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
     public static BuildRecord? TryRead(string buildDirectory)
     {
         var path = Path.Combine(buildDirectory, FileName);
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<BuildRecord>(File.ReadAllText(path), Options);
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.BuildRecord);
         }
         catch (JsonException)
         {
@@ -30,5 +29,5 @@ internal sealed record BuildRecord(string Repo, string Version, string ContentKe
     }
 
     public void Write(string buildDirectory)
-        => File.WriteAllText(Path.Combine(buildDirectory, FileName), JsonSerializer.Serialize(this, Options));
+        => File.WriteAllText(Path.Combine(buildDirectory, FileName), JsonSerializer.Serialize(this, CacheJson.Default.BuildRecord));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HubHost.Caching;
 
 namespace HubHost.Sources.Git;
 
@@ -12,14 +13,12 @@ namespace HubHost.Sources.Git;
 /// <param name="ResolvedAt">When the remote was last asked.</param>
 internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateTimeOffset ResolvedAt)
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
     public static GitRefRecord? TryRead(string path)
     {
         try
         {
             if (!File.Exists(path)) return null;
-            var record = JsonSerializer.Deserialize<GitRefRecord>(File.ReadAllText(path), Options);
+            var record = JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.GitRefRecord);
             return record is { Commit.Length: 40 } && record.Commit.All(Uri.IsHexDigit) ? record : null;
         }
         catch (Exception e) when (e is JsonException or IOException)
@@ -32,7 +31,7 @@ internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateT
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + $".tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Options));
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, CacheJson.Default.GitRefRecord));
         File.Move(temp, path, overwrite: true);
     }
 }
@@ -42,14 +41,12 @@ internal sealed record GitMirrorInfo(string Url, string Name, DateTimeOffset Cre
 {
     public const string FileName = "hubhost-mirror.json";
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
     public static GitMirrorInfo? TryRead(string mirror)
     {
         try
         {
             var path = Path.Combine(mirror, FileName);
-            return File.Exists(path) ? JsonSerializer.Deserialize<GitMirrorInfo>(File.ReadAllText(path), Options) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.GitMirrorInfo) : null;
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -57,5 +54,5 @@ internal sealed record GitMirrorInfo(string Url, string Name, DateTimeOffset Cre
         }
     }
 
-    public void Write(string mirror) => File.WriteAllText(Path.Combine(mirror, FileName), JsonSerializer.Serialize(this, Options));
+    public void Write(string mirror) => File.WriteAllText(Path.Combine(mirror, FileName), JsonSerializer.Serialize(this, CacheJson.Default.GitMirrorInfo));
 }
