@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using HubHost.Cli;
 
+using HubHost.Tests.Infrastructure;
+
 namespace HubHost.Tests.Downloads;
 
 /// <summary><c>hubhost download</c> end to end: in process through CliApp, and as real separate processes.</summary>
@@ -208,10 +210,8 @@ public sealed class DownloadCommandTests : DownloadTestBase
 
         public static CliProcess Start(params string[] args)
         {
-            var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(cli);
-            foreach (var arg in args) start.ArgumentList.Add(arg);
+            var start = CliRunner.StartInfo(args);
+            start.RedirectStandardInput = false;
             var process = new Process { StartInfo = start };
             var result = new CliProcess(process);
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };

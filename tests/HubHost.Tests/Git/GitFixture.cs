@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HubHost.Sources.Git;
+using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Git;
 
@@ -116,50 +117,30 @@ public sealed class GitFixture : IDisposable
         return files;
     }
 
-    /// <summary>Runs the real CLI (HubHost.Cli.dll next to the tests) with this fixture's environment.</summary>
-    public Process StartCli(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null)
+    /// <summary>This fixture's CLI environment: its hub home and git base, a short git timeout, no offline flag or token.</summary>
+    private Dictionary<string, string?> CliEnvironment(string? hubHome, IDictionary<string, string?>? environment)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var all = new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
+            ["HUBHOST_HOME"] = hubHome ?? HubHome,
+            ["HUBHOST_GIT_BASE_URL"] = BaseFileUrl,
+            ["HUBHOST_GIT_TIMEOUT"] = "20",
+            ["HUBHOST_OFFLINE"] = null,
+            ["GITHUB_TOKEN"] = null,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(key);
-        info.Environment["HUBHOST_HOME"] = hubHome ?? HubHome;
-        info.Environment["HUBHOST_GIT_BASE_URL"] = BaseFileUrl;
-        info.Environment["HUBHOST_GIT_TIMEOUT"] = "20";
-        info.Environment.Remove("HUBHOST_OFFLINE");
-        info.Environment.Remove("GITHUB_TOKEN");
         if (environment is not null)
-            foreach (var (k, v) in environment)
-                if (v is null) info.Environment.Remove(k);
-                else info.Environment[k] = v;
-        var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        return process;
+            foreach (var (k, v) in environment) all[k] = v;
+        return all;
     }
+
+    /// <summary>Starts the real CLI with this fixture's environment.</summary>
+    public Process StartCli(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null)
+        => CliRunner.Start(args, CliEnvironment(hubHome, environment));
 
     public async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null, int timeoutSeconds = 180)
     {
-        using var process = StartCli(args, hubHome, environment);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"hubhost {string.Join(' ', args)} did not finish within {timeoutSeconds} s");
-        }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        var result = await CliRunner.RunAsync(args, CliEnvironment(hubHome, environment), TimeSpan.FromSeconds(timeoutSeconds));
+        return new CliResult(result.ExitCode, result.Stdout, result.Stderr);
     }
 
     /// <summary>Every file under the hub directory except lock files (which exist by design), with sizes: "the cache is unchanged" is this being equal.</summary>

@@ -9,7 +9,11 @@ public static class CliRunner
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(string hubHome, IEnumerable<string> args, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// `dotnet HubHost.Cli.dll ARGS` with every stream redirected, without the MSBuild/VSTest state of the test
+    /// host, and with <paramref name="environment"/> applied (a null value removes the variable).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string?>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -20,13 +24,32 @@ public static class CliRunner
         };
         info.ArgumentList.Add(CliDll);
         foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["HUBHOST_HOME"] = hubHome;
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
         if (environment is not null)
-            foreach (var (k, v) in environment) info.Environment[k] = v;
-        using var process = Process.Start(info)!;
+        {
+            foreach (var (k, v) in environment)
+            {
+                if (v is null) info.Environment.Remove(k);
+                else info.Environment[k] = v;
+            }
+        }
+        return info;
+    }
+
+    /// <summary>Starts the CLI with its standard input closed (so it never waits on a prompt).</summary>
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    {
+        var process = Process.Start(StartInfo(args, environment))!;
         process.StandardInput.Close();
+        return process;
+    }
+
+    /// <summary>Runs the CLI to completion (killed after <paramref name="timeout"/>, default 3 minutes).</summary>
+    public static async Task<Result> RunAsync(IEnumerable<string> args, IDictionary<string, string?>? environment, TimeSpan? timeout = null)
+    {
+        var list = args.ToList();
+        using var process = Start(list, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
@@ -37,10 +60,14 @@ public static class CliRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"hubhost {string.Join(' ', args)} did not finish in time.");
+            throw new TimeoutException($"hubhost {string.Join(' ', list)} did not finish in time.");
         }
         return new Result(process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Runs the CLI with HUBHOST_HOME set to <paramref name="hubHome"/>.</summary>
+    public static Task<Result> RunAsync(string hubHome, IEnumerable<string> args)
+        => RunAsync(args, new Dictionary<string, string?> { ["HUBHOST_HOME"] = hubHome });
 
     /// <summary>The hub home (HUBHOST_HOME) whose hub folder is <paramref name="hubDirectory"/>.</summary>
     public static string HomeOf(string hubDirectory) => Path.GetDirectoryName(hubDirectory)!;
