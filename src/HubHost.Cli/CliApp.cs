@@ -78,6 +78,7 @@ internal sealed class CliApp : IDisposable
         yield return TrustCommand.Create(this);
         yield return DownloadCommand.Create(this);
         yield return RunCommand.Create(this);
+        yield return ContractsCommand.Create(this);
     }
 
     /// <summary>

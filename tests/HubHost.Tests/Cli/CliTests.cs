@@ -90,4 +90,19 @@ public sealed class CliTests(SharedHub hub)
         Assert.NotEqual(0, result.ExitCode);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
+
+    [Fact]
+    public async Task Contracts_writes_the_feed_plugins_restore_from_and_prints_it()
+    {
+        var result = await Run("contracts", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var feed = doc.RootElement.GetProperty("feed").GetString()!;
+        Assert.Equal(Path.Combine(hub.HubDirectory, "contracts"), feed);
+        var version = doc.RootElement.GetProperty("packages")[0].GetProperty("version").GetString();
+        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"hubhost.nn.{version}.nupkg"));
+        Assert.Contains(package.Entries, e => e.FullName == "lib/net10.0/HubHost.Nn.dll");
+        using var nuspec = new StreamReader(package.GetEntry("HubHost.Nn.nuspec")!.Open());
+        Assert.Matches("<dependency id=\"System.Numerics.Tensors\" version=\"[0-9.]+\"", nuspec.ReadToEnd());
+    }
 }

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using HubHost.Building;
+using HubHost.Caching;
+
+namespace HubHost.Cli.Commands;
+
+/// <summary>
+/// <c>hubhost contracts</c>: writes the host's contract packages (HubHost.Nn) into the hub's local feed and
+/// prints the feed folder, so a hub repo author's IDE can restore the same package the hub builds against.
+/// </summary>
+internal static class ContractsCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var command = new Command("contracts", "Write the contract packages (HubHost.Nn) plugins build against into the hub's local NuGet feed and print its folder (for `dotnet nuget add source`).");
+        command.SetAction((parse, ct) => app.RunAsync(async token =>
+        {
+            await ContractPackages.EnsureFeedAsync(app.Hub.HubDirectory, token);
+            var feed = HubDirectories.ContractFeed(app.Hub.HubDirectory);
+            var packages = ContractPackages.Assemblies.Select(a => new { id = a.GetName().Name, version = ContractPackages.PackageVersion(a) }).ToList();
+            app.Print(new { feed, packages },
+                () => $"{feed}\n{string.Join("\n", packages.Select(p => $"  {p.id} {p.version}"))}\nTo restore them in an IDE: dotnet nuget add source {feed} --name hubhost-contracts");
+            return 0;
+        }, ct));
+        return command;
+    }
+}
