@@ -30,7 +30,6 @@ public sealed class HubRepo : IDisposable
         ContentKey = snapshot.ContentKey;
         BuildDirectory = build.Directory;
         LoadContextName = context.Name!;
-        Entrypoints = catalog.All.Select(e => e.Info).ToList();
     }
 
     /// <summary>The repo as it was named (a folder or git repo).</summary>
@@ -48,8 +47,10 @@ public sealed class HubRepo : IDisposable
     /// <summary>The name of its AssemblyLoadContext (<c>repo@version</c>).</summary>
     public string LoadContextName { get; }
 
-    /// <summary>The entrypoints, in declaration order.</summary>
-    public IReadOnlyList<EntrypointInfo> Entrypoints { get; }
+    /// <summary>The entrypoints, in declaration order (their doc comments are read on first access).</summary>
+    public IReadOnlyList<EntrypointInfo> Entrypoints => _entrypoints ??= Catalog().All.Select(e => e.Info).ToList();
+
+    private IReadOnlyList<EntrypointInfo>? _entrypoints;
 
     /// <summary>Whether <see cref="Release"/> has been called.</summary>
     public bool IsReleased => Volatile.Read(ref _context) is null;
@@ -105,7 +106,7 @@ public sealed class HubRepo : IDisposable
     private HubException Failed(Entrypoint target, Exception e)
     {
         if (e is HubException hub) ExceptionDispatchInfo.Capture(hub).Throw();
-        return new HubException($"The entrypoint {target.Info.Name} of {Name} ({Version}) failed: {e.GetType().Name}: {e.Message}", e);
+        return new HubException($"The entrypoint {target.Name} of {Name} ({Version}) failed: {e.GetType().Name}: {e.Message}", e);
     }
 
     /// <summary>Unloads this version: later loads build a new context; objects already made keep working until dropped.</summary>
@@ -127,7 +128,6 @@ public sealed class HubRepo : IDisposable
     internal static HubRepo Load(HubClient hub, RepoSnapshot snapshot, RepoBuild build)
     {
         var shared = ContractPackages.Assemblies.ToDictionary(a => a.GetName().Name!, StringComparer.OrdinalIgnoreCase);
-        ContractVersions.Check(snapshot.DisplayName, Path.GetDirectoryName(build.MainAssemblyPath)!, shared);
         var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", build.MainAssemblyPath, shared);
         try
         {
@@ -140,6 +140,7 @@ public sealed class HubRepo : IDisposable
             {
                 throw new HubException($"Could not load {Path.GetFileName(build.MainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
             }
+            ContractVersions.Check(snapshot.DisplayName, assembly, shared);
             var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, build.MainAssemblyPath);
             return new HubRepo(hub, snapshot, build, context, catalog);
         }

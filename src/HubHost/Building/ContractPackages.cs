@@ -17,7 +17,7 @@ internal static class ContractPackages
     public static IReadOnlyList<Assembly> Assemblies { get; } = [typeof(HubHost.Nn.Tensor).Assembly];
 
     /// <summary>Changes whenever a contract assembly's bits change (part of every build key).</summary>
-    public static string Fingerprint { get; } = string.Join("+", Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..12]));
+    public static string Fingerprint { get; } = string.Concat(Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..8]));
 
     private static readonly DateTimeOffset FixedEntryTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

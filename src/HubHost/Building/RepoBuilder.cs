@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using HubHost.Caching;
 using HubHost.Processes;
@@ -67,8 +65,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
     internal static string BuildKey(RepoSnapshot snapshot)
     {
         var key = snapshot.ContentKey.Length > 40 ? snapshot.ContentKey[..40] : snapshot.ContentKey;
-        var contract = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ContractPackages.Fingerprint)))[..8];
-        return $"{key}-c{contract}";
+        return $"{key}-c{ContractPackages.Fingerprint}";
     }
 
     /// <summary>Whether a folder name is a build in progress (or left by a killed one).</summary>

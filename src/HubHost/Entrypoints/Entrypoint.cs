@@ -2,10 +2,17 @@ using System.Reflection;
 
 namespace HubHost.Entrypoints;
 
-/// <summary>An entrypoint: its public description and the method behind it (held only while its repo is loaded).</summary>
-internal sealed class Entrypoint(EntrypointInfo info, MethodInfo method)
+/// <summary>
+/// An entrypoint: the method behind it (held only while its repo is loaded) and its description, made on
+/// first use — a call never pays for reading the doc comments.
+/// </summary>
+internal sealed class Entrypoint(MethodInfo method, Func<MethodInfo, EntrypointInfo> describe)
 {
-    public EntrypointInfo Info { get; } = info;
+    private EntrypointInfo? _info;
+
+    public string Name => Method.Name;
+
+    public EntrypointInfo Info => _info ??= describe(Method);
 
     public MethodInfo Method { get; } = method;
 
@@ -55,7 +62,7 @@ internal sealed class Entrypoint(EntrypointInfo info, MethodInfo method)
         throw Error($"argument '{parameter.Name}' expects {CSharpNames.Type(parameter.ParameterType)}: {problem}");
     }
 
-    private HubException Error(string what) => new($"Cannot call {Info.Name}: {what}. Signature: {Info.Signature}");
+    private HubException Error(string what) => new($"Cannot call {Name}: {what}. Signature: {Info.Signature}");
 
     private static string Normalize(string name) => name.Replace("_", "").Replace("-", "").ToLowerInvariant();
 }

@@ -12,7 +12,7 @@ internal sealed class EntrypointCatalog
     private EntrypointCatalog(List<Entrypoint> entrypoints)
     {
         All = entrypoints;
-        _byName = entrypoints.ToDictionary(e => e.Info.Name, StringComparer.Ordinal);
+        _byName = entrypoints.ToDictionary(e => e.Name, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<Entrypoint> All { get; }
@@ -38,8 +38,10 @@ internal sealed class EntrypointCatalog
         if (!(hubconf.IsAbstract && hubconf.IsSealed))
             throw new HubException($"{hubconf.FullName} in {repo} must be a static class (public static class {HubRepoLayout.ClassName}).");
 
-        var docs = XmlDocumentation.Load(assemblyPath);
-        var nullability = new NullabilityInfoContext();
+        // Doc comments and nullability are read on first use of an entrypoint's description (list, help, a
+        // binding error), not to call it.
+        var docs = new Lazy<XmlDocumentation>(() => XmlDocumentation.Load(assemblyPath));
+        var nullability = new Lazy<NullabilityInfoContext>(() => new NullabilityInfoContext());
         var methods = hubconf.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => !m.IsSpecialName && !m.IsGenericMethodDefinition)
             .OrderBy(m => m.MetadataToken)
@@ -47,16 +49,16 @@ internal sealed class EntrypointCatalog
         var overloaded = methods.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
         if (overloaded is not null)
             throw new HubException($"{repo}: the entrypoint {overloaded.Key} has {overloaded.Count()} overloads. Entrypoints are called by name, so give each method its own name.");
-        return new EntrypointCatalog(methods.Select(m => new Entrypoint(Describe(m, docs.For(m), nullability), m)).ToList());
+        return new EntrypointCatalog(methods.Select(m => new Entrypoint(m, method => Describe(method, docs.Value.For(method), nullability.Value))).ToList());
     }
 
     /// <summary>Finds an entrypoint by exact name, else by a unique case-insensitive match; otherwise an error listing them all.</summary>
     public Entrypoint Find(string repo, string name)
     {
         if (_byName.TryGetValue(name, out var exact)) return exact;
-        var loose = All.Where(e => string.Equals(e.Info.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        var loose = All.Where(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
         if (loose.Count == 1) return loose[0];
-        var available = All.Count == 0 ? "it has none" : "available: " + string.Join(", ", All.Select(e => e.Info.Name));
+        var available = All.Count == 0 ? "it has none" : "available: " + string.Join(", ", All.Select(e => e.Name));
         throw new HubException($"{repo} has no entrypoint '{name}' ({available}).");
     }
 
