@@ -16,16 +16,13 @@ internal sealed record BuildRecord(string Repo, string Version, string ContentKe
 
     public static BuildRecord? TryRead(string buildDirectory)
     {
-        var path = Path.Combine(buildDirectory, FileName);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.BuildRecord);
-        }
-        catch (JsonException)
-        {
+        if (CacheJson.ReadFlatObject(Path.Combine(buildDirectory, FileName)) is not { } v) return null;
+        if (CacheJson.Text(v, nameof(Repo)) is not { } repo || CacheJson.Text(v, nameof(Version)) is not { } version
+            || CacheJson.Text(v, nameof(ContentKey)) is not { } contentKey || CacheJson.Text(v, nameof(ContractFingerprint)) is not { } contract
+            || CacheJson.Text(v, nameof(Assembly)) is not { } assembly || CacheJson.Date(v, nameof(BuiltAt)) is not { } builtAt)
             return null;
-        }
+        var seconds = v.TryGetValue(nameof(BuildSeconds), out var s) && double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : 0;
+        return new BuildRecord(repo, version, contentKey, contract, assembly, builtAt, seconds);
     }
 
     public void Write(string buildDirectory)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using HubHost.Building;
 using HubHost.Sources.Git;
@@ -5,11 +7,60 @@ using HubHost.Sources.Git;
 namespace HubHost.Caching;
 
 /// <summary>
-/// The JSON records the hub keeps in its cache, serialised by generated code: no reflection-based
-/// serializer to warm up on the first load of a process.
+/// The JSON records the hub keeps in its cache. They are written by generated serialisers and read back with a
+/// plain Utf8JsonReader: a record is read on every load (build.json, a ref's record), and in a fresh process
+/// the serializer's first use costs about 30 ms, the reader's well under one.
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(BuildRecord))]
 [JsonSerializable(typeof(GitRefRecord))]
 [JsonSerializable(typeof(GitMirrorInfo))]
-internal sealed partial class CacheJson : JsonSerializerContext;
+internal sealed partial class CacheJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The properties of a flat JSON object (strings and numbers) by name, or null when the file is missing,
+    /// unreadable, or not such an object — a record that cannot be read counts as absent.
+    /// </summary>
+    public static Dictionary<string, string>? ReadFlatObject(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            if (!File.Exists(path)) return null;
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(bytes);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String: values[name] = reader.GetString()!; break;
+                    case JsonTokenType.Number: values[name] = reader.GetDouble().ToString("R", CultureInfo.InvariantCulture); break;
+                    default: reader.Skip(); break;
+                }
+            }
+            return reader.TokenType == JsonTokenType.EndObject ? values : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A required string property, or null (the caller treats the record as absent).</summary>
+    public static string? Text(Dictionary<string, string> values, string name) => values.GetValueOrDefault(name);
+
+    /// <summary>A date written by the serializer (ISO 8601), or null.</summary>
+    public static System.DateTimeOffset? Date(Dictionary<string, string> values, string name)
+        => values.TryGetValue(name, out var text) && System.DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var date) ? date : null;
+}

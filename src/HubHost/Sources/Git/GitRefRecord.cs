@@ -15,16 +15,11 @@ internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateT
 {
     public static GitRefRecord? TryRead(string path)
     {
-        try
-        {
-            if (!File.Exists(path)) return null;
-            var record = JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.GitRefRecord);
-            return record is { Commit.Length: 40 } && record.Commit.All(Uri.IsHexDigit) ? record : null;
-        }
-        catch (Exception e) when (e is JsonException or IOException)
-        {
+        if (CacheJson.ReadFlatObject(path) is not { } v
+            || CacheJson.Text(v, nameof(Url)) is not { } url || CacheJson.Text(v, nameof(Ref)) is not { } reference
+            || CacheJson.Text(v, nameof(Commit)) is not { } commit || CacheJson.Date(v, nameof(ResolvedAt)) is not { } resolvedAt)
             return null;
-        }
+        return commit.Length == 40 && commit.All(Uri.IsHexDigit) ? new GitRefRecord(url, reference, commit, resolvedAt) : null;
     }
 
     public void Write(string path)
@@ -43,15 +38,11 @@ internal sealed record GitMirrorInfo(string Url, string Name, DateTimeOffset Cre
 
     public static GitMirrorInfo? TryRead(string mirror)
     {
-        try
-        {
-            var path = Path.Combine(mirror, FileName);
-            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), CacheJson.Default.GitMirrorInfo) : null;
-        }
-        catch (Exception e) when (e is JsonException or IOException)
-        {
+        if (CacheJson.ReadFlatObject(Path.Combine(mirror, FileName)) is not { } v
+            || CacheJson.Text(v, nameof(Url)) is not { } url || CacheJson.Text(v, nameof(Name)) is not { } name
+            || CacheJson.Date(v, nameof(CreatedAt)) is not { } createdAt)
             return null;
-        }
+        return new GitMirrorInfo(url, name, createdAt);
     }
 
     public void Write(string mirror) => File.WriteAllText(Path.Combine(mirror, FileName), JsonSerializer.Serialize(this, CacheJson.Default.GitMirrorInfo));
