@@ -25,6 +25,7 @@ internal sealed class CliApp : IDisposable
         _loggerFactory = new Lazy<ILoggerFactory>(CreateLoggerFactory);
         _hub = new Lazy<HubClient>(() => new HubClient(new HubOptions
         {
+            HubDirectory = HubDirectory,
             LoggerFactory = _loggerFactory.Value,
             TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust,
         }));
@@ -32,6 +33,9 @@ internal sealed class CliApp : IDisposable
 
     /// <summary>--json: print results as JSON.</summary>
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the result as JSON.", Recursive = true };
+
+    /// <summary>--hub-dir: the hub directory for this run (torch.hub.set_dir), instead of HUBHOST_HOME and the defaults.</summary>
+    public static readonly Option<string> HubDirOption = new("--hub-dir") { Description = "The hub directory (cache) to use; default $HUBHOST_HOME/hub, else $XDG_CACHE_HOME/hubhost/hub, else ~/.cache/hubhost/hub.", Recursive = true };
 
     /// <summary>--verbose: debug logs on stderr.</summary>
     public static readonly Option<bool> VerboseOption = new("--verbose", "-v") { Description = "Log details to stderr.", Recursive = true };
@@ -44,6 +48,9 @@ internal sealed class CliApp : IDisposable
     public bool Json { get; private set; }
 
     public bool Verbose { get; private set; }
+
+    /// <summary>From --hub-dir; null for the default.</summary>
+    public string? HubDirectory { get; private set; }
 
     /// <summary>The hub, created on first use with the CLI's logger.</summary>
     public HubClient Hub => _hub.Value;
@@ -58,10 +65,12 @@ internal sealed class CliApp : IDisposable
         };
         root.Options.Add(JsonOption);
         root.Options.Add(VerboseOption);
+        root.Options.Add(HubDirOption);
         foreach (var command in app.Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
+        app.HubDirectory = parse.GetValue(HubDirOption);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
         return await parse.InvokeAsync(config);
     }

@@ -26,7 +26,7 @@ internal enum ExistingFile
 /// failures retry with exponential back-off within <see cref="DownloadSettings"/>; concurrent downloads of one
 /// destination are serialised by a <see cref="FileLock"/> on a lock file beside the destination.
 /// </summary>
-internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger)
+internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed)
 {
     public async Task<DownloadResult> DownloadAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, ExistingFile existing,
@@ -58,15 +58,23 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         {
             if (existing == ExistingFile.Use)
                 return new DownloadResult(destination, null, new FileInfo(destination).Length, Downloaded: false);
-            if (gate.Waited && hashPrefix is not null && File.GetLastWriteTimeUtc(destination) != before)
+            if (gate.Waited && File.GetLastWriteTimeUtc(destination) != before)
             {
-                // Another download finished this destination while this one waited. Its file is used only when
-                // it has the hash asked for: without a hash nothing says it came from the same URL.
-                var reused = await TryReuseAsync(destination, hashPrefix, cancellationToken).ConfigureAwait(false);
-                if (reused is not null) return reused;
+                // Another download finished this destination while this one waited. Its file is used when it
+                // has the hash asked for, or, without a hash, when that download fetched this same URL.
+                var reused = hashPrefix is not null
+                    ? await TryReuseAsync(destination, hashPrefix, cancellationToken).ConfigureAwait(false)
+                    : completed.Find(url, destination);
+                if (reused is not null)
+                {
+                    logger.LogInformation("Using {Destination}, downloaded from the same URL by another download while this one waited", destination);
+                    return reused;
+                }
             }
         }
-        return await TransferAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+        var result = await TransferAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+        completed.Record(url, result);
+        return result;
     }
 
     private void RemoveStalePartials(string destination)

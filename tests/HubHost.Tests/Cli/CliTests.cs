@@ -105,4 +105,14 @@ public sealed class CliTests(SharedHub hub)
         using var nuspec = new StreamReader(package.GetEntry("HubHost.Nn.nuspec")!.Open());
         Assert.Matches("<dependency id=\"System.Numerics.Tensors\" version=\"[0-9.]+\"", nuspec.ReadToEnd());
     }
+
+    [Fact]
+    public async Task Hub_dir_option_overrides_HUBHOST_HOME()
+    {
+        using var other = new TempDirectory();
+        var result = await Run("contracts", "--json", "--hub-dir", other.Combine("elsewhere"));
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(Path.Combine(other.Combine("elsewhere"), "contracts"), doc.RootElement.GetProperty("feed").GetString());
+    }
 }

@@ -9,7 +9,7 @@ public sealed class CheckpointCacheTests : DownloadTestBase
     // torch.save of a state dict, named with torch.hub's hash convention (41499836 = start of its SHA-256).
     private readonly byte[] _checkpoint = File.ReadAllBytes(FixturePath("digits_mlp-41499836.pt"));
 
-    private string Checkpoints => Path.Combine(Root, "hub", "checkpoints");
+    private string Checkpoints => Path.Combine(HubDirectory, "checkpoints");
 
     [Fact]
     public async Task Download_GoesToHubCheckpoints_NamedAfterTheUrl_WithoutQuery()

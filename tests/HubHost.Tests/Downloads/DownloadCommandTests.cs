@@ -13,11 +13,11 @@ public sealed class DownloadCommandTests : DownloadTestBase
 {
     private readonly byte[] _content = RandomBytes(300_000, seed: 7);
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
+        var code = await CliApp.RunAsync([.. args, "--hub-dir", HubDirectory], stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -117,9 +117,9 @@ public sealed class DownloadCommandTests : DownloadTestBase
         var url = Server.Url("/shared.bin");
 
         var hash = Sha256(content)[..12]; // what lets the second use the first one's file
-        using var first = CliProcess.Start("download", url, destination, "--json", "--hash-prefix", hash);
+        using var first = CliProcess.Start(HubHome, "download", url, destination, "--json", "--hash-prefix", hash);
         await WaitUntilAsync(() => Server.BytesSent("/shared.bin") >= 500_000, "the first download to start");
-        using var second = CliProcess.Start("download", url, destination, "--json", "--hash-prefix", hash);
+        using var second = CliProcess.Start(HubHome, "download", url, destination, "--json", "--hash-prefix", hash);
         await WaitUntilAsync(() => second.Stderr.Contains("Waiting for another download", StringComparison.Ordinal), "the second download to wait");
         file.Release();
 
@@ -147,7 +147,7 @@ public sealed class DownloadCommandTests : DownloadTestBase
         file.HoldAfterBytes = 300_000;
         var destination = Path.Combine(Root, "killed.bin");
 
-        using (var victim = CliProcess.Start("download", Server.Url("/killed.bin"), destination))
+        using (var victim = CliProcess.Start(HubHome, "download", Server.Url("/killed.bin"), destination))
         {
             await WaitUntilAsync(() => Server.BytesSent("/killed.bin") >= 300_000, "the download to start");
             Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
@@ -170,7 +170,7 @@ public sealed class DownloadCommandTests : DownloadTestBase
         if (OperatingSystem.IsWindows()) return;
         var file = Server.Serve("/slow.bin", RandomBytes(1_500_000, seed: 5));
         file.HoldAfterBytes = 300_000; // never released: the download is mid-way when interrupted
-        using var cli = CliProcess.Start("download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
+        using var cli = CliProcess.Start(HubHome, "download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
         await WaitUntilAsync(() => Server.BytesSent("/slow.bin") >= 300_000, "the download to start");
         Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
 
@@ -208,9 +208,9 @@ public sealed class DownloadCommandTests : DownloadTestBase
             get { lock (_stderr) return _stderr.ToString(); }
         }
 
-        public static CliProcess Start(params string[] args)
+        public static CliProcess Start(string hubHome, params string[] args)
         {
-            var start = CliRunner.StartInfo(args);
+            var start = CliRunner.StartInfo(args, new Dictionary<string, string?> { ["HUBHOST_HOME"] = hubHome });
             start.RedirectStandardInput = false;
             var process = new Process { StartInfo = start };
             var result = new CliProcess(process);

@@ -9,10 +9,17 @@ public abstract class DownloadTestBase : IDisposable
     protected DownloadTestBase()
     {
         Root = Directory.CreateTempSubdirectory("hubhost-dl-").FullName;
+        HubHome = Directory.CreateTempSubdirectory("hubhost-dl-home-").FullName;
         Server = new LoopbackHttpServer();
     }
 
+    /// <summary>Where the tests download to (listed to prove nothing else is left there).</summary>
     protected string Root { get; }
+
+    /// <summary>HUBHOST_HOME of the clients and CLI runs (the hub directory is its "hub" folder), apart from <see cref="Root"/>.</summary>
+    protected string HubHome { get; }
+
+    protected string HubDirectory => Path.Combine(HubHome, "hub");
 
     protected LoopbackHttpServer Server { get; }
 
@@ -31,7 +38,7 @@ public abstract class DownloadTestBase : IDisposable
     };
 
     internal HubClient NewClient(DownloadSettings? settings = null)
-        => new(new HubOptions { HubDirectory = Path.Combine(Root, "hub") }) { DownloadSettings = settings ?? Fast };
+        => new(new HubOptions { HubDirectory = HubDirectory }) { DownloadSettings = settings ?? Fast };
 
     protected static byte[] RandomBytes(int length, int seed = 1)
     {
@@ -69,6 +76,7 @@ public abstract class DownloadTestBase : IDisposable
         finally
         {
             try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+            try { Directory.Delete(HubHome, recursive: true); } catch (IOException) { }
             GC.SuppressFinalize(this);
         }
     }

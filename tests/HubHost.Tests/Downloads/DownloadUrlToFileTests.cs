@@ -48,6 +48,30 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     }
 
     [Fact]
+    public async Task ConcurrentDownloadsOfOneUrlToOneDestination_WithoutHash_DownloadOnce()
+    {
+        var file = Server.Serve("/w.bin", _content);
+        file.HoldAfterBytes = 100_000;
+        var destination = Path.Combine(Root, "w.bin");
+
+        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
+        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
+        await Task.Delay(200); // the second is waiting on the lock by now
+        file.Release();
+        await Task.WhenAll(first, second);
+
+        Assert.Single(Server.Requests); // the waiter used the file the first one fetched from the same URL
+        Assert.Equal(_content, File.ReadAllBytes(destination));
+        Assert.Equal(["w.bin"], Listing(Root));
+
+        // A file changed after that download is never taken for it: the next download fetches again.
+        File.WriteAllBytes(destination, [1, 2, 3]);
+        await NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
+        Assert.Equal(2, Server.Requests.Count);
+        Assert.Equal(_content, File.ReadAllBytes(destination));
+    }
+
+    [Fact]
     public async Task ConcurrentDownloadsOfOneDestination_WithoutHash_RunOneAfterTheOther()
     {
         // Without a hash nothing says the other download fetched the same URL: each downloads, never at once.
