@@ -83,14 +83,8 @@ public sealed partial class HubClient
     {
         var uri = UrlText.ParseHttp(url);
         if (string.IsNullOrWhiteSpace(destination)) throw new HubException("No destination given: give the path of the file to write.");
-        return Downloader.DownloadAsync(uri, ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
+        return Downloader.DownloadAsync(uri, HubDirectories.ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
     }
-
-    /// <summary><c>~/x</c> is <c>$HOME/x</c>, as torch's os.path.expanduser(dst) makes it.</summary>
-    private static string ExpandHome(string path)
-        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
-            : path;
 
     /// <summary>
     /// For commands that take weights as a path or a URL: an http(s) URL is fetched through the checkpoint

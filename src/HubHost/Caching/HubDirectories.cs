@@ -42,4 +42,10 @@ internal static class HubDirectories
 
     /// <summary>The trusted repos, one per line (torch.hub's trusted_list): <c>&lt;hub&gt;/trusted_list</c>.</summary>
     public static string TrustedList(string hubDirectory) => Path.Combine(hubDirectory, "trusted_list");
+
+    /// <summary>A path a user typed with <c>~/</c> (or <c>~</c>) as <c>$HOME/…</c>, as Python's os.path.expanduser does; other paths unchanged.</summary>
+    public static string ExpandHome(string path)
+        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
 }

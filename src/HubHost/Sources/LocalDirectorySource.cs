@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using HubHost.Caching;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -16,7 +17,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
     /// <summary>Folders never part of a repo's content: build output and tool state.</summary>
     private static readonly HashSet<string> IgnoredFolders = new(StringComparer.OrdinalIgnoreCase) { "bin", "obj" };
 
-    public string Path { get; } = ExpandHome(path);
+    public string Path { get; } = HubDirectories.ExpandHome(path);
 
     public override string DisplayName => Path;
 
@@ -88,9 +89,4 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
-
-    private static string ExpandHome(string path)
-        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
-            ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
-            : path;
 }
