@@ -13,6 +13,12 @@ internal static class HubDirectories
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub");
     }
 
+    /// <summary>
+    /// Native libraries the hub adapted for this system (see <see cref="Native.TorchNative"/>): <c>native</c> beside
+    /// the default hub directory, shared by every hub directory of the user.
+    /// </summary>
+    public static string NativeCache() => Path.Combine(Path.GetDirectoryName(Default())!, "native");
+
     /// <summary>Finished builds, one folder per content key: <c>&lt;hub&gt;/builds</c>.</summary>
     public static string Builds(string hubDirectory) => Path.Combine(hubDirectory, "builds");
 
