@@ -1,5 +1,5 @@
 """Peer of bench/HubHost.Bench/Forward/ResNetForwardBenchmark.cs: times torchvision's resnet18 forward pass
-(eval, no_grad, batch 1, 3x224x224) on 2 threads (--threads to change).
+(eval, no_grad, batch --batch (1), 3x224x224) on 2 threads (--threads to change).
 
 usage: /usr/bin/python3 bench/python/forward.py [--warmup W] [--runs N] [--threads T]
     warm-up runs, then N timed runs; prints one JSON line:
@@ -25,12 +25,13 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--serve", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = torchvision.models.resnet18().eval()
-    x = torch.randn(1, 3, 224, 224)
-    info = {"threads": torch.get_num_threads(), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    x = torch.randn(args.batch, 3, 224, 224)
+    info = {"batch": args.batch, "threads": torch.get_num_threads(), "torch": torch.__version__, "torchvision": torchvision.__version__}
 
     def timed():
         start = time.perf_counter()

@@ -26,6 +26,6 @@ public static partial class Hub
     /// <param name="fileName">The cached file's name; null for the last segment of the URL's path.</param>
     /// <param name="checkHash">Verify the hash prefix in the file name (torch's <c>-&lt;hex&gt;.</c> convention).</param>
     /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
-    public static OrderedDictionary<string, HubHost.Nn.Tensor> LoadStateDictFromUrl(string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false)
+    public static Dictionary<string, TorchSharp.torch.Tensor> LoadStateDictFromUrl(string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false)
         => Default.LoadStateDictFromUrlAsync(url, modelDirectory, fileName, checkHash).GetAwaiter().GetResult();
 }

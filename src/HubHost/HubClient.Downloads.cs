@@ -1,7 +1,7 @@
 using HubHost.Caching;
 using HubHost.Downloads;
-using HubHost.Nn;
-using HubHost.Nn.Checkpoints;
+using HubHost.Checkpoints;
+using TorchSharp;
 
 namespace HubHost;
 
@@ -124,7 +124,7 @@ public sealed partial class HubClient
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download.</param>
     /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
-    public async Task<OrderedDictionary<string, Tensor>> LoadStateDictFromUrlAsync(
+    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictFromUrlAsync(
         string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false,
         IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -133,7 +133,7 @@ public sealed partial class HubClient
     }
 
     /// <summary>Reads a checkpoint file, turning a bad file into a HubException that names it.</summary>
-    internal static OrderedDictionary<string, Tensor> ReadCheckpoint(string path)
+    internal static Dictionary<string, torch.Tensor> ReadCheckpoint(string path)
     {
         try
         {

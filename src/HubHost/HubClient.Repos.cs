@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using HubHost.Building;
-using HubHost.Nn;
 using HubHost.Sources;
 
 namespace HubHost;
@@ -13,11 +12,6 @@ public sealed partial class HubClient
     private RepoBuilder? _builder;
 
     private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Logger));
-
-    /// <summary>The weights provider repos see while this hub calls them (downloads into this hub's checkpoints).</summary>
-    internal IWeightsProvider WeightsProvider => _weightsProvider ??= new HubWeightsProvider(this);
-
-    private IWeightsProvider? _weightsProvider;
 
     /// <summary>
     /// Resolves, builds (once per version) and loads a repo: a local folder, or a git repo

@@ -4,7 +4,7 @@ using System.Runtime.Loader;
 using HubHost.Building;
 using HubHost.Entrypoints;
 using HubHost.Loading;
-using HubHost.Nn;
+using HubHost.Native;
 using HubHost.Sources;
 
 namespace HubHost;
@@ -70,35 +70,32 @@ public sealed class HubRepo : IDisposable
         var target = Catalog().Find(Name, entrypoint);
         var values = target.Bind(HubArguments.From(arguments), cancellationToken);
         object? result;
-        using (PretrainedWeights.Use(_hub.WeightsProvider))
+        try
+        {
+            result = target.Method.Invoke(null, values);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw Failed(target, e.InnerException);
+        }
+        if (result is Task task)
         {
             try
             {
-                result = target.Method.Invoke(null, values);
+                await task.ConfigureAwait(false);
             }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                throw Failed(target, e.InnerException);
+                throw;
             }
-            if (result is Task task)
+            catch (Exception e)
             {
-                try
-                {
-                    await task.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (Exception e)
-                {
-                    throw Failed(target, e);
-                }
-                var type = task.GetType();
-                result = type.IsGenericType && type.GetProperty("Result") is { } property && property.PropertyType.Name != "VoidTaskResult"
-                    ? property.GetValue(task)
-                    : null;
+                throw Failed(target, e);
             }
+            var type = task.GetType();
+            result = type.IsGenericType && type.GetProperty("Result") is { } property && property.PropertyType.Name != "VoidTaskResult"
+                ? property.GetValue(task)
+                : null;
         }
         return result;
     }
@@ -127,8 +124,8 @@ public sealed class HubRepo : IDisposable
 
     internal static HubRepo Load(HubClient hub, RepoSnapshot snapshot, RepoBuild build)
     {
-        var shared = ContractPackages.Assemblies.ToDictionary(a => a.GetName().Name!, StringComparer.OrdinalIgnoreCase);
-        var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", build.MainAssemblyPath, shared);
+        var services = new RepoServices(hub, build.SourceDirectory);
+        var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", build.MainAssemblyPath, services);
         try
         {
             Assembly assembly;
@@ -140,7 +137,10 @@ public sealed class HubRepo : IDisposable
             {
                 throw new HubException($"Could not load {Path.GetFileName(build.MainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
             }
-            ContractVersions.Check(snapshot.DisplayName, assembly, shared);
+            ContractVersions.Check(snapshot.DisplayName, assembly, SharedAssemblies.ByName);
+            // A repo that uses TorchSharp gets libtorch loaded before its first call, so that a native library
+            // that cannot load is one clear error here, not TorchSharp's trace from inside an entrypoint.
+            if (assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp")) TorchNative.EnsureLoaded();
             var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, build.MainAssemblyPath);
             return new HubRepo(hub, snapshot, build, context, catalog);
         }

@@ -1,59 +1,69 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
-using System.Runtime.Intrinsics;
 using System.Text.Json;
-using HubHost.Nn;
-using Vision.Models;
+using TorchSharp;
 
 namespace HubHost.Bench.Forward;
 
 /// <summary>
-/// resnet18 forward pass, batch 1, 3x224x224, eval mode: HubHost.Nn against torchvision on 2 threads
-/// (bench/python/forward.py, a child process in the same run). Both warm up, then their timed runs are
-/// interleaved one by one (ours, PyTorch's, ours, ...) so both see the same load on a shared machine;
-/// prints the median and minimum of each and their ratios. Arguments: [--warmup W] [--runs N].
-/// PyTorch gets as many threads as HubHost.Nn uses (the processor count: 2 here; run with
-/// DOTNET_PROCESSOR_COUNT=1 for a single-threaded comparison).
+/// resnet18 forward pass, 3x224x224, eval mode, batch 1 and 8: the model plugins-sample/vision returns through the
+/// hub (TorchVision on TorchSharp, libtorch 2.10) against torchvision's on PyTorch 1.13 (bench/python/forward.py, a
+/// child process in the same run), both on the same number of threads. Both warm up, then their timed runs are
+/// interleaved one by one (ours, PyTorch's, ours, ...) so both see the same load on a shared machine; prints the
+/// median and minimum of each and their ratios. Arguments: [--warmup W] [--runs N] [--threads T] [--batches 1,8].
 /// </summary>
 internal sealed class ResNetForwardBenchmark : IBenchmark
 {
     public string Name => "forward";
 
-    public string Description => "resnet18 forward (batch 1, 3x224x224, eval): HubHost.Nn vs PyTorch CPU, same thread count, interleaved runs";
+    public string Description => "resnet18 forward (3x224x224, eval, batch 1 and 8): the hub's TorchSharp model vs PyTorch CPU, same threads, interleaved runs";
 
     public async Task RunAsync(string[] args)
     {
         int warmup = IntArg(args, "--warmup", 5);
         int runs = IntArg(args, "--runs", 20);
+        int threads = IntArg(args, "--threads", Environment.ProcessorCount);
+        var batches = (StringArg(args, "--batches") ?? "1,8").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
 
-        var model = new ResNet(bottleneck: false, [2, 2, 2, 2]);
-        model.Eval();
-        var random = new Random(0);
-        var data = new float[3 * 224 * 224];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
-        var input = Tensor.FromArray(data, 1, 3, 224, 224);
-        for (int i = 0; i < warmup; i++) model.Forward(input);
-
-        using var peer = await PythonPeer.StartAsync(warmup);
-        var ours = new List<double>();
-        var theirs = new List<double>();
-        for (int i = 0; i < runs; i++)
+        var home = Path.Combine(Path.GetTempPath(), "hubhost-bench-" + Guid.NewGuid().ToString("N"));
+        try
         {
-            var sw = Stopwatch.StartNew();
-            var output = model.Forward(input);
-            sw.Stop();
-            if (output.Size(1) != 1000) throw new InvalidOperationException($"Unexpected output shape {output}.");
-            ours.Add(sw.Elapsed.TotalMilliseconds);
-            if (peer is not null) theirs.Add(await peer.RunAsync());
+            var hub = new HubClient(new HubOptions { HubDirectory = Path.Combine(home, "hub") });
+            using var model = await hub.LoadAsync<torch.nn.Module<torch.Tensor, torch.Tensor>>(Path.Combine(Measure.RepoRoot, "plugins-sample", "vision"), "resnet18");
+            model.eval();
+            torch.set_num_threads(threads);
+            torch.manual_seed(0);
+            foreach (var batch in batches)
+            {
+                using var noGrad = torch.no_grad();
+                using var input = torch.randn(batch, 3, 224, 224);
+                for (int i = 0; i < warmup; i++) model.forward(input).Dispose();
+                using var peer = await PythonPeer.StartAsync(warmup, threads, batch);
+                var ours = new List<double>();
+                var theirs = new List<double>();
+                for (int i = 0; i < runs; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    using (var output = model.forward(input))
+                    {
+                        sw.Stop();
+                        if (output.shape[1] != 1000) throw new InvalidOperationException($"Unexpected output shape [{string.Join(", ", output.shape)}].");
+                    }
+                    ours.Add(sw.Elapsed.TotalMilliseconds);
+                    if (peer is not null) theirs.Add(await peer.RunAsync());
+                }
+                Console.WriteLine($"resnet18 forward, batch {batch}, 3x224x224, eval; {runs} interleaved runs after {warmup} warm-up each");
+                Console.WriteLine($"  HubHost (TorchSharp {typeof(torch).Assembly.GetName().Version!.ToString(3)}, libtorch {torch.__version__}): median {Measure.Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({torch.get_num_threads()} threads)");
+                if (peer is null) continue;
+                Console.WriteLine($"  PyTorch {peer.Torch,-27}: median {Measure.Median(theirs),7:F1} ms   min {theirs.Min(),7:F1} ms   ({peer.Threads} threads)");
+                var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
+                Console.WriteLine($"  ratio HubHost/PyTorch: medians {Measure.Median(ours) / Measure.Median(theirs):F2}x   minimums {ours.Min() / theirs.Min():F2}x   median of per-pair ratios {Measure.Median(ratios):F2}x");
+            }
         }
-
-        Console.WriteLine($"resnet18 forward, batch 1, 3x224x224, eval; {runs} interleaved runs after {warmup} warm-up each");
-        Console.WriteLine($"  HubHost.Nn : median {Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({HubHost.Nn.Functional.Parallelism.Threads} threads, Vector512 {Vector512.IsHardwareAccelerated}, server GC {GCSettings.IsServerGC})");
-        if (peer is null) return;
-        Console.WriteLine($"  PyTorch    : median {Median(theirs),7:F1} ms   min {theirs.Min(),7:F1} ms   (torch {peer.Torch}, {peer.Threads} threads)");
-        var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
-        Console.WriteLine($"  ratio HubHost/PyTorch: medians {Median(ours) / Median(theirs):F2}x   minimums {ours.Min() / theirs.Min():F2}x   median of per-pair ratios {Median(ratios):F2}x");
+        finally
+        {
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
+        }
     }
 
     /// <summary>bench/python/forward.py --serve: one timed PyTorch forward pass per request.</summary>
@@ -72,7 +82,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
 
         public int Threads { get; }
 
-        public static async Task<PythonPeer?> StartAsync(int warmup)
+        public static async Task<PythonPeer?> StartAsync(int warmup, int threads, int batch)
         {
             var psi = new ProcessStartInfo("/usr/bin/python3")
             {
@@ -81,7 +91,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                 RedirectStandardError = false,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { Path.Combine(FindRepoRoot(), "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", HubHost.Nn.Functional.Parallelism.Threads.ToString(CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { Path.Combine(Measure.RepoRoot, "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(a);
             Process? process;
             try
@@ -127,19 +137,10 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
         }
     }
 
-    private static string FindRepoRoot()
+    private static string? StringArg(string[] args, string name)
     {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Cannot find the repository root (HubHost.sln) above the benchmark or the current directory.");
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int IntArg(string[] args, string name, int fallback)

@@ -1,8 +1,15 @@
 using System.CommandLine;
+using System.Globalization;
+using HubHost.Cli.Inputs;
+using HubHost.Models;
 
 namespace HubHost.Cli.Commands;
 
-/// <summary><c>hubhost compare REPO_A REPO_B ENTRY</c>: both versions in one process, side by side.</summary>
+/// <summary>
+/// <c>hubhost compare REPO_A REPO_B ENTRY [--input X.npy | --image FILE]</c>: both versions in one process, side by
+/// side. With an input, both models run on it and the command reports what decides a model upgrade (output shapes,
+/// max absolute and relative difference, top-1 agreement); without, it compares the two results as text.
+/// </summary>
 internal static class CompareCommand
 {
     public static Command Create(CliApp app)
@@ -10,14 +17,24 @@ internal static class CompareCommand
         var repoA = RepoOptions.Repo("REPO_A");
         var repoB = RepoOptions.Repo("REPO_B");
         var entry = RepoOptions.Entrypoint();
-        var command = new Command("compare", "Load two repos (or two refs of one) into one process and call the same entrypoint in each.")
+        var input = ModelOptions.Input();
+        var image = ModelOptions.Image();
+        var command = new Command("compare", "Load two repos (or two refs of one) into one process and call the same entrypoint in each; with --input or --image, run both models on it and measure how far apart they are.")
         {
-            repoA, repoB, entry, RepoOptions.Arguments,
+            repoA, repoB, entry, RepoOptions.Arguments, input, image,
         };
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
             var name = parse.GetValue(entry)!;
+            if (parse.GetValue(input) is not null || parse.GetValue(image) is not null)
+            {
+                using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
+                var comparison = await app.Hub.CompareModelsAsync(parse.GetValue(repoA)!, parse.GetValue(repoB)!, name, x,
+                    RepoOptions.ParseArguments(parse), RepoOptions.LoadOptions(parse), token);
+                app.Print(comparison, () => Text(comparison));
+                return 0;
+            }
             var results = await Task.WhenAll(
                 LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token),
                 LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token));
@@ -26,5 +43,23 @@ internal static class CompareCommand
             return 0;
         }, ct));
         return command;
+    }
+
+    private static string Text(ModelComparison c)
+    {
+        static string Shape(long[] s) => "[" + string.Join(", ", s) + "]";
+        static string G(double? v) => v is { } d ? d.ToString("G4", CultureInfo.InvariantCulture) : "-";
+        string Side(string label, ModelRun r) =>
+            $"{label}: {r.Repo} ({r.Version})  {r.ModelType}, {r.Parameters:N0} parameters, output {Shape(r.OutputShape)}, forward {r.ForwardTime.TotalMilliseconds:0.0} ms";
+        var lines = new List<string> { Side("A", c.A), Side("B", c.B) };
+        if (!c.SameShape)
+        {
+            lines.Add($"The outputs have different shapes ({Shape(c.A.OutputShape)} and {Shape(c.B.OutputShape)}): no difference measured.");
+            return string.Join("\n", lines);
+        }
+        lines.Add($"max abs difference {G(c.MaxAbsoluteDifference)}, max relative difference {G(c.MaxRelativeDifference)} (of max |A|)");
+        if (c.Top1Agreement is { } agreement)
+            lines.Add($"top-1 agreement {agreement.ToString("P1", CultureInfo.InvariantCulture)} ({Math.Round(agreement * c.A.Top1!.Length)} of {c.A.Top1!.Length} rows)");
+        return string.Join("\n", lines);
     }
 }

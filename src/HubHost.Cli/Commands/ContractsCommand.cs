@@ -5,14 +5,14 @@ using HubHost.Caching;
 namespace HubHost.Cli.Commands;
 
 /// <summary>
-/// <c>hubhost contracts</c>: writes the host's contract packages (HubHost.Nn) into the hub's local feed and
+/// <c>hubhost contracts</c>: writes the host's contract packages (HubHost.Contract) into the hub's local feed and
 /// prints the feed folder, so a hub repo author's IDE can restore the same package the hub builds against.
 /// </summary>
 internal static class ContractsCommand
 {
     public static Command Create(CliApp app)
     {
-        var command = new Command("contracts", "Write the contract packages (HubHost.Nn) plugins build against into the hub's local NuGet feed and print its folder (for `dotnet nuget add source`).");
+        var command = new Command("contracts", "Write the contract packages (HubHost.Contract) plugins build against into the hub's local NuGet feed and print its folder (for `dotnet nuget add source`).");
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
             await ContractPackages.EnsureFeedAsync(app.Hub.HubDirectory, token);

@@ -1,14 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
-using HubHost.Nn;
-using HubHost.Nn.Checkpoints;
-using HubHost.Nn.Modules;
+using HubHost.Checkpoints;
+using HubHost.Cli.Inputs;
+using HubHost.Models;
+using static TorchSharp.torch;
 
 namespace HubHost.Cli.Commands;
 
 /// <summary>
-/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] --input X.npy [--output Y.npy]</c>:
-/// loads a model, loads weights into it, runs it in eval mode on an .npy input, writes or prints the output.
+/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] (--input X.npy | --image FILE) [--output Y.npy] [--top K] [--labels FILE]</c>:
+/// loads a model, loads weights into it, runs it in eval mode on the input, and prints the top classes of each row
+/// (or writes the whole output).
 /// </summary>
 internal static class RunCommand
 {
@@ -17,79 +19,83 @@ internal static class RunCommand
         var repo = RepoOptions.Repo();
         var entry = RepoOptions.Entrypoint();
         var weights = new Option<string>("--weights", "-w") { Description = "A checkpoint to load into the model (strict): a local file or an http(s) URL." };
-        var input = new Option<string>("--input", "-i") { Description = "The input tensor as .npy (float32 or any numeric dtype).", Required = true };
-        var output = new Option<string>("--output", "-o") { Description = "Write the output tensor here as .npy (float32) instead of printing it." };
-        var command = new Command("run", "Load a model entrypoint, load weights into it, and run it on an .npy input (eval mode).")
+        var input = ModelOptions.Input();
+        var image = ModelOptions.Image();
+        var output = new Option<string>("--output", "-o") { Description = "Also write the output tensor here as .npy (float32)." };
+        var top = new Option<int>("--top", "-k") { Description = "How many classes to show per row of a classifier's output.", DefaultValueFactory = _ => 5 };
+        var labels = new Option<string>("--labels") { Description = "Class names, one per line (line i names class i), to show instead of class numbers." };
+        var command = new Command("run", "Load a model entrypoint, optionally load weights into it, run it on an input (.npy or an image) in eval mode, and show its top classes.")
         {
-            repo, entry, RepoOptions.Arguments, weights, input, output,
+            repo, entry, RepoOptions.Arguments, weights, input, image, output, top, labels,
         };
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var inputPath = parse.GetValue(input)!;
-            var x = ReadInput(inputPath);
+            var k = parse.GetValue(top);
+            if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
+            var names = parse.GetValue(labels) is { } labelFile ? ModelOptions.ReadLabels(labelFile) : null;
+            using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
             var name = parse.GetValue(entry)!;
-            var made = await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token);
-            if (made is not Module model)
-                throw new HubException($"The entrypoint {name} of {opened.Name} returned {made?.GetType().FullName ?? "null"}, not a HubHost.Nn.Modules.Module, so it cannot be run on a tensor. Use `hubhost load` for it.");
+            using var model = ModelRunner.AsModel(await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token), opened.Name, name);
             if (parse.GetValue(weights) is { } weightsPath)
-                LoadWeights(model, await StateDictCommand.LoadAsync(app, weightsPath, token), weightsPath);
-            model.Eval();
-            Tensor y;
-            try
             {
-                y = model.Call(x.To(DType.Float32));
+                var stateDict = await StateDictCommand.LoadAsync(app, weightsPath, token);
+                ModelRunner.LoadWeights(model, stateDict, weightsPath);
+                foreach (var t in stateDict.Values) t.Dispose();
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            var (y, _) = ModelRunner.Forward(model, x, $"{name} of {opened.Name}");
+            using (y)
             {
-                throw new HubException($"{name} cannot run on the input {inputPath} of shape [{string.Join(", ", x.Shape)}]: {e.Message}", e);
-            }
-            var shape = y.Shape.ToArray();
-            long[]? argmax = shape.Length == 2 ? y.ArgMax(1).ToInt64Array() : null;
-            if (parse.GetValue(output) is { } outputPath)
-            {
-                Npy.Save(outputPath, y);
-                app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, output = Path.GetFullPath(outputPath), shape, argmax },
-                    () => $"wrote {Path.GetFullPath(outputPath)}: shape [{string.Join(", ", shape)}]" + (argmax is null ? "" : $", argmax per row [{string.Join(", ", argmax)}]"));
-            }
-            else
-            {
-                var values = y.ToArray();
-                app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, shape, argmax, values },
-                    () => $"shape [{string.Join(", ", shape)}]" + (argmax is null ? "" : $"\nargmax per row [{string.Join(", ", argmax)}]") + "\n"
-                          + string.Join(" ", values.Take(64).Select(v => v.ToString("G6", CultureInfo.InvariantCulture))) + (values.Length > 64 ? $" ... ({values.Length} values; use --output to save them all)" : ""));
+                var shape = y.shape;
+                var rows = TopClasses(y, k, names);
+                string? written = null;
+                if (parse.GetValue(output) is { } outputPath)
+                {
+                    Npy.Save(outputPath, y.to(ScalarType.Float32));
+                    written = Path.GetFullPath(outputPath);
+                }
+                app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, shape, top = rows, output = written },
+                    () => Text(shape, rows, written, y));
             }
             return 0;
         }, ct));
         return command;
     }
 
-    private static Tensor ReadInput(string path)
+    /// <summary>One row's best classes with softmax probabilities (classifier outputs [N, C] only).</summary>
+    internal sealed record ClassScore(long Class, string? Label, double Probability, double Logit);
+
+    private static List<ClassScore[]>? TopClasses(Tensor y, int k, IReadOnlyList<string>? names)
     {
-        try
+        if (y.dim() != 2 || y.shape[1] < 2) return null;
+        using var scope = NewDisposeScope();
+        var logits = y.to(ScalarType.Float64);
+        var probabilities = nn.functional.softmax(logits, 1);
+        var (values, indices) = probabilities.topk((int)Math.Min(k, y.shape[1]), dim: 1);
+        var rows = new List<ClassScore[]>();
+        for (long row = 0; row < y.shape[0]; row++)
         {
-            return Npy.Load(path);
+            var classes = indices[row].data<long>().ToArray();
+            var p = values[row].data<double>().ToArray();
+            rows.Add(classes.Select((c, i) => new ClassScore(c, names is not null && c < names.Count ? names[(int)c] : null, p[i], logits[row, c].item<double>())).ToArray());
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new HubException($"The input '{path}' does not exist; give an .npy file.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new HubException($"Cannot read the input {path}: {e.Message}", e);
-        }
+        return rows;
     }
 
-    private static void LoadWeights(Module model, OrderedDictionary<string, Tensor> stateDict, string source)
+    private static string Text(long[] shape, List<ClassScore[]>? rows, string? written, Tensor y)
     {
-        try
+        var lines = new List<string> { $"output shape [{string.Join(", ", shape)}]" + (written is null ? "" : $", written to {written}") };
+        if (rows is not null)
         {
-            model.LoadStateDict(stateDict, strict: true);
+            for (var r = 0; r < rows.Count; r++)
+                lines.Add($"row {r}: " + string.Join(", ", rows[r].Select(c => $"{c.Label ?? c.Class.ToString(CultureInfo.InvariantCulture)} ({c.Probability.ToString("P1", CultureInfo.InvariantCulture)})")));
         }
-        catch (StateDictException e)
+        else if (written is null)
         {
-            throw new HubException($"The weights {source} do not fit the model: {e.Message}", e);
+            var values = y.to(ScalarType.Float32).flatten().data<float>().ToArray();
+            lines.Add(string.Join(" ", values.Take(64).Select(v => v.ToString("G6", CultureInfo.InvariantCulture))) + (values.Length > 64 ? $" ... ({values.Length} values; use --output to save them all)" : ""));
         }
+        return string.Join("\n", lines);
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
-using HubHost.Nn;
-using HubHost.Nn.Checkpoints;
+using HubHost.Checkpoints;
+using TorchSharp;
 
 namespace HubHost.Cli.Commands;
 
@@ -22,7 +22,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, p.Value.DType.TorchName(), p.Value.Shape.ToArray(), TensorDigest.Sha256(p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, TorchNames.DType(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));
@@ -30,7 +30,7 @@ internal static class StateDictCommand
     }
 
     /// <summary>Where FILE (a local path or an http(s) URL, cached under the hub's checkpoints) becomes a state dict; shared with `run --weights`.</summary>
-    internal static async Task<OrderedDictionary<string, Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
+    internal static async Task<Dictionary<string, torch.Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
     {
         var path = await DownloadCommand.WithProgressAsync(app, progress => HubClient.ResolveLocalOrDownloadAsync(app.Hub, fileOrUrl, progress, cancellationToken));
         return HubClient.ReadCheckpoint(path);
@@ -38,7 +38,7 @@ internal static class StateDictCommand
 
     internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);
 
-    private static string Table(List<TensorRow> rows, OrderedDictionary<string, Tensor> stateDict)
+    private static string Table(List<TensorRow> rows, Dictionary<string, torch.Tensor> stateDict)
     {
         static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
         int nameWidth = Math.Max(4, rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length));
@@ -48,8 +48,8 @@ internal static class StateDictCommand
         sb.Append("NAME".PadRight(nameWidth)).Append("  ").Append("DTYPE".PadRight(dtypeWidth)).Append("  ").Append("SHAPE".PadRight(shapeWidth)).Append("  SHA256\n");
         foreach (var r in rows)
             sb.Append(r.Name.PadRight(nameWidth)).Append("  ").Append(r.DType.PadRight(dtypeWidth)).Append("  ").Append(Shape(r.Shape).PadRight(shapeWidth)).Append("  ").Append(r.Sha256).Append('\n');
-        long elements = stateDict.Values.Sum(t => t.NumberOfElements);
-        long bytes = stateDict.Values.Sum(t => t.NumberOfElements * t.DType.ElementSize());
+        long elements = stateDict.Values.Sum(t => t.numel());
+        long bytes = stateDict.Values.Sum(t => t.numel() * t.ElementSize);
         sb.Append($"{rows.Count} tensors, {elements:N0} elements, {bytes:N0} bytes");
         return sb.ToString();
     }

@@ -7,17 +7,34 @@ using HubHost.Caching;
 namespace HubHost.Building;
 
 /// <summary>
-/// The contract assemblies a host shares with its plugins (HubHost.Nn), and the local NuGet feed through
-/// which a plugin build restores them: the hub writes the package from the very assembly this host runs, so a
-/// plugin always compiles against the host's version, offline, with a normal PackageReference.
+/// The hub's own contract assembly (HubHost.Contract), and the local NuGet feed through which a plugin build
+/// restores it: the hub writes the package from the very assembly this host runs, so a plugin always compiles
+/// against the host's version, offline, with a normal PackageReference. TorchSharp, the other shared assembly,
+/// comes from NuGet like any package (compile-only, see SharedPackages.targets).
 /// </summary>
 internal static class ContractPackages
 {
-    /// <summary>The contract assemblies, by simple name.</summary>
-    public static IReadOnlyList<Assembly> Assemblies { get; } = [typeof(HubHost.Nn.Tensor).Assembly];
+    /// <summary>The assemblies the hub writes as packages.</summary>
+    public static IReadOnlyList<Assembly> Assemblies { get; } = [typeof(HubHost.Contract.IHubServices).Assembly];
 
-    /// <summary>Changes whenever a contract assembly's bits change (part of every build key).</summary>
-    public static string Fingerprint { get; } = string.Concat(Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..8]));
+    /// <summary>
+    /// Changes whenever a contract assembly's bits or the host's TorchSharp version change (part of every build
+    /// key): a repo is compiled against exactly these.
+    /// </summary>
+    public static string Fingerprint { get; } = string.Concat(Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..8]))
+        + "t" + PackageVersion(typeof(TorchSharp.torch).Assembly).Replace(".", "", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The user's NuGet packages folder (NUGET_PACKAGES, else ~/.nuget/packages) when it exists: a read-only
+    /// fallback for repo restores, so packages the host already restored (TorchSharp, ~14 MB) are not
+    /// downloaded again into each hub directory.
+    /// </summary>
+    public static string? UserPackagesFolder()
+    {
+        var folder = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        if (string.IsNullOrEmpty(folder)) folder = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        return Directory.Exists(folder) ? Path.GetFullPath(folder) : null;
+    }
 
     private static readonly DateTimeOffset FixedEntryTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -64,7 +81,7 @@ internal static class ContractPackages
         var dependencies = assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Where(a => a.Key == "HubHost.PackageDependency" && a.Value is not null)
             .Select(a => a.Value!.Split('/', 2))
-            .Select(p => $"        <dependency id=\"{SecurityElement.Escape(p[0])}\" version=\"{SecurityElement.Escape(p[1])}\" exclude=\"Build,Analyzers\" />");
+            .Select(p => $"        <dependency id=\"{SecurityElement.Escape(p[0])}\" version=\"{SecurityElement.Escape(p[1])}\" exclude=\"Runtime,Native,Build,Analyzers,ContentFiles\" />");
         var nuspec = $"""
             <?xml version="1.0" encoding="utf-8"?>
             <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">

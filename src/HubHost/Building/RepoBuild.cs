@@ -7,7 +7,11 @@ namespace HubHost.Building;
 /// <param name="Directory">The build folder (published atomically; never changes once it exists).</param>
 /// <param name="MainAssemblyPath">The built hubconf assembly.</param>
 /// <param name="Record">What was built, as stored in the folder's build.json.</param>
-internal sealed record RepoBuild(string Directory, string MainAssemblyPath, BuildRecord Record);
+internal sealed record RepoBuild(string Directory, string MainAssemblyPath, BuildRecord Record)
+{
+    /// <summary>The repo's files as built (bin and obj removed): what the repo sees as its own folder.</summary>
+    public string SourceDirectory => Path.Combine(Directory, "src");
+}
 
 /// <summary>build.json: written last inside a build folder; a folder without it is not a finished build.</summary>
 internal sealed record BuildRecord(string Repo, string Version, string ContentKey, string ContractFingerprint, string Assembly, DateTimeOffset BuiltAt, double BuildSeconds)

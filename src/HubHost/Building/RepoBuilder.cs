@@ -89,15 +89,23 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
         }
     }
 
+    private static readonly Lazy<string> SharedPackagesTargets = new(() =>
+    {
+        using var stream = typeof(RepoBuilder).Assembly.GetManifestResourceStream("HubHost.SharedPackages.targets")
+                           ?? throw new InvalidOperationException("HubHost.SharedPackages.targets is not embedded in HubHost.dll.");
+        return new StreamReader(stream).ReadToEnd();
+    });
+
     /// <summary>
-    /// Empty MSBuild import files above the repo: MSBuild looks upward for Directory.Build.props/targets and
+    /// MSBuild import files above the repo: MSBuild looks upward for Directory.Build.props/targets and
     /// Directory.Packages.props and stops at the first; these keep a repo from inheriting anything from the
-    /// folders the hub directory happens to live in (a repo's own files at its root still apply).
+    /// folders the hub directory happens to live in (a repo's own files at its root still apply). The targets file is
+    /// not empty: it makes the shared packages compile-only (Building/SharedPackages.targets).
     /// </summary>
     private static void WriteImportStoppers(string folder)
     {
         File.WriteAllText(Path.Combine(folder, "Directory.Build.props"), "<Project />\n");
-        File.WriteAllText(Path.Combine(folder, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(folder, "Directory.Build.targets"), SharedPackagesTargets.Value);
         File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project />\n");
     }
 
@@ -115,7 +123,10 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
             "-p:NoWarn=CS1591", // a missing doc comment is not the hub's business
             $"-p:RestoreAdditionalProjectSources={HubDirectories.ContractFeed(hubDirectory)}",
             $"-p:RestorePackagesPath={HubDirectories.PluginPackages(hubDirectory)}",
+            $"-p:HubHostTorchSharpVersion={ContractPackages.PackageVersion(typeof(TorchSharp.torch).Assembly)}",
         ];
+        if (ContractPackages.UserPackagesFolder() is { } userPackages)
+            args = [.. args, $"-p:RestoreAdditionalProjectFallbackFolders={userPackages}"];
         var environment = BuildEnvironment();
         ProcessResult result;
         try

@@ -32,6 +32,7 @@ public static partial class TorchNative
     private static readonly Lock Gate = new();
     private static IntPtr _libTorchSharp;
     private static bool _loaded;
+    private static bool _libTorchFromSystem;
 
     /// <summary>
     /// Makes sure TorchSharp can run in this process (idempotent, thread-safe). Call it before your own first
@@ -69,6 +70,25 @@ public static partial class TorchNative
 
     private static void LoadLibTorch(Assembly torchSharp)
     {
+        // The app's own libtorch first, by full path: a bare-name load would also find a system-wide libtorch of
+        // another version (Debian's python3-torch installs libtorch 1.13 in /lib), which TorchSharp cannot use.
+        if (AppLocal(torchSharp, "libtorch_cpu.so") is { } local)
+        {
+            try
+            {
+                NativeLibrary.Load(local);
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new HubException($"libtorch ({local}) was found but could not be loaded: {LoaderReason(e.Message, local) ?? FirstLine(e.Message)}. Install the missing system library, or use the TorchSharp backend package built for this platform.", e);
+            }
+            if (AppLocal(torchSharp, "libtorch.so") is { } thin) NativeLibrary.TryLoad(thin, out _);
+            return;
+        }
+        // No libtorch beside the app: accept one the embedder loaded into the process itself (TorchSharp's advice
+        // for a Python install of PyTorch), never one a bare-name search happens to find.
+        if (OperatingSystem.IsLinux() && !AlreadyLoaded("libtorch_cpu.so"))
+            throw new HubException($"libtorch (the torch_cpu native library) is not part of this app: TorchSharp {Version(torchSharp)} needs a backend package. Add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the TorchSharp-cuda package for your platform) to the app, then build it again.");
         try
         {
             NativeLibrary.Load("torch_cpu", torchSharp, null);
@@ -80,10 +100,40 @@ public static partial class TorchNative
                 throw new HubException($"libtorch (the torch_cpu native library) is not part of this app: TorchSharp {Version(torchSharp)} needs a backend package. Add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the TorchSharp-cuda package for your platform) to the app, then build it again.", e);
             throw new HubException($"libtorch (torch_cpu) was found but could not be loaded: {reason}. Install the missing system library, or use the TorchSharp backend package built for this platform.", e);
         }
+        _libTorchFromSystem = true;
         // libtorch.so is a thin library that LibTorchSharp needs by name; loaded here so that a LibTorchSharp
         // loaded from another folder (the patched copy) finds it among the loaded libraries.
         NativeLibrary.TryLoad("torch", torchSharp, null, out _);
     }
+
+    /// <summary>Whether a library of that file name is already loaded in this process (dlopen with RTLD_NOLOAD loads nothing).</summary>
+    private static bool AlreadyLoaded(string soname)
+    {
+        const int RtldLazy = 0x1, RtldNoLoad = 0x4;
+        try
+        {
+            return DlOpen(soname, RtldLazy | RtldNoLoad) != IntPtr.Zero;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return true; // cannot ask: let the runtime's own search decide
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr DlOpen(string file, int mode);
+
+    /// <summary>A native library in the app's own native folders (the runtime's NATIVE_DLL_SEARCH_DIRECTORIES, then TorchSharp's folder).</summary>
+    private static string? AppLocal(Assembly torchSharp, string fileName)
+    {
+        var folders = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (Path.GetDirectoryName(torchSharp.Location) is { Length: > 0 } own) folders.Add(own);
+        return folders.Select(f => Path.Combine(f, fileName)).FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>The message for a LibTorchSharp that loaded its file but not its symbols from libtorch.</summary>
+    private static string Mismatch(Assembly torchSharp, string reason)
+        => $"LibTorchSharp (TorchSharp {Version(torchSharp)}'s native library) does not match the libtorch this process loaded{(_libTorchFromSystem ? " from the system (the app has none of its own)" : "")}: {reason}. TorchSharp {Version(torchSharp)} needs libtorch {torch.__version__}: add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the matching TorchSharp-cuda package) to the app.";
 
     private static void LoadLibTorchSharp(Assembly torchSharp)
     {
@@ -99,6 +149,7 @@ public static partial class TorchNative
         catch (DllNotFoundException e)
         {
             var reason = LoaderReason(e.Message, LibTorchSharp);
+            if (reason?.StartsWith("undefined symbol", StringComparison.Ordinal) == true) throw new HubException(Mismatch(torchSharp, reason), e);
             throw new HubException(reason is null
                 ? $"LibTorchSharp, TorchSharp {Version(torchSharp)}'s native library, is not part of this app. Restore and build the app again (its TorchSharp package holds runtimes/<rid>/native/libLibTorchSharp.so)."
                 : $"LibTorchSharp (TorchSharp {Version(torchSharp)}'s native library) could not be loaded: {reason}. Install the missing system library or update it to the version named.", e);
@@ -128,7 +179,9 @@ public static partial class TorchNative
         }
         catch (DllNotFoundException e)
         {
-            throw new HubException($"The copy of {Path.GetFileName(original)} with its {MissingVersion} requirement relaxed ({copy}) still did not load: {LoaderReason(e.Message, copy) ?? e.Message}. Install libstdc++ from GCC 13 or later.", e);
+            var reason = LoaderReason(e.Message, copy) ?? FirstLine(e.Message);
+            if (reason.StartsWith("undefined symbol", StringComparison.Ordinal)) throw new HubException(Mismatch(typeof(torch).Assembly, reason), e);
+            throw new HubException($"The copy of {Path.GetFileName(original)} with its {MissingVersion} requirement relaxed ({copy}) still did not load: {reason}. Install libstdc++ from GCC 13 or later.", e);
         }
     }
 

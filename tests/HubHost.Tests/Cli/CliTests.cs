@@ -100,10 +100,11 @@ public sealed class CliTests(SharedHub hub)
         var feed = doc.RootElement.GetProperty("feed").GetString()!;
         Assert.Equal(Path.Combine(hub.HubDirectory, "contracts"), feed);
         var version = doc.RootElement.GetProperty("packages")[0].GetProperty("version").GetString();
-        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"hubhost.nn.{version}.nupkg"));
-        Assert.Contains(package.Entries, e => e.FullName == "lib/net10.0/HubHost.Nn.dll");
-        using var nuspec = new StreamReader(package.GetEntry("HubHost.Nn.nuspec")!.Open());
-        Assert.Matches("<dependency id=\"System.Numerics.Tensors\" version=\"[0-9.]+\"", nuspec.ReadToEnd());
+        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"hubhost.contract.{version}.nupkg"));
+        Assert.Contains(package.Entries, e => e.FullName == "lib/net10.0/HubHost.Contract.dll");
+        using var nuspec = new StreamReader(package.GetEntry("HubHost.Contract.nuspec")!.Open());
+        // TorchSharp is a compile-time dependency: the host provides it at run time.
+        Assert.Matches("<dependency id=\"TorchSharp\" version=\"0\\.107\\.0\" exclude=\"Runtime,Native,", nuspec.ReadToEnd());
     }
 
     [Fact]

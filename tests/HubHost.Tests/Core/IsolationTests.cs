@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
-using HubHost.Nn;
+using HubHost.Contract;
+using TorchSharp;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Core;
@@ -27,20 +28,46 @@ public sealed class IsolationTests(SharedHub hub)
     [Fact]
     public async Task Contract_types_are_shared_with_the_host_so_results_cast_to_host_types()
     {
-        var provider = await hub.Client.LoadAsync<IWeightsProvider>(RepoPaths.FixtureRepo("contract"), "provider");
-        Assert.Empty(provider.LoadStateDictFromUrl("http://127.0.0.1/none.pt"));
-        Assert.NotSame(typeof(IWeightsProvider).Assembly, provider.GetType().Assembly);
-        Assert.Same(typeof(IWeightsProvider).Assembly, provider.GetType().GetInterfaces().Single().Assembly);
+        var services = await hub.Client.LoadAsync<IHubServices>(RepoPaths.FixtureRepo("contract"), "services");
+        Assert.Empty(services.LoadStateDictFromUrl("http://127.0.0.1/none.pt"));
+        Assert.NotSame(typeof(IHubServices).Assembly, services.GetType().Assembly);
+        Assert.Same(typeof(IHubServices).Assembly, services.GetType().GetInterfaces().Single().Assembly);
         var location = await hub.Client.LoadAsync<string>(RepoPaths.FixtureRepo("contract"), "contract_location");
-        Assert.Equal(typeof(IWeightsProvider).Assembly.GetName().Version + " in Default", location);
+        Assert.Equal($"HubHost.Contract {typeof(IHubServices).Assembly.GetName().Version} in Default; TorchSharp {typeof(torch).Assembly.GetName().Version} in Default", location);
     }
 
     [Fact]
-    public async Task A_repo_built_against_a_higher_contract_version_is_refused_naming_both_versions()
+    public async Task A_repo_referencing_a_torchsharp_backend_builds_compile_only_with_no_torchsharp_or_libtorch_files()
     {
-        var e = await Assert.ThrowsAsync<HubException>(() => hub.Client.OpenAsync(RepoPaths.FixtureRepo("contract-skew")));
-        Assert.Contains("HubHost.Nn 99.0.0.0", e.Message);
-        Assert.Contains($"this host has HubHost.Nn {typeof(Tensor).Assembly.GetName().Version}", e.Message);
+        var repo = await hub.Client.OpenAsync(RepoPaths.FixtureRepo("contract"));
+        var files = Directory.EnumerateFiles(Path.Combine(repo.BuildDirectory, "out"), "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains("hubconf.dll", files);
+        Assert.DoesNotContain(files, f => f!.StartsWith("TorchSharp", StringComparison.OrdinalIgnoreCase) || f.StartsWith("HubHost.Contract", StringComparison.OrdinalIgnoreCase)
+                                          || f.Contains("LibTorchSharp", StringComparison.OrdinalIgnoreCase) || f.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase)
+                                          || f.StartsWith("libc10", StringComparison.OrdinalIgnoreCase));
+        var size = Directory.EnumerateFiles(repo.BuildDirectory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(size < 2_000_000, $"the build folder holds {size:N0} bytes");
+    }
+
+    [Fact]
+    public async Task A_repo_sees_its_own_folder_and_reads_the_weights_it_ships_through_the_hub()
+    {
+        var repo = await hub.Client.OpenAsync(RepoPaths.FixtureRepo("contract"));
+        var folder = (string)(await repo.InvokeAsync("repo_directory"))!;
+        Assert.True(File.Exists(Path.Combine(folder, "hubconf.csproj")), folder);
+        Assert.StartsWith(repo.BuildDirectory, folder);
+        Assert.Equal(4, await repo.InvokeAsync("shipped_tensors"));
+    }
+
+    [Theory]
+    [InlineData("contract-skew", "HubHost.Contract")]
+    [InlineData("torchsharp-skew", "TorchSharp")]
+    public async Task A_repo_built_against_a_higher_contract_version_is_refused_naming_both_versions(string fixture, string contract)
+    {
+        var e = await Assert.ThrowsAsync<HubException>(() => hub.Client.OpenAsync(RepoPaths.FixtureRepo(fixture)));
+        var host = contract == "TorchSharp" ? typeof(torch).Assembly : typeof(IHubServices).Assembly;
+        Assert.Contains($"{contract} 99.0.0.0", e.Message);
+        Assert.Contains($"this host has {contract} {host.GetName().Version}", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,70 @@
+using HubHost.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HubHost.Cli.Inputs;
+
+/// <summary>
+/// The input tensor of <c>run</c> and <c>compare</c>: an .npy file as it is, or an image file decoded by
+/// TorchVision and preprocessed the way torchvision's ImageNet models expect (resize the short side to 256,
+/// center-crop 224, scale to [0, 1], normalize with ImageNet's mean and std), as a batch of one.
+/// </summary>
+internal static class ModelInput
+{
+    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
+    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
+
+    /// <summary>Reads --input (npy) or --image; exactly one must be given.</summary>
+    public static Tensor Read(string? npyPath, string? imagePath)
+    {
+        if (npyPath is null == (imagePath is null))
+            throw new HubException("Give the model's input as exactly one of --input X.npy (a tensor) or --image FILE (a picture, preprocessed for ImageNet models).");
+        return npyPath is not null ? ReadNpy(npyPath) : ReadImage(imagePath!);
+    }
+
+    private static Tensor ReadNpy(string path)
+    {
+        try
+        {
+            return Npy.Load(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new HubException($"The input '{path}' does not exist; give an .npy file.", e);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new HubException($"The input is not a readable .npy file: {e.Message.TrimEnd('.')}. Save it with numpy.save.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"Cannot read the input {path}: {e.Message}", e);
+        }
+    }
+
+    private static Tensor ReadImage(string path)
+    {
+        if (!File.Exists(path)) throw new HubException($"The image '{path}' does not exist; give a PNG, JPEG, BMP, GIF or WebP file.");
+        Native.TorchNative.EnsureLoaded();
+        Tensor image;
+        try
+        {
+            image = torchvision.io.read_image(path, torchvision.io.ImageReadMode.RGB, new torchvision.io.SkiaImager());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new HubException($"Cannot decode the image {path} ({e.GetType().Name}: {e.Message.TrimEnd('.')}). Give a PNG, JPEG, BMP, GIF or WebP file, or the preprocessed tensor as --input X.npy.", e);
+        }
+        using var scope = NewDisposeScope();
+        var x = image.to(ScalarType.Float32).unsqueeze(0) / 255f;          // [1, 3, H, W] in [0, 1]
+        long height = x.shape[2], width = x.shape[3];
+        var scale = 256.0 / Math.Min(height, width);
+        long h = Math.Max(224, (long)Math.Round(height * scale)), w = Math.Max(224, (long)Math.Round(width * scale));
+        x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+        long top = (h - 224) / 2, left = (w - 224) / 2;
+        x = x.narrow(2, top, 224).narrow(3, left, 224);
+        var mean = tensor(ImageNetMean).reshape(1, 3, 1, 1);
+        var std = tensor(ImageNetStd).reshape(1, 3, 1, 1);
+        return ((x - mean) / std).contiguous().MoveToOuterDisposeScope();
+    }
+}
