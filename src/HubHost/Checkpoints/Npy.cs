@@ -154,6 +154,7 @@ public static class Npy
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="tensor">The tensor to write.</param>
     /// <exception cref="NotSupportedException">The tensor's dtype (bfloat16, quantized) has no numpy dtype.</exception>
+    /// <exception cref="ArgumentException">The tensor's strides repeat a small storage into more than 16 GiB of values.</exception>
     public static void Save(string path, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -161,6 +162,7 @@ public static class Npy
         Native.TorchNative.EnsureLoaded();
         string descr = DTypes.Numpy(tensor.dtype)
             ?? throw new NotSupportedException($"{DTypes.Torch(tensor.dtype)} has no numpy dtype; convert the tensor (e.g. tensor.to(ScalarType.Float32)) before saving it as .npy.");
+        TensorMemory.CheckNotHugelyRepeated(tensor, "The tensor", ".npy stores every value; save a slice that holds the data (e.g. tensor[0, 0] of a stride-0 broadcast) instead.");
         var dims = tensor.shape;
         string shape = dims.Length == 1 ? $"({dims[0]},)" : $"({string.Join(", ", dims)})";
         string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";

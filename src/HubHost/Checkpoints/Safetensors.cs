@@ -210,7 +210,7 @@ public static class Safetensors
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="tensors">Names and tensors; names must be unique and not <c>__metadata__</c>.</param>
     /// <param name="metadata">Optional free-form strings stored under <c>__metadata__</c>.</param>
-    /// <exception cref="ArgumentException">A name is repeated or reserved, or a tensor's dtype has no safetensors name (complex128, quantized).</exception>
+    /// <exception cref="ArgumentException">A name is repeated or reserved, a tensor's dtype has no safetensors name (complex128, quantized), or a tensor's strides repeat a small storage into more than 16 GiB of values.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -223,6 +223,7 @@ public static class Safetensors
             if (pair.Key is null || pair.Value is null) throw new ArgumentException("Tensor names and tensors must not be null.", nameof(tensors));
             if (pair.Key == MetadataKey) throw new ArgumentException($"A tensor cannot be named '{MetadataKey}'.", nameof(tensors));
             if (!names.Add(pair.Key)) throw new ArgumentException($"Tensor name '{pair.Key}' appears twice.", nameof(tensors));
+            TensorMemory.CheckNotHugelyRepeated(pair.Value, $"Tensor '{pair.Key}'", "safetensors stores every value; save a slice that holds the data (e.g. tensor[0, 0] of a stride-0 broadcast) and broadcast it again after loading.");
             if (DTypes.Safetensors(pair.Value.dtype) is null)
                 throw new ArgumentException($"Tensor '{pair.Key}' is {DTypes.Torch(pair.Value.dtype)}, which safetensors has no dtype for (it has {DTypes.SafetensorsNames}); convert it first.", nameof(tensors));
             list.Add(pair);

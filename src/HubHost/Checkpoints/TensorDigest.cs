@@ -7,12 +7,6 @@ namespace HubHost.Checkpoints;
 public static class TensorDigest
 {
     /// <summary>
-    /// The most bytes of values hashed for a tensor whose strides repeat memory (stride 0 broadcasts, overlapping
-    /// views): 16 GiB. Beyond it the hash would take minutes over a few bytes of storage; such a tensor gets an error.
-    /// </summary>
-    internal const long MaxRepeatedBytes = 16L << 30;
-
-    /// <summary>
     /// SHA-256 (lowercase hex) of the tensor's values in row-major order, little-endian, in its own dtype
     /// (bfloat16 as its 16-bit pattern, bool as one byte): in PyTorch,
     /// <c>hashlib.sha256(t.contiguous().numpy().tobytes())</c> (with <c>t.view(torch.int16)</c> for bfloat16).
@@ -35,14 +29,7 @@ public static class TensorDigest
             using var cpu = tensor.cpu();
             return Sha256(cpu);
         }
-        var sizes = TensorMemory.Sizes(tensor);
-        if (sizes is not { } s || (s.ValueBytes > MaxRepeatedBytes && s.ValueBytes > s.ExtentBytes))
-        {
-            string values = sizes is { } v ? $"{v.ValueBytes:N0} bytes of values over {v.ExtentBytes:N0} bytes of memory" : "more bytes of values than 64 bits can count";
-            throw new ArgumentException(
-                $"The tensor (shape [{string.Join(", ", tensor.shape)}], stride [{string.Join(", ", tensor.stride())}]) repeats its memory into {values}; " +
-                $"TensorDigest hashes at most {MaxRepeatedBytes >> 30} GiB of repeated values. Digest the part that holds the data instead (for a stride-0 broadcast, a slice such as tensor[0, 0]).", nameof(tensor));
-        }
+        TensorMemory.CheckNotHugelyRepeated(tensor, "The tensor", "Digest the part that holds the data instead (for a stride-0 broadcast, a slice such as tensor[0, 0]).");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         TensorMemory.ForEachValueSpan(tensor, hash.AppendData);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
