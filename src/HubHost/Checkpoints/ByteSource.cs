@@ -141,7 +141,7 @@ internal abstract unsafe partial class ByteSource : IDisposable
     protected static void AdviseHugePages(byte* data, long length)
     {
         const long huge = 2 << 20;
-        if (!OperatingSystem.IsLinux() || length < 2 * huge) return;
+        if (!OperatingSystem.IsLinux() || length < huge) return;
         long start = ((long)data + huge - 1) & ~(huge - 1);
         long end = ((long)data + length) & ~(huge - 1);
         if (end > start) _ = Madvise((void*)start, (nuint)(end - start), 14 /* MADV_HUGEPAGE */);
