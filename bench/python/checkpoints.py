@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch peer of the HubHost "checkpoints" benchmark.
+"""PyTorch peer of the HubHost "checkpoints" benchmark (HubHost's readers load into TorchSharp tensors; the
+benchmark also times TorchSharp.PyBridge in-process; this script times PyTorch itself).
 
   checkpoints.py generate DIR MB   writes DIR/model.pt (torch.save, zip format) holding ~MB megabytes of
                                    float32 tensors shaped like a mid-sized CNN/transformer state dict.
-  checkpoints.py time PT ST RUNS   times torch.load(PT, weights_only=True), and reading the safetensors
+  checkpoints.py time PT ST RUNS   times torch.load(PT, weights_only=True) (torch 1.13: no mmap= argument,
+                                   reads every record, does not check CRC-32), and reading the safetensors
                                    file ST into torch tensors, RUNS times each (after one warm-up run);
                                    prints JSON {case: [seconds...]}.
 

@@ -22,7 +22,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, TorchNames.DType(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, DTypes.Torch(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));

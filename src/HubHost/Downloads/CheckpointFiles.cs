@@ -93,6 +93,7 @@ internal static partial class CheckpointFiles
             using (var input = entry.Open())
             {
                 var buffer = new byte[1 << 16];
+                var crc = new System.IO.Hashing.Crc32(); // ZipArchive does not check it
                 long total = 0;
                 int read;
                 while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
@@ -100,8 +101,11 @@ internal static partial class CheckpointFiles
                     total += read;
                     if (total > entry.Length)
                         throw new HubException($"The zip '{zipPath}' is corrupt: entry '{entry.FullName}' holds more than the {entry.Length} bytes it declares.");
+                    crc.Append(buffer.AsSpan(0, read));
                     await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 }
+                if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
+                    throw new HubException($"The zip '{zipPath}' is corrupt: entry '{entry.FullName}' fails its CRC-32 check (the zip records {entry.Crc32:x8}, its bytes give {crc.GetCurrentHashAsUInt32():x8}), so it was damaged after it was written. It was not extracted; delete the zip and download it again.");
             }
             File.Move(temp, target, overwrite: true);
             return target;
