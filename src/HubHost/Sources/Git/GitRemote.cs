@@ -134,12 +134,12 @@ internal sealed partial record GitRemote
 
     private static string Redact(string text, Uri uri) => text.Replace(uri.UserInfo, "***", StringComparison.Ordinal);
 
-    /// <summary>Lower-case scheme and host, no user info, no trailing <c>/</c> or <c>.git</c>.</summary>
+    /// <summary>Lower-case scheme and host, no user info, no trailing <c>/</c> or <c>.git</c>; the path's letter case kept (servers tell paths apart by it).</summary>
     public static string NormalizeUrl(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return url.TrimEnd('/');
         var path = uri.AbsolutePath.TrimEnd('/');
-        if (path.EndsWith(".git", StringComparison.OrdinalIgnoreCase)) path = path[..^4];
+        if (path.EndsWith(".git", StringComparison.Ordinal)) path = path[..^4];
         var port = uri.IsDefaultPort ? "" : ":" + uri.Port;
         return $"{uri.Scheme.ToLowerInvariant()}://{uri.Host.ToLowerInvariant()}{port}{path}";
     }
