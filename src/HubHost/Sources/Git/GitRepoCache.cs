@@ -118,7 +118,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     {
         Directory.CreateDirectory(folder);
         var result = await _git.LocalAsync(null, ["init", "--bare", "--quiet", folder], cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0) throw new HubException($"Could not create a git mirror in {folder}: {GitCli.Explain(result)}");
+        if (result.ExitCode != 0) throw new HubException($"Could not create a git mirror in {folder}: {GitCli.Explain(result)}.");
         new GitMirrorInfo(remote.Url, remote.RepoName, DateTimeOffset.UtcNow).Write(folder);
     }
 
@@ -199,7 +199,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
             ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", remote.Url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             $"fetch {remote.Url}", cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
-            throw new HubException($"Fetching {remote.Url} failed: {GitCli.Explain(result)}");
+            throw new HubException($"Fetching {remote.Url} failed: {GitCli.Explain(result)}. Check the URL and your network, and try again.");
     }
 
     private async Task<bool> HasCommitAsync(string mirror, string commit, CancellationToken cancellationToken)
@@ -235,7 +235,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         try
         {
             var result = await _git.LocalAsync(mirror, ["archive", "--format=tar", "-o", tar, commit], cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}");
+            if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}. Remove the cached repo (`hubhost cache rm`) and load it again.");
             Directory.CreateDirectory(temp);
             await TarFile.ExtractToDirectoryAsync(tar, temp, overwriteFiles: false, cancellationToken).ConfigureAwait(false);
             try
@@ -313,7 +313,9 @@ internal sealed class RemoteRefs
     {
         var branches = Branches.Take(8).ToList();
         var tags = Tags.Reverse().Take(8).ToList();
-        return $"Branches: {(branches.Count == 0 ? "none" : string.Join(", ", branches))}{(Branches.Count() > 8 ? ", ..." : "")}; " +
-               $"tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}{(Tags.Count() > 8 ? ", ..." : "")}.";
+        var moreBranches = Branches.Count() - branches.Count;
+        var moreTags = Tags.Count() - tags.Count;
+        return $"Branches: {(branches.Count == 0 ? "none" : string.Join(", ", branches))}{(moreBranches > 0 ? $" and {moreBranches} more" : "")}; " +
+               $"tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}{(moreTags > 0 ? $" and {moreTags} more" : "")}.";
     }
 }
