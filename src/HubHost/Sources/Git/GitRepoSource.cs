@@ -20,9 +20,10 @@ internal sealed class GitRepoSource : RepoSource
 
     public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
-        await TrustCheck.EnsureTrustedAsync(hub, Remote, options.TrustRepo, cancellationToken).ConfigureAwait(false);
+        var record = TrustCheck.EnsureTrusted(hub, Remote, options.TrustRepo);
         var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
         var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, cancellationToken).ConfigureAwait(false);
+        if (record) await TrustCheck.RecordAsync(hub, Remote, cancellationToken).ConfigureAwait(false);
         return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
     }
 }
