@@ -15,7 +15,7 @@ internal static class TrustCheck
     /// Refuses an untrusted repo. Returns whether the caller must record the trust (<see cref="RecordAsync"/>) once
     /// the source resolved: TrustRepo.Trust and a yes at the prompt are remembered only for a repo that exists.
     /// </summary>
-    public static bool EnsureTrusted(HubClient hub, GitRemote remote, TrustRepo mode)
+    public static bool EnsureTrusted(HubClient hub, GitRemote remote, TrustRepo mode, string? note = null)
     {
         switch (mode)
         {
@@ -28,7 +28,7 @@ internal static class TrustCheck
                 var prompt = hub.Options.TrustPrompt;
                 if (prompt is null) throw Refused(remote, mode, asked: false);
                 var question = $"The repo {remote.TrustKey} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
-                               "Loading it builds and runs its code. Trust it?";
+                               "Loading it builds and runs its code." + (note is null ? "" : " " + note) + " Trust it?";
                 if (!prompt(question)) throw Refused(remote, mode, asked: true);
                 return mode == TrustRepo.Check;
             default:
