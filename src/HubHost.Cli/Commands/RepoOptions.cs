@@ -28,16 +28,23 @@ internal static class RepoOptions
         Description = "Trust this git repo (add it to the trusted list) and build it without asking.",
     };
 
+    public static readonly Option<bool> SkipValidation = new("--skip-validation")
+    {
+        Description = "Accept a commit SHA that no branch or tag of the repo contains (it may be a commit from someone else's fork; torch.hub's skip_validation).",
+    };
+
     public static void AddLoadOptions(Command command)
     {
         command.Options.Add(ForceReload);
         command.Options.Add(TrustRepo);
+        command.Options.Add(SkipValidation);
     }
 
     public static HubLoadOptions LoadOptions(ParseResult parse) => new()
     {
         ForceReload = parse.GetValue(ForceReload),
         TrustRepo = parse.GetValue(TrustRepo) ? HubHost.TrustRepo.Trust : HubHost.TrustRepo.Check,
+        SkipValidation = parse.GetValue(SkipValidation),
     };
 
     /// <summary>Parses repeated NAME=VALUE pairs into named arguments.</summary>
