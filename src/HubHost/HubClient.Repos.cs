@@ -31,7 +31,11 @@ public sealed partial class HubClient
 
     /// <summary>Resolves a repo to the version it names now (fetching, checking trust), without building it.</summary>
     internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
-        => RepoSource.Parse(repo).ResolveAsync(this, options ?? HubLoadOptions.Default, cancellationToken);
+    {
+        var source = RepoSource.Parse(repo);
+        EnsureWritableHubDirectory();
+        return source.ResolveAsync(this, options ?? HubLoadOptions.Default, cancellationToken);
+    }
 
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)

@@ -78,7 +78,10 @@ internal sealed class TrustedList(string hubDirectory)
     }
 
     private Task<FileLock> Lock(CancellationToken cancellationToken)
-        => FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock"), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
+    {
+        HubDirectories.EnsureUsable(hubDirectory, write: true);
+        return FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock"), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
+    }
 
     private void Write(List<string> entries)
     {
