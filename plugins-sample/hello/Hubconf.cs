@@ -10,7 +10,7 @@ public static class Hubconf
     /// <returns>The greeting.</returns>
     /// <example>
     /// <code>
-    /// hubhost load plugins-sample/hello greet --arg name=Ada --arg times=2
+    /// hubhost load ./plugins-sample/hello greet --arg name=Ada --arg times=2
     /// </code>
     /// </example>
     public static string greet(string name = "world", int times = 1, bool excited = false)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HubHost.Caching;
 using HubHost.Cli.Commands;
 using Microsoft.Extensions.Logging;
 using Serilog;
@@ -23,12 +24,7 @@ internal sealed class CliApp : IDisposable
         Out = stdout;
         Error = stderr;
         _loggerFactory = new Lazy<ILoggerFactory>(CreateLoggerFactory);
-        _hub = new Lazy<HubClient>(() => new HubClient(new HubOptions
-        {
-            HubDirectory = HubDirectory,
-            LoggerFactory = _loggerFactory.Value,
-            TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust,
-        }));
+        _hub = new Lazy<HubClient>(CreateHub);
     }
 
     /// <summary>--json: print results as JSON.</summary>
@@ -131,6 +127,31 @@ internal sealed class CliApp : IDisposable
     /// <summary>Prints a result: <paramref name="json"/> serialised with --json, otherwise <paramref name="text"/>.</summary>
     public void Print(object json, Func<string> text)
         => Out.WriteLine(Json ? JsonSerializer.Serialize(json, JsonOptions) : text());
+
+    /// <summary>The hub of this run; a hub directory that cannot be one (a file, or under a file) is an error for every command.</summary>
+    private HubClient CreateHub()
+    {
+        if (HubDirectory is not null && string.IsNullOrWhiteSpace(HubDirectory))
+            throw new HubException("--hub-dir is empty: give the folder the hub keeps its cache in.");
+        var hub = new HubClient(new HubOptions
+        {
+            HubDirectory = HubDirectory,
+            LoggerFactory = _loggerFactory.Value,
+            TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust,
+        });
+        HubDirectories.EnsureUsable(hub.HubDirectory, write: false);
+        return hub;
+    }
+
+    /// <summary>The hub, for a command that writes to its directory: checked to be a writable folder first.</summary>
+    public HubClient WritableHub
+    {
+        get
+        {
+            Hub.EnsureWritableHubDirectory();
+            return Hub;
+        }
+    }
 
     private bool AskToTrust(string question)
     {

@@ -19,9 +19,21 @@ public sealed partial class HubClient
     /// </summary>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options ??= HubLoadOptions.Default;
+        var snapshot = await ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Resolves a repo to the version it names now (fetching, checking trust), without building it.</summary>
+    internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
+    {
         var source = RepoSource.Parse(repo);
-        var snapshot = await source.ResolveAsync(this, options, cancellationToken).ConfigureAwait(false);
+        EnsureWritableHubDirectory();
+        return source.ResolveAsync(this, options ?? HubLoadOptions.Default, cancellationToken);
+    }
+
+    /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
+    internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    {
         var key = RepoBuilder.BuildKey(snapshot);
         while (true)
         {

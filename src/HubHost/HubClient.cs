@@ -25,4 +25,14 @@ public sealed partial class HubClient
     public string HubDirectory { get; }
 
     internal ILogger Logger { get; }
+
+    private volatile bool _hubDirectoryWritable;
+
+    /// <summary>Checks once per client that the hub directory is a writable folder (creating it), else one clear HubException.</summary>
+    internal void EnsureWritableHubDirectory()
+    {
+        if (_hubDirectoryWritable) return;
+        HubDirectories.EnsureUsable(HubDirectory, write: true);
+        _hubDirectoryWritable = true;
+    }
 }

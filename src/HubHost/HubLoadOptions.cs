@@ -1,6 +1,6 @@
 namespace HubHost;
 
-/// <summary>Per-call options of list, help and load (torch.hub's force_reload and trust_repo).</summary>
+/// <summary>Per-call options of list, help and load (torch.hub's force_reload, trust_repo and skip_validation).</summary>
 public sealed record HubLoadOptions
 {
     /// <summary>The defaults: use the cache, check trust.</summary>
@@ -11,6 +11,13 @@ public sealed record HubLoadOptions
 
     /// <summary>Whether a git repo may be built (building runs its MSBuild code). Local folders are always trusted.</summary>
     public TrustRepo TrustRepo { get; init; } = TrustRepo.Check;
+
+    /// <summary>
+    /// Accept a commit SHA that no branch or tag of the repo reaches (torch.hub's skip_validation). Off by default:
+    /// hosts such as GitHub serve every commit of a repo's fork network through its URL, so such a SHA may be a
+    /// stranger's fork commit, which trusting the repo does not cover.
+    /// </summary>
+    public bool SkipValidation { get; init; }
 }
 
 /// <summary>torch.hub's trust_repo: whether the hub may build (and so run code from) a repo.</summary>

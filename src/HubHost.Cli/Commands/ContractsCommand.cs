@@ -15,7 +15,7 @@ internal static class ContractsCommand
         var command = new Command("contracts", "Write the contract packages (HubHost.Contract) plugins build against into the hub's local NuGet feed and print its folder (for `dotnet nuget add source`).");
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            await ContractPackages.EnsureFeedAsync(app.Hub.HubDirectory, token);
+            await ContractPackages.EnsureFeedAsync(app.WritableHub.HubDirectory, token);
             var feed = HubDirectories.ContractFeed(app.Hub.HubDirectory);
             var packages = ContractPackages.Assemblies.Select(a => new { id = a.GetName().Name, version = ContractPackages.PackageVersion(a) }).ToList();
             app.Print(new { feed, packages },

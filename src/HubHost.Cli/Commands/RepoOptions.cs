@@ -7,7 +7,7 @@ internal static class RepoOptions
 {
     public static Argument<string> Repo(string name = "REPO") => new(name)
     {
-        Description = "A local folder with hubconf.csproj, or a git repo: owner/name[:ref] or a git URL with #ref.",
+        Description = "A local folder with hubconf.csproj, written as a path (./hub, ../hub, /abs/hub, ~/hub), or a git repo: owner/name[:ref] (always git) or a git URL with #ref.",
     };
 
     public static Argument<string> Entrypoint() => new("ENTRY") { Description = "The entrypoint's name (see `hubhost list`)." };
@@ -28,16 +28,23 @@ internal static class RepoOptions
         Description = "Trust this git repo (add it to the trusted list) and build it without asking.",
     };
 
+    public static readonly Option<bool> SkipValidation = new("--skip-validation")
+    {
+        Description = "Accept a commit SHA that no branch or tag of the repo contains (it may be a commit from someone else's fork; torch.hub's skip_validation).",
+    };
+
     public static void AddLoadOptions(Command command)
     {
         command.Options.Add(ForceReload);
         command.Options.Add(TrustRepo);
+        command.Options.Add(SkipValidation);
     }
 
     public static HubLoadOptions LoadOptions(ParseResult parse) => new()
     {
         ForceReload = parse.GetValue(ForceReload),
         TrustRepo = parse.GetValue(TrustRepo) ? HubHost.TrustRepo.Trust : HubHost.TrustRepo.Check,
+        SkipValidation = parse.GetValue(SkipValidation),
     };
 
     /// <summary>Parses repeated NAME=VALUE pairs into named arguments.</summary>

@@ -148,13 +148,17 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
         throw new HubException($"Building {snapshot.DisplayName} ({snapshot.Version}) failed:\n{errors}\nFix the repo and load it again.");
     }
 
-    /// <summary>The environment of a plugin build: the parent's, minus MSBuild state inherited from a host that itself runs under MSBuild or dotnet test.</summary>
-    private static Dictionary<string, string?> BuildEnvironment()
+    /// <summary>
+    /// The environment of a plugin build: the parent's, minus MSBuild state inherited from a host that itself runs
+    /// under MSBuild or dotnet test, and minus secrets (<see cref="IsSecret"/>): a build runs the repo's MSBuild code,
+    /// which must not get the hub's GITHUB_TOKEN or anything else the process was given to authenticate with.
+    /// </summary>
+    internal static Dictionary<string, string?> BuildEnvironment()
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
         {
-            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
+            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase) || IsSecret(key))
                 environment[key] = null;
         }
         environment["MSBUILDDISABLENODEREUSE"] = "1";
@@ -164,6 +168,27 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
         environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
         environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         return environment;
+    }
+
+    /// <summary>Name parts that mark a variable as a credential (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD, OPENAI_API_KEY...).</summary>
+    private static readonly string[] SecretMarkers = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "APIKEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY"];
+
+    /// <summary>
+    /// Whether a variable is withheld from builds: a credential by name (see <see cref="SecretMarkers"/>), the ssh
+    /// agent and askpass helpers (they authenticate as the user), and git configuration passed through the
+    /// environment (it can carry an http.extraHeader with a token). NuGet's own variables (NUGET_*,
+    /// NuGetPackageSourceCredentials_*, VSS_NUGET_*) stay: restore runs inside the same build and needs them for
+    /// private feeds, so a repo's code can read them too (give the hub read-only feed tokens).
+    /// </summary>
+    internal static bool IsSecret(string name)
+    {
+        if (name.StartsWith("NUGET", StringComparison.OrdinalIgnoreCase) || name.StartsWith("VSS_NUGET_", StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (name is "SSH_AUTH_SOCK" or "GIT_ASKPASS" or "SSH_ASKPASS" or "GIT_CONFIG_PARAMETERS" or "GIT_CONFIG_COUNT"
+            || name.StartsWith("GIT_CONFIG_KEY_", StringComparison.Ordinal) || name.StartsWith("GIT_CONFIG_VALUE_", StringComparison.Ordinal))
+            return true;
+        var upper = name.ToUpperInvariant();
+        return SecretMarkers.Any(m => upper.Contains(m, StringComparison.Ordinal));
     }
 
     /// <summary>The compiler's and NuGet's error lines (e.g. CS1002, NU1101), with paths relative to the repo and MSBuild noise removed.</summary>

@@ -41,7 +41,15 @@ internal sealed class FileLock : IDisposable
     public static async Task<FileLock> AcquireAsync(string path, string what, TimeSpan timeout, CancellationToken cancellationToken,
         TimeSpan? pollInterval = null, Action? onWait = null, bool removeOnRelease = false)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var folder = System.IO.Path.GetDirectoryName(path)!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"Cannot create the lock folder '{folder}' ({e.Message.TrimEnd('.')}). Check that the hub directory is a folder you can write to.", e);
+        }
         var watch = Stopwatch.StartNew();
         var delay = pollInterval ?? TimeSpan.FromMilliseconds(20);
         var waited = false;

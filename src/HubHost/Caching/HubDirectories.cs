@@ -49,6 +49,45 @@ internal static class HubDirectories
     /// <summary>The trusted repos, one per line (torch.hub's trusted_list): <c>&lt;hub&gt;/trusted_list</c>.</summary>
     public static string TrustedList(string hubDirectory) => Path.Combine(hubDirectory, "trusted_list");
 
+    /// <summary>
+    /// Checks that the hub directory can be used, with one clear HubException otherwise: it must be a folder (or
+    /// creatable as one: no file in its place or above it) and, for <paramref name="write"/>, be created and writable.
+    /// Reading (cache ls, trust ls) works on a folder that is not writable, or not there yet.
+    /// </summary>
+    public static void EnsureUsable(string hubDirectory, bool write)
+    {
+        const string Advice = "Give --hub-dir (or HUBHOST_HOME, HubOptions.HubDirectory) a folder you can write to.";
+        if (File.Exists(hubDirectory))
+            throw new HubException($"The hub directory '{hubDirectory}' is a file, not a folder. {Advice}");
+        if (!Directory.Exists(hubDirectory))
+        {
+            for (var parent = Path.GetDirectoryName(hubDirectory); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+            {
+                if (File.Exists(parent))
+                    throw new HubException($"The hub directory '{hubDirectory}' cannot be created: '{parent}' is a file. {Advice}");
+                if (Directory.Exists(parent)) break;
+            }
+            if (!write) return;
+            try
+            {
+                Directory.CreateDirectory(hubDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HubException($"The hub directory '{hubDirectory}' cannot be created ({e.Message.TrimEnd('.')}). {Advice}", e);
+            }
+        }
+        if (!write) return;
+        try
+        {
+            using (new FileStream(Path.Combine(hubDirectory, $".write-test-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"The hub directory '{hubDirectory}' is not writable ({e.Message.TrimEnd('.')}). {Advice}", e);
+        }
+    }
+
     /// <summary>A path a user typed with <c>~/</c> (or <c>~</c>) as <c>$HOME/…</c>, as Python's os.path.expanduser does; other paths unchanged.</summary>
     public static string ExpandHome(string path)
         => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)

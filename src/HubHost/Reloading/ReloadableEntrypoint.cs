@@ -7,6 +7,8 @@ namespace HubHost.Reloading;
 /// the entrypoint returned. <see cref="ReloadAsync"/> (or the optional polling interval) re-resolves the ref,
 /// fetches, builds and loads the new version, calls the entrypoint and swaps the value atomically. If anything
 /// fails the old value keeps serving and the error is reported through <see cref="Reloaded"/> and the hub's logger.
+/// A version that failed (to build, load or answer) is remembered: polls report its error without rebuilding it
+/// until the ref moves, and an explicit <see cref="ReloadAsync"/> tries it again.
 /// </summary>
 /// <remarks>
 /// Each version lives in its own load context. The handle releases a replaced version (and disposes its value
@@ -27,6 +29,9 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private Generation? _current;
     private Task? _polling;
+
+    /// <summary>The last version that failed to build, load or answer, with why: polls skip it until the ref moves.</summary>
+    private (string ContentKey, Exception Error)? _failed;
 
     private ReloadableEntrypoint(HubClient hub, string repo, string entrypoint, object? arguments, ReloadOptions options, Generation first)
     {
@@ -104,23 +109,29 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
     /// <summary>
     /// Re-resolves the ref (fetching), builds and loads the new version, calls the entrypoint and swaps. Never
     /// throws for a failed reload: the old version keeps serving and the outcome says why (it is also raised as
-    /// <see cref="Reloaded"/>). Concurrent calls run one after another.
+    /// <see cref="Reloaded"/>). Concurrent calls run one after another. This always tries again a version that
+    /// failed before; polling does not (it reports the remembered error until the ref moves).
     /// </summary>
-    public async Task<ReloadedEventArgs> ReloadAsync(CancellationToken cancellationToken = default)
+    public Task<ReloadedEventArgs> ReloadAsync(CancellationToken cancellationToken = default) => ReloadOnceAsync(retryFailed: true, cancellationToken);
+
+    private async Task<ReloadedEventArgs> ReloadOnceAsync(bool retryFailed, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
         var token = linked.Token;
         await _reloadGate.WaitAsync(token).ConfigureAwait(false);
         ReloadedEventArgs outcome;
+        bool remembered;
         try
         {
-            outcome = await ReloadCoreAsync(token).ConfigureAwait(false);
+            (outcome, remembered) = await ReloadCoreAsync(retryFailed, token).ConfigureAwait(false);
         }
         finally
         {
             _reloadGate.Release();
         }
-        if (outcome.Error is not null)
+        if (remembered)
+            _hub.Logger.LogDebug("{Repo} still names a version that failed before; {Version} keeps serving until the ref moves", Repo, outcome.OldVersion);
+        else if (outcome.Error is not null)
             _hub.Logger.LogWarning("Reloading {Repo} failed; {Version} keeps serving: {Message}", Repo, outcome.OldVersion, outcome.Error.Message);
         else if (outcome.Changed)
             _hub.Logger.LogInformation("Reloaded {Repo}: {Old} -> {New}", Repo, outcome.OldVersion, outcome.NewVersion);
@@ -135,21 +146,37 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         return outcome;
     }
 
-    private async Task<ReloadedEventArgs> ReloadCoreAsync(CancellationToken token)
+    /// <summary>One reload; Remembered: the ref still names the version that failed before, which was not tried again.</summary>
+    private async Task<(ReloadedEventArgs Outcome, bool Remembered)> ReloadCoreAsync(bool retryFailed, CancellationToken token)
     {
         var old = Live();
         var oldVersion = old.Repo.Version;
-        HubRepo opened;
+        Sources.RepoSnapshot snapshot;
         try
         {
-            opened = await _hub.OpenAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo }, token).ConfigureAwait(false);
+            snapshot = await _hub.ResolveAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo }, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
-            return new ReloadedEventArgs(oldVersion, oldVersion, false, e);
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
+        }
+        if (snapshot.ContentKey == old.Repo.ContentKey)
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
+        if (!retryFailed && _failed is { } failed && failed.ContentKey == snapshot.ContentKey)
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, failed.Error), true);
+
+        HubRepo opened;
+        try
+        {
+            opened = await _hub.OpenAsync(snapshot, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            _failed = (snapshot.ContentKey, e);
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
         if (ReferenceEquals(opened, old.Repo) || opened.ContentKey == old.Repo.ContentKey)
-            return new ReloadedEventArgs(oldVersion, oldVersion, false, null);
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
 
         T value;
         try
@@ -159,8 +186,10 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             opened.Release();
-            return new ReloadedEventArgs(oldVersion, oldVersion, false, e);
+            _failed = (snapshot.ContentKey, e);
+            return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
+        _failed = null;
 
         Generation? retired;
         lock (_gate)
@@ -181,7 +210,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
             throw new ObjectDisposedException(nameof(ReloadableEntrypoint<T>));
         }
         Retire(retired);
-        return new ReloadedEventArgs(oldVersion, opened.Version, true, null);
+        return (new ReloadedEventArgs(oldVersion, opened.Version, true, null), false);
     }
 
     private async Task PollAsync(TimeSpan interval)
@@ -190,7 +219,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         try
         {
             while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))
-                await ReloadAsync(_disposed.Token).ConfigureAwait(false);
+                await ReloadOnceAsync(retryFailed: false, _disposed.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {

@@ -21,9 +21,27 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
 
     public override string DisplayName => Path;
 
+    /// <summary>Whether a repo string names a local folder: an absolute path, or one starting with <c>./</c>, <c>../</c> or <c>~/</c> (or <c>.</c>, <c>..</c>, <c>~</c>).</summary>
     public static bool LooksLikePath(string repo)
         => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)
            || repo.StartsWith("~/", StringComparison.Ordinal) || repo is "." or ".." or "~";
+
+    /// <summary>
+    /// For a git source written <c>owner/name[:ref]</c>: a note when a folder of that name (or its owner part)
+    /// exists in the current directory, showing the <c>./</c> form that loads the folder; else null.
+    /// </summary>
+    public static string? LookalikeNote(string text)
+    {
+        if (text.Contains("://", StringComparison.Ordinal)) return null;
+        var colon = text.IndexOf(':');
+        var path = colon < 0 ? text : text[..colon];
+        if (Directory.Exists(path))
+            return $"Note: '{path}' is also a folder here, but owner/name always means a git repo; to load the folder, write ./{path}.";
+        var slash = path.IndexOf('/');
+        if (slash > 0 && Directory.Exists(path[..slash]))
+            return $"Note: './{path[..slash]}' is a folder here, but owner/name always means a git repo; for a local folder, write ./{path}.";
+        return null;
+    }
 
     public override Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {

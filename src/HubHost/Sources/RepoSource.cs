@@ -15,15 +15,17 @@ internal abstract class RepoSource
     public abstract Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Parses what a user typed: a local directory (an absolute or ./ ../ ~/ path, or any existing folder)
-    /// or a git source (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>).
+    /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
+    /// that starts with <c>/</c>, <c>./</c>, <c>../</c> or <c>~</c>; anything else is a git source
+    /// (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>) — even when a folder of that name exists here, so a
+    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named.
     /// </summary>
     public static RepoSource Parse(string repo)
     {
         if (string.IsNullOrWhiteSpace(repo))
             throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
         repo = repo.Trim();
-        if (LocalDirectorySource.LooksLikePath(repo) || Directory.Exists(repo))
+        if (LocalDirectorySource.LooksLikePath(repo))
             return new LocalDirectorySource(repo);
         return GitRepoSource.FromString(repo);
     }

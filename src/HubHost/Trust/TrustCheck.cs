@@ -6,33 +6,42 @@ namespace HubHost.Trust;
 /// <summary>
 /// Decides whether a git repo may be built (building runs its MSBuild code), with torch.hub's trust_repo
 /// semantics; called before anything is fetched or built. A run nobody can be asked in never waits: it refuses
-/// with a message saying how to trust the repo.
+/// with a message saying how to trust the repo. Trust given for this load is recorded only once the source resolved,
+/// so a mistyped or unreachable repo never lands in the trusted list.
 /// </summary>
 internal static class TrustCheck
 {
-    public static async Task EnsureTrustedAsync(HubClient hub, GitRemote remote, TrustRepo mode, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses an untrusted repo. Returns whether the caller must record the trust (<see cref="RecordAsync"/>) once
+    /// the source resolved: TrustRepo.Trust and a yes at the prompt are remembered only for a repo that exists.
+    /// </summary>
+    public static bool EnsureTrusted(HubClient hub, GitRemote remote, TrustRepo mode, string? note = null)
     {
-        var list = new TrustedList(hub.HubDirectory);
         switch (mode)
         {
             case TrustRepo.Trust:
-                if (await list.AddAsync(remote.TrustKey, cancellationToken).ConfigureAwait(false))
-                    hub.Logger.LogInformation("Added {Repo} to the trusted list {File}", remote.TrustKey, list.FilePath);
-                return;
-            case TrustRepo.Check when list.Contains(remote):
-                return;
+                return true;
+            case TrustRepo.Check when new TrustedList(hub.HubDirectory).Contains(remote):
+                return false;
             case TrustRepo.Check:
             case TrustRepo.Prompt:
                 var prompt = hub.Options.TrustPrompt;
                 if (prompt is null) throw Refused(remote, mode, asked: false);
                 var question = $"The repo {remote.TrustKey} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
-                               "Loading it builds and runs its code. Trust it?";
+                               "Loading it builds and runs its code." + (note is null ? "" : " " + note) + " Trust it?";
                 if (!prompt(question)) throw Refused(remote, mode, asked: true);
-                if (mode == TrustRepo.Check) await list.AddAsync(remote.TrustKey, cancellationToken).ConfigureAwait(false);
-                return;
+                return mode == TrustRepo.Check;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TrustRepo value.");
         }
+    }
+
+    /// <summary>Adds the repo to the trusted list (after its source resolved).</summary>
+    public static async Task RecordAsync(HubClient hub, GitRemote remote, CancellationToken cancellationToken)
+    {
+        var list = new TrustedList(hub.HubDirectory);
+        if (await list.AddAsync(remote.TrustKey, cancellationToken).ConfigureAwait(false))
+            hub.Logger.LogInformation("Added {Repo} to the trusted list {File}", remote.TrustKey, list.FilePath);
     }
 
     private static HubException Refused(GitRemote remote, TrustRepo mode, bool asked)

@@ -7,6 +7,8 @@ namespace HubHost.Trust;
 /// torch.hub's <c>trusted_list</c>: a text file in the hub directory, one trusted repo per line
 /// (<c>owner/name</c> for GitHub repos, else the normalised URL). Changes are written to a temp file and
 /// renamed into place under a lock, so concurrent processes never lose an entry or see half a file.
+/// Entries are compared the way servers tell repos apart (<see cref="SameRepo"/>): a letter case that
+/// names another repo on the server never matches.
 /// </summary>
 internal sealed class TrustedList(string hubDirectory)
 {
@@ -29,9 +31,29 @@ internal sealed class TrustedList(string hubDirectory)
 
     public bool Contains(GitRemote remote)
     {
-        var entries = Entries();
-        return entries.Contains(remote.TrustKey, StringComparer.OrdinalIgnoreCase)
-               || entries.Contains(GitRemote.NormalizeUrl(remote.Url), StringComparer.OrdinalIgnoreCase);
+        var key = remote.TrustKey;
+        return Entries().Any(e => SameRepo(e, key));
+    }
+
+    /// <summary>Hosts that ignore letter case in <c>owner/name</c> (github.com serves Owner/Name and owner/name as one repo).</summary>
+    private static readonly HashSet<string> CaseInsensitiveHosts = new(StringComparer.OrdinalIgnoreCase) { "github.com", "www.github.com" };
+
+    /// <summary>
+    /// Whether two trusted-list keys name one repo: scheme and host compare ignoring case (as DNS and URLs do),
+    /// the path exactly (git servers' paths are case-sensitive), except on hosts known to ignore case in
+    /// owner/name (github.com). A bare <c>owner/name</c> means https://github.com/owner/name.
+    /// </summary>
+    internal static bool SameRepo(string a, string b)
+    {
+        var (urlA, ignoreCaseA) = Canonical(a);
+        var (urlB, ignoreCaseB) = Canonical(b);
+        return string.Equals(urlA, urlB, ignoreCaseA && ignoreCaseB ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    private static (string Url, bool IgnoreCase) Canonical(string key)
+    {
+        var url = key.Contains("://", StringComparison.Ordinal) ? GitRemote.NormalizeUrl(key) : GitRemote.NormalizeUrl(GitRemote.DefaultBaseUrl + key.Trim('/'));
+        return (url, Uri.TryCreate(url, UriKind.Absolute, out var uri) && CaseInsensitiveHosts.Contains(uri.Host));
     }
 
     /// <summary>Adds an entry (no-op when present). Returns whether it was added.</summary>
@@ -39,7 +61,7 @@ internal sealed class TrustedList(string hubDirectory)
     {
         using var gate = await Lock(cancellationToken).ConfigureAwait(false);
         var entries = Entries().ToList();
-        if (entries.Contains(key, StringComparer.OrdinalIgnoreCase)) return false;
+        if (entries.Any(e => SameRepo(e, key))) return false;
         entries.Add(key);
         Write(entries);
         return true;
@@ -50,13 +72,16 @@ internal sealed class TrustedList(string hubDirectory)
     {
         using var gate = await Lock(cancellationToken).ConfigureAwait(false);
         var entries = Entries().ToList();
-        var removed = entries.RemoveAll(e => string.Equals(e, key, StringComparison.OrdinalIgnoreCase)) > 0;
+        var removed = entries.RemoveAll(e => SameRepo(e, key)) > 0;
         if (removed) Write(entries);
         return removed;
     }
 
     private Task<FileLock> Lock(CancellationToken cancellationToken)
-        => FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock"), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
+    {
+        HubDirectories.EnsureUsable(hubDirectory, write: true);
+        return FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock"), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
+    }
 
     private void Write(List<string> entries)
     {

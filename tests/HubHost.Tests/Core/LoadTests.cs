@@ -23,7 +23,7 @@ public sealed class LoadTests(SharedHub hub)
         Assert.Contains("Greets someone.", help);
         Assert.Matches(@"times\s+int\s+= 1\s+How many times to say hello\.", help);
         Assert.Contains("Returns: The greeting.", help);
-        Assert.Contains("hubhost load plugins-sample/hello greet --arg name=Ada --arg times=2", help);
+        Assert.Contains("hubhost load ./plugins-sample/hello greet --arg name=Ada --arg times=2", help);
     }
 
     [Fact]

@@ -87,12 +87,13 @@ public sealed class GitCliTests(GitFixture git)
             await process.WaitForExitAsync();
         }
         Assert.NotEmpty(Directory.EnumerateDirectories(mirrors, ".tmp-*").Except(tempsBefore));
+        var remote = Sources.Git.GitRemote.Parse(url);
+        Assert.False(new Trust.TrustedList(git.HubDirectory).Contains(remote)); // it never resolved, so --trust-repo recorded nothing
 
         using var daemon = new GitDaemon(git.Repo.ServeRoot, port); // the remote comes back on the same address
-        var again = await git.RunCliAsync(["load", url, "hello"]);
+        var again = await git.RunCliAsync(["load", url, "hello", "--trust-repo"]);
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.StartsWith("main-1 world", again.Stdout);
-        var remote = Sources.Git.GitRemote.Parse(url);
         Assert.True(File.Exists(Path.Combine(mirrors, remote.MirrorName, "hubhost-mirror.json")));
     }
 

@@ -137,9 +137,9 @@ public sealed class GitFixture : IDisposable
     public Process StartCli(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null)
         => CliRunner.Start(args, CliEnvironment(hubHome, environment));
 
-    public async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null, int timeoutSeconds = 180)
+    public async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? hubHome = null, IDictionary<string, string?>? environment = null, int timeoutSeconds = 180, string? workingDirectory = null)
     {
-        var result = await CliRunner.RunAsync(args, CliEnvironment(hubHome, environment), TimeSpan.FromSeconds(timeoutSeconds));
+        var result = await CliRunner.RunAsync(args, CliEnvironment(hubHome, environment), TimeSpan.FromSeconds(timeoutSeconds), workingDirectory);
         return new CliResult(result.ExitCode, result.Stdout, result.Stderr);
     }
 

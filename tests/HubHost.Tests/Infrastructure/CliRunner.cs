@@ -13,7 +13,7 @@ public static class CliRunner
     /// `dotnet HubHost.Cli.dll ARGS` with every stream redirected, without the MSBuild/VSTest state of the test
     /// host, and with <paramref name="environment"/> applied (a null value removes the variable).
     /// </summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -22,6 +22,7 @@ public static class CliRunner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         info.ArgumentList.Add(CliDll);
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -38,18 +39,18 @@ public static class CliRunner
     }
 
     /// <summary>Starts the CLI with its standard input closed (so it never waits on a prompt).</summary>
-    public static Process Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
-        var process = Process.Start(StartInfo(args, environment))!;
+        var process = Process.Start(StartInfo(args, environment, workingDirectory))!;
         process.StandardInput.Close();
         return process;
     }
 
-    /// <summary>Runs the CLI to completion (killed after <paramref name="timeout"/>, default 3 minutes).</summary>
-    public static async Task<Result> RunAsync(IEnumerable<string> args, IDictionary<string, string?>? environment, TimeSpan? timeout = null)
+    /// <summary>Runs the CLI to completion (killed after <paramref name="timeout"/>, default 3 minutes), in <paramref name="workingDirectory"/> if given.</summary>
+    public static async Task<Result> RunAsync(IEnumerable<string> args, IDictionary<string, string?>? environment, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var list = args.ToList();
-        using var process = Start(list, environment);
+        using var process = Start(list, environment, workingDirectory);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));

@@ -130,14 +130,17 @@ internal sealed class GitCli
         return text;
     }
 
-    /// <summary>git's own explanation: its fatal/error lines, else the last lines of stderr.</summary>
+    /// <summary>
+    /// git's own explanation: its fatal/error lines, else the last lines of stderr, joined with "; " and without a
+    /// final period, so a message quoting it ends the sentence itself (never "repository.. Check").
+    /// </summary>
     public static string Explain(ProcessResult result)
     {
         var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var important = lines.Where(l => l.StartsWith("fatal:", StringComparison.Ordinal) || l.StartsWith("error:", StringComparison.Ordinal)
                                          || l.StartsWith("remote:", StringComparison.Ordinal)).ToList();
         var chosen = important.Count > 0 ? important : lines.TakeLast(3).ToList();
-        var text = string.Join(" ", chosen.Take(4));
+        var text = string.Join("; ", chosen.Take(4).Select(l => l.TrimEnd('.', ' ')).Where(l => l.Length > 0));
         return text.Length == 0 ? $"git exited with code {result.ExitCode}" : text;
     }
 }

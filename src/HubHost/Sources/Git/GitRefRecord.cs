@@ -11,15 +11,21 @@ namespace HubHost.Sources.Git;
 /// <param name="Ref">The ref as asked for, or HEAD for the default branch.</param>
 /// <param name="Commit">The full 40-hex commit SHA.</param>
 /// <param name="ResolvedAt">When the remote was last asked.</param>
-internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateTimeOffset ResolvedAt)
+/// <param name="Validation">For a commit SHA asked for: <see cref="Reachable"/> when a branch or tag of the repo was seen to reach
+/// it, <see cref="Skipped"/> when it was loaded with SkipValidation; null for branches and tags.</param>
+internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateTimeOffset ResolvedAt, string? Validation = null)
 {
+    public const string Reachable = "reachable";
+
+    public const string Skipped = "skipped";
+
     public static GitRefRecord? TryRead(string path)
     {
         if (CacheJson.ReadFlatObject(path) is not { } v
             || CacheJson.Text(v, nameof(Url)) is not { } url || CacheJson.Text(v, nameof(Ref)) is not { } reference
             || CacheJson.Text(v, nameof(Commit)) is not { } commit || CacheJson.Date(v, nameof(ResolvedAt)) is not { } resolvedAt)
             return null;
-        return commit.Length == 40 && commit.All(Uri.IsHexDigit) ? new GitRefRecord(url, reference, commit, resolvedAt) : null;
+        return commit.Length == 40 && commit.All(Uri.IsHexDigit) ? new GitRefRecord(url, reference, commit, resolvedAt, CacheJson.Text(v, nameof(Validation))) : null;
     }
 
     public void Write(string path)

@@ -74,8 +74,37 @@ internal sealed partial record GitRemote
     {
         var configured = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
         if (string.IsNullOrWhiteSpace(configured)) return DefaultBaseUrl;
+        configured = configured.Trim();
+        if (HasCredentials(configured))
+            throw new HubException($"HUBHOST_GIT_BASE_URL ('{RedactUserInfo(configured)}') has a user name, password or token in it. {CredentialAdvice}");
         return configured.EndsWith('/') ? configured : configured + "/";
     }
+
+    /// <summary>How to pass credentials instead of writing them into a URL.</summary>
+    private const string CredentialAdvice =
+        "The hub would show it in its output and logs, keep it in its cache and pass it on git's command line, so it refuses such URLs. " +
+        "Remove it from the URL and pass credentials the safe way: set GITHUB_TOKEN (sent only to github.com and the HUBHOST_GIT_BASE_URL host, " +
+        "through git's environment), or configure a git credential helper (git config --global credential.helper ...), or use ssh keys.";
+
+    /// <summary>
+    /// Whether a URL carries a secret before its host: any user info, except an ssh user name without a password
+    /// (<c>ssh://git@host/...</c> names an account, it authenticates nothing).
+    /// </summary>
+    private static bool HasCredentials(string url)
+    {
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0) return false;
+        var rest = url[(scheme + 3)..];
+        var end = rest.IndexOfAny(['/', '?', '#']);
+        var authority = end < 0 ? rest : rest[..end];
+        var at = authority.LastIndexOf('@');
+        if (at < 0) return false;
+        var userInfo = authority[..at];
+        return !(url[..scheme].Equals("ssh", StringComparison.OrdinalIgnoreCase) && userInfo.Length > 0 && !userInfo.Contains(':'));
+    }
+
+    /// <summary>The text with whatever stands between <c>://</c> and an <c>@</c> of the authority replaced by <c>***</c>.</summary>
+    internal static string RedactUserInfo(string text) => UserInfo().Replace(text, "://***@");
 
     /// <summary>Parses <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>; anything else is a HubException naming the accepted forms.</summary>
     public static GitRemote Parse(string text)
@@ -109,12 +138,11 @@ internal sealed partial record GitRemote
         var hash = text.IndexOf('#');
         var url = hash < 0 ? text : text[..hash];
         string? reference = hash < 0 ? null : text[(hash + 1)..];
+        if (HasCredentials(url))
+            throw new HubException($"'{RedactUserInfo(text)}' has a user name, password or token in its URL. {CredentialAdvice}");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "file" && string.IsNullOrEmpty(uri.Host)))
             throw Malformed(text, "the URL is not valid");
         if (uri.AbsolutePath.Trim('/').Length == 0) throw Malformed(text, "the URL has no repo path");
-        if (uri.UserInfo.Contains(':'))
-            throw new HubException($"'{Redact(text, uri)}' has a password or token in its URL, and the hub would keep it in its cache. " +
-                                   "Remove it from the URL and set GITHUB_TOKEN (or configure a git credential helper) instead.");
         if (reference is not null) CheckRef(text, reference);
         return new GitRemote(text, url, reference, null);
     }
@@ -130,16 +158,14 @@ internal sealed partial record GitRemote
     }
 
     private static HubException Malformed(string text, string why)
-        => new($"'{text}' is not a valid repo: {why}. {AcceptedForms}");
+        => new($"'{RedactUserInfo(text)}' is not a valid repo: {why}. {AcceptedForms}");
 
-    private static string Redact(string text, Uri uri) => text.Replace(uri.UserInfo, "***", StringComparison.Ordinal);
-
-    /// <summary>Lower-case scheme and host, no user info, no trailing <c>/</c> or <c>.git</c>.</summary>
+    /// <summary>Lower-case scheme and host, no user info, no trailing <c>/</c> or <c>.git</c>; the path's letter case kept (servers tell paths apart by it).</summary>
     public static string NormalizeUrl(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return url.TrimEnd('/');
         var path = uri.AbsolutePath.TrimEnd('/');
-        if (path.EndsWith(".git", StringComparison.OrdinalIgnoreCase)) path = path[..^4];
+        if (path.EndsWith(".git", StringComparison.Ordinal)) path = path[..^4];
         var port = uri.IsDefaultPort ? "" : ":" + uri.Port;
         return $"{uri.Scheme.ToLowerInvariant()}://{uri.Host.ToLowerInvariant()}{port}{path}";
     }
@@ -160,4 +186,7 @@ internal sealed partial record GitRemote
 
     [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
     private static partial Regex NamePart();
+
+    [GeneratedRegex(@"://[^/?#]*@")]
+    private static partial Regex UserInfo();
 }

@@ -33,10 +33,13 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     /// <summary>How long to wait for another process working on the same mirror (a clone may take a while).</summary>
     private static TimeSpan LockTimeout => GitCli.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
 
-    /// <summary>Resolves the remote's ref to a commit and returns it with the folder of its files.</summary>
-    public async Task<(string Commit, string Checkout)> ResolveAsync(GitRemote remote, bool forceReload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the remote's ref to a commit and returns it with the folder of its files. A commit SHA is accepted only
+    /// when a branch or tag of the repo reaches it, unless <paramref name="skipValidation"/> (see <see cref="HubLoadOptions.SkipValidation"/>).
+    /// </summary>
+    public async Task<(string Commit, string Checkout)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken)
     {
-        if (!forceReload && TryCached(remote) is { } cached && Directory.Exists(CheckoutPath(cached)))
+        if (!forceReload && TryCached(remote, skipValidation) is { } cached && Directory.Exists(CheckoutPath(cached)))
         {
             logger.LogDebug("{Repo} resolves to {Commit} from the cache", remote.Text, cached);
             return (cached, CheckoutPath(cached));
@@ -50,7 +53,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         var mirror = MirrorPath(remote);
         var mirrorReady = IsCompleteMirror(mirror);
 
-        if (!forceReload && TryCached(remote) is { } recorded && (Directory.Exists(CheckoutPath(recorded)) || (mirrorReady && await HasCommitAsync(mirror, recorded, cancellationToken).ConfigureAwait(false))))
+        if (!forceReload && TryCached(remote, skipValidation) is { } recorded && (Directory.Exists(CheckoutPath(recorded)) || (mirrorReady && await HasCommitAsync(mirror, recorded, cancellationToken).ConfigureAwait(false))))
         {
             // Another process fetched it while we waited, or only the checkout is missing: no network needed.
             return (recorded, await EnsureCheckoutAsync(mirror, recorded, cancellationToken).ConfigureAwait(false));
@@ -63,12 +66,13 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
                                    $"Run `hubhost list {remote.Text}` once without HUBHOST_OFFLINE to cache it.");
         }
 
-        // A full SHA already in the mirror needs no remote at all.
-        if (!forceReload && mirrorReady && remote.Ref is { Length: 40 } sha && GitRemote.LooksLikeSha(sha) && await HasCommitAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false))
+        // A full SHA already in the mirror, on one of its branches or tags as last fetched, needs no remote at all.
+        if (!forceReload && mirrorReady && remote.Ref is { Length: 40 } sha && GitRemote.LooksLikeSha(sha) && await HasCommitAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)
+            && (skipValidation || await IsReachableAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)))
         {
             var full = sha.ToLowerInvariant();
             await CheckHubRepoAsync(mirror, remote, full, cancellationToken).ConfigureAwait(false);
-            new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow).Write(RecordPath(remote));
+            new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
             return (full, await EnsureCheckoutAsync(mirror, full, cancellationToken).ConfigureAwait(false));
         }
 
@@ -86,7 +90,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         {
             RemoveStaleGitLocks(work);
             var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
-            var commit = await PickCommitAsync(work, remote, refs, forceReload, cancellationToken).ConfigureAwait(false);
+            var commit = await PickCommitAsync(work, remote, refs, forceReload, skipValidation, cancellationToken).ConfigureAwait(false);
             await CheckHubRepoAsync(work, remote, commit, cancellationToken).ConfigureAwait(false);
             if (temp is not null)
             {
@@ -96,7 +100,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
                 logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
             }
             var previous = TryCached(remote);
-            new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow).Write(RecordPath(remote));
+            new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
             if (previous is not null && previous != commit)
                 logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
             return (commit, await EnsureCheckoutAsync(mirror, commit, cancellationToken).ConfigureAwait(false));
@@ -110,6 +114,20 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     /// <summary>The commit recorded for this ref, or null.</summary>
     public string? TryCached(GitRemote remote) => GitRefRecord.TryRead(RecordPath(remote))?.Commit;
 
+    /// <summary>
+    /// The commit recorded for this ref if this load may use it: a SHA's record only when a branch or tag was seen to
+    /// reach it (not one left by a SkipValidation load or by a version that did not check), unless this load skips validation too.
+    /// </summary>
+    private string? TryCached(GitRemote remote, bool skipValidation)
+        => GitRefRecord.TryRead(RecordPath(remote)) is { } record && (skipValidation || !IsShaRef(remote) || record.Validation == GitRefRecord.Reachable)
+            ? record.Commit
+            : null;
+
+    private static bool IsShaRef(GitRemote remote) => remote.Ref is { } r && GitRemote.LooksLikeSha(r);
+
+    private static string? Validation(GitRemote remote, bool skipValidation)
+        => !IsShaRef(remote) ? null : skipValidation ? GitRefRecord.Skipped : GitRefRecord.Reachable;
+
     /// <summary>A mirror is complete when it was published (renamed from its temp folder) and git recognises it.</summary>
     private static bool IsCompleteMirror(string mirror)
         => File.Exists(Path.Combine(mirror, GitMirrorInfo.FileName)) && File.Exists(Path.Combine(mirror, "HEAD")) && Directory.Exists(Path.Combine(mirror, "objects"));
@@ -118,7 +136,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     {
         Directory.CreateDirectory(folder);
         var result = await _git.LocalAsync(null, ["init", "--bare", "--quiet", folder], cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0) throw new HubException($"Could not create a git mirror in {folder}: {GitCli.Explain(result)}");
+        if (result.ExitCode != 0) throw new HubException($"Could not create a git mirror in {folder}: {GitCli.Explain(result)}.");
         new GitMirrorInfo(remote.Url, remote.RepoName, DateTimeOffset.UtcNow).Write(folder);
     }
 
@@ -148,7 +166,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         return RemoteRefs.Parse(result.StandardOutput);
     }
 
-    private async Task<string> PickCommitAsync(string mirror, GitRemote remote, RemoteRefs refs, bool forceReload, CancellationToken cancellationToken)
+    private async Task<string> PickCommitAsync(string mirror, GitRemote remote, RemoteRefs refs, bool forceReload, bool skipValidation, CancellationToken cancellationToken)
     {
         string? commit;
         if (remote.Ref is null)
@@ -172,24 +190,49 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         if (GitRemote.LooksLikeSha(reference))
         {
             var found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
-            if (found is null)
+            if (found is null || (!skipValidation && !await IsReachableAsync(mirror, found, cancellationToken).ConfigureAwait(false)))
             {
+                // Fetching every branch and tag brings every commit they reach, and updates the refs reachability is judged by.
                 await FetchAsync(mirror, remote, cancellationToken).ConfigureAwait(false);
                 found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
             }
-            if (found is null && reference.Length == 40)
+            if (found is null && reference.Length == 40 && skipValidation)
             {
-                // A commit no branch or tag points to: servers that allow it serve it by id.
+                // A commit no branch or tag reaches: servers that allow it (GitHub, for a whole fork network) serve it by id.
                 await _git.NetworkAsync(mirror, remote.Url, ["fetch", "--quiet", "--no-tags", remote.Url, reference.ToLowerInvariant()], $"fetch {remote.Url}", cancellationToken).ConfigureAwait(false);
                 found = await RevParseAsync(mirror, reference, cancellationToken).ConfigureAwait(false);
             }
-            if (found is not null) return found;
+            if (found is not null)
+            {
+                if (!skipValidation && !await IsReachableAsync(mirror, found, cancellationToken).ConfigureAwait(false))
+                    throw NotOnABranchOrTag(remote, found, "");
+                return found;
+            }
+            if (reference.Length == 40 && !skipValidation)
+                throw NotOnABranchOrTag(remote, reference.ToLowerInvariant(), " (if it exists at all)");
         }
 
         var deleted = forceReload && TryCached(remote) is { } old
             ? $" It was at {old[..12]} when last fetched, so it was probably deleted upstream; that version stays in the cache (load without --force-reload to use it)."
             : "";
         throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted} {refs.Sample()}");
+    }
+
+    /// <summary>
+    /// Refuses a commit no branch or tag reaches: through a repo's URL GitHub serves every commit of its whole fork
+    /// network, so such a SHA may be a stranger's fork commit, which trust in this repo does not cover (torch.hub's check).
+    /// </summary>
+    private static HubException NotOnABranchOrTag(GitRemote remote, string commit, string qualifier)
+        => new($"Refusing commit {commit[..12]}: no branch or tag of {remote.RepoName} contains the commit {commit[..12]}{qualifier}. " +
+               $"Hosts such as GitHub serve every commit of a repo's fork network through its URL, so it may be a commit from someone else's fork, " +
+               $"which trusting {remote.RepoName} does not cover. If it comes from a fork, load the fork itself (FORK-OWNER/NAME:{commit[..12]}, " +
+               "trusting it separately); if you have checked the commit, pass --skip-validation (HubLoadOptions.SkipValidation = true).");
+
+    /// <summary>Whether one of the mirror's branches or tags (as last fetched) reaches the commit.</summary>
+    private async Task<bool> IsReachableAsync(string mirror, string commit, CancellationToken cancellationToken)
+    {
+        var result = await _git.LocalAsync(mirror, ["for-each-ref", "--count=1", "--format=%(refname)", "--contains", commit, "refs/heads/", "refs/tags/"], cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 && result.StandardOutput.Trim().Length > 0;
     }
 
     private async Task FetchAsync(string mirror, GitRemote remote, CancellationToken cancellationToken)
@@ -199,7 +242,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
             ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", remote.Url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             $"fetch {remote.Url}", cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
-            throw new HubException($"Fetching {remote.Url} failed: {GitCli.Explain(result)}");
+            throw new HubException($"Fetching {remote.Url} failed: {GitCli.Explain(result)}. Check the URL and your network, and try again.");
     }
 
     private async Task<bool> HasCommitAsync(string mirror, string commit, CancellationToken cancellationToken)
@@ -235,7 +278,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         try
         {
             var result = await _git.LocalAsync(mirror, ["archive", "--format=tar", "-o", tar, commit], cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}");
+            if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}. Remove the cached repo (`hubhost cache rm`) and load it again.");
             Directory.CreateDirectory(temp);
             await TarFile.ExtractToDirectoryAsync(tar, temp, overwriteFiles: false, cancellationToken).ConfigureAwait(false);
             try
@@ -313,7 +356,9 @@ internal sealed class RemoteRefs
     {
         var branches = Branches.Take(8).ToList();
         var tags = Tags.Reverse().Take(8).ToList();
-        return $"Branches: {(branches.Count == 0 ? "none" : string.Join(", ", branches))}{(Branches.Count() > 8 ? ", ..." : "")}; " +
-               $"tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}{(Tags.Count() > 8 ? ", ..." : "")}.";
+        var moreBranches = Branches.Count() - branches.Count;
+        var moreTags = Tags.Count() - tags.Count;
+        return $"Branches: {(branches.Count == 0 ? "none" : string.Join(", ", branches))}{(moreBranches > 0 ? $" and {moreBranches} more" : "")}; " +
+               $"tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}{(moreTags > 0 ? $" and {moreTags} more" : "")}.";
     }
 }

@@ -1,4 +1,5 @@
 using HubHost.Trust;
+using Microsoft.Extensions.Logging;
 
 namespace HubHost.Sources.Git;
 
@@ -20,9 +21,20 @@ internal sealed class GitRepoSource : RepoSource
 
     public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
-        await TrustCheck.EnsureTrustedAsync(hub, Remote, options.TrustRepo, cancellationToken).ConfigureAwait(false);
-        var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
-        var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, cancellationToken).ConfigureAwait(false);
-        return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
+        // owner/name is always git; a folder of the same name here is named in errors, with the ./ form that loads it.
+        var note = Remote.IsOwnerForm ? LocalDirectorySource.LookalikeNote(Remote.Text) : null;
+        try
+        {
+            var record = TrustCheck.EnsureTrusted(hub, Remote, options.TrustRepo, note);
+            var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
+            var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
+            if (record) await TrustCheck.RecordAsync(hub, Remote, cancellationToken).ConfigureAwait(false);
+            if (note is not null) hub.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
+            return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
+        }
+        catch (HubException e) when (note is not null)
+        {
+            throw new HubException(e.Message + " " + note, e);
+        }
     }
 }
