@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HubHost.Caching;
@@ -67,6 +68,7 @@ internal sealed class CliApp : IDisposable
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
         app.HubDirectory = parse.GetValue(HubDirOption);
+        if (parse.Errors.Count > 0) return app.UsageError(parse);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
         return await parse.InvokeAsync(config);
     }
@@ -98,27 +100,92 @@ internal sealed class CliApp : IDisposable
         }
         catch (HubException e)
         {
-            Error.WriteLine($"error: {e.Message}");
+            var code = Fail("hub", e.Message, 1);
             if (Verbose && e.InnerException is not null) Error.WriteLine(e.InnerException);
-            return 1;
+            return code;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Error.WriteLine("error: cancelled.");
-            return 130;
+            return Fail("cancelled", "cancelled.", 130);
         }
         catch (Exception e)
         {
-            Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
+            var code = Fail("unexpected", $"unexpected {e.GetType().Name}: {e.Message}", 1);
             if (Verbose) Error.WriteLine(e);
             else Error.WriteLine("Run again with --verbose for details, and please report it.");
-            return 1;
+            return code;
         }
+    }
+
+    /// <summary>
+    /// Reports a failure: one <c>error:</c> line on stderr, and with --json also a JSON object on stdout,
+    /// <c>{"error": {"message", "kind", "exitCode"}}</c> (kind: usage, hub, cancelled or unexpected).
+    /// </summary>
+    private int Fail(string kind, string message, int exitCode)
+    {
+        Error.WriteLine($"error: {message}");
+        if (Json) Out.WriteLine(JsonSerializer.Serialize(new { error = new { message, kind, exitCode } }, JsonOptions));
+        return exitCode;
+    }
+
+    /// <summary>
+    /// A command line that does not parse (a typo'd command, a missing argument, an unknown option): one error
+    /// line with the closest command or option when there is one and where to find the usage; exit code 2.
+    /// </summary>
+    private int UsageError(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var names = new List<string>();
+        for (SymbolResult? r = parse.CommandResult; r is not null; r = r.Parent)
+            if (r is CommandResult c) names.Insert(0, c.Command.Name);
+        var path = string.Join(' ', names);
+        var unmatched = parse.UnmatchedTokens.FirstOrDefault();
+        string problem;
+        string? suggestion = null;
+        if (unmatched is null)
+        {
+            problem = parse.Errors[0].Message.TrimEnd('.');
+        }
+        else
+        {
+            var isOption = unmatched.StartsWith('-');
+            var candidates = isOption
+                ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Concat(Recursive())
+                : command.Subcommands.Select(c => c.Name);
+            suggestion = candidates.Select(c => (Name: c, Distance: EditDistance(unmatched, c)))
+                .Where(c => c.Distance <= Math.Max(2, c.Name.Length / 3)).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+            problem = isOption ? $"{path} has no option {unmatched}"
+                : command.Subcommands.Count > 0 ? $"{unmatched} is not a {path} command"
+                : $"{path} got an extra argument {unmatched}";
+        }
+        var message = problem + (suggestion is null ? "" : $"; did you mean {suggestion}?") + $" See `{path} --help`.";
+        if (suggestion is null) message = problem + $". See `{path} --help`.";
+        return Fail("usage", message, 2);
+
+        static IEnumerable<string> Recursive() => [JsonOption.Name, HubDirOption.Name, VerboseOption.Name, "--help"];
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },

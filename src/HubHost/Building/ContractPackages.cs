@@ -18,11 +18,29 @@ internal static class ContractPackages
     public static IReadOnlyList<Assembly> Assemblies { get; } = [typeof(HubHost.Contract.IHubServices).Assembly];
 
     /// <summary>
-    /// Changes whenever a contract assembly's bits or the host's TorchSharp version change (part of every build
-    /// key): a repo is compiled against exactly these.
+    /// What a repo compiles against, as part of every build key: each contract assembly's version and public
+    /// surface (its exported types and their public members), and the host's TorchSharp version. Not the
+    /// contract's bits: a Debug `dotnet run` and a published Release CLI share builds.
     /// </summary>
-    public static string Fingerprint { get; } = string.Concat(Assemblies.Select(a => a.ManifestModule.ModuleVersionId.ToString("N")[..8]))
-        + "t" + PackageVersion(typeof(TorchSharp.torch).Assembly).Replace(".", "", StringComparison.Ordinal);
+    public static string Fingerprint { get; } = ApiHash(Assemblies) + "t" + PackageVersion(typeof(TorchSharp.torch).Assembly).Replace(".", "", StringComparison.Ordinal);
+
+    /// <summary>A short hash of the assemblies' versions and public surfaces.</summary>
+    internal static string ApiHash(IEnumerable<Assembly> assemblies)
+    {
+        var surface = new StringBuilder();
+        foreach (var assembly in assemblies)
+        {
+            surface.Append(assembly.GetName().Name).Append(' ').Append(assembly.GetName().Version).Append('\n');
+            foreach (var type in assembly.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal))
+            {
+                surface.Append(type.FullName).Append('\n');
+                var members = type.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
+                    .Select(m => m.MemberType + " " + m).Order(StringComparer.Ordinal);
+                foreach (var member in members) surface.Append("  ").Append(member).Append('\n');
+            }
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(surface.ToString())))[..8];
+    }
 
     /// <summary>
     /// The user's NuGet packages folder (NUGET_PACKAGES, else ~/.nuget/packages) when it exists: a read-only

@@ -116,4 +116,38 @@ public sealed class CliTests(SharedHub hub)
         using var doc = JsonDocument.Parse(result.Stdout);
         Assert.Equal(Path.Combine(other.Combine("elsewhere"), "contracts"), doc.RootElement.GetProperty("feed").GetString());
     }
+
+    [Theory]
+    [InlineData("lsit ./x", "lsit is not a hubhost command; did you mean list? See `hubhost --help`.")]
+    [InlineData("cache lss", "lss is not a hubhost cache command; did you mean ls? See `hubhost cache --help`.")]
+    [InlineData("load", "Required argument missing for command: 'load'. See `hubhost load --help`.")]
+    [InlineData("list ./plugins-sample/hello extra", "hubhost list got an extra argument extra. See `hubhost list --help`.")]
+    public async Task A_command_line_that_does_not_parse_gets_one_error_line_with_a_suggestion_and_nothing_on_stdout(string line, string message)
+    {
+        var result = await Run(line.Split(' '));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Equal($"error: {message}", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task With_json_an_error_is_also_a_json_object_on_stdout()
+    {
+        var usage = await Run("load", "--json");
+        Assert.Equal(2, usage.ExitCode);
+        using (var doc = JsonDocument.Parse(usage.Stdout))
+        {
+            Assert.Equal("usage", doc.RootElement.GetProperty("error").GetProperty("kind").GetString());
+            Assert.Equal(2, doc.RootElement.GetProperty("error").GetProperty("exitCode").GetInt32());
+        }
+        var hubError = await Run("help", RepoPaths.Sample("hello"), "nope", "--json");
+        Assert.Equal(1, hubError.ExitCode);
+        using (var doc = JsonDocument.Parse(hubError.Stdout))
+        {
+            var error = doc.RootElement.GetProperty("error");
+            Assert.Equal("hub", error.GetProperty("kind").GetString());
+            Assert.Equal(1, error.GetProperty("exitCode").GetInt32());
+            Assert.Equal(hubError.Stderr.Trim().Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal))["error: ".Length..], error.GetProperty("message").GetString());
+        }
+    }
 }

@@ -87,4 +87,36 @@ public sealed class BuildCacheTests
         Assert.Equal("13.0.0.0", await loaded.InvokeAsync("newtonsoft_version"));
         loaded.Release();
     }
+
+    [Fact]
+    public async Task The_build_key_depends_on_the_contracts_public_surface_not_on_how_the_host_was_built()
+    {
+        // HubHost.Contract built again, in Debug: other bits (another module id), the same surface.
+        using var temp = new TempDirectory();
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.Copy(Path.Combine(RepoPaths.Root, file), temp.Combine(file));
+        var source = Path.Combine(RepoPaths.Root, "src", "HubHost.Contract");
+        Directory.CreateDirectory(temp.Combine("HubHost.Contract"));
+        foreach (var file in Directory.EnumerateFiles(source, "*.cs*"))
+            File.Copy(file, temp.Combine("HubHost.Contract", Path.GetFileName(file)));
+        var result = await HubHost.Processes.ChildProcess.RunAsync(HubHost.Processes.DotnetHost.Path,
+            ["build", temp.Combine("HubHost.Contract", "HubHost.Contract.csproj"), "-c", "Debug", "-o", temp.Combine("debug"), "-nologo", "-v:q", "-nodeReuse:false", "-p:UseSharedCompilation=false"],
+            temp.Path, Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToDictionary(k => k, _ => (string?)null),
+            TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.True(result.ExitCode == 0, result.CombinedOutput);
+        var context = new System.Runtime.Loader.AssemblyLoadContext("debug-contract", isCollectible: true);
+        context.Resolving += (_, name) => name.Name == "TorchSharp" ? typeof(TorchSharp.torch).Assembly : null;
+        try
+        {
+            var debug = context.LoadFromAssemblyPath(temp.Combine("debug", "HubHost.Contract.dll"));
+            var release = ContractPackages.Assemblies.Single();
+            Assert.NotEqual(release.ManifestModule.ModuleVersionId, debug.ManifestModule.ModuleVersionId);
+            Assert.Equal(ContractPackages.ApiHash([release]), ContractPackages.ApiHash([debug]));
+        }
+        finally
+        {
+            context.Unload();
+        }
+        Assert.StartsWith(ContractPackages.ApiHash(ContractPackages.Assemblies), ContractPackages.Fingerprint);
+    }
 }
