@@ -17,12 +17,14 @@ namespace HubHost;
 public sealed class HubRepo : IDisposable
 {
     private readonly HubClient _hub;
+    private readonly bool _usesTorchSharp;
     private RepoLoadContext? _context;
     private EntrypointCatalog? _catalog;
 
-    private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog)
+    private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog, bool usesTorchSharp)
     {
         _hub = hub;
+        _usesTorchSharp = usesTorchSharp;
         _context = context;
         _catalog = catalog;
         Name = snapshot.DisplayName;
@@ -69,6 +71,10 @@ public sealed class HubRepo : IDisposable
     {
         var target = Catalog().Find(Name, entrypoint);
         var values = target.Bind(HubArguments.From(arguments), cancellationToken);
+        // libtorch is loaded before the first call into a repo that uses TorchSharp (not to list or describe it:
+        // that costs ~0.2 s), so a native library that cannot load is one clear error here, not TorchSharp's
+        // trace from inside the entrypoint.
+        if (_usesTorchSharp) TorchNative.EnsureLoaded();
         object? result;
         try
         {
@@ -138,11 +144,8 @@ public sealed class HubRepo : IDisposable
                 throw new HubException($"Could not load {Path.GetFileName(build.MainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
             }
             ContractVersions.Check(snapshot.DisplayName, assembly, SharedAssemblies.ByName);
-            // A repo that uses TorchSharp gets libtorch loaded before its first call, so that a native library
-            // that cannot load is one clear error here, not TorchSharp's trace from inside an entrypoint.
-            if (assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp")) TorchNative.EnsureLoaded();
             var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, build.MainAssemblyPath);
-            return new HubRepo(hub, snapshot, build, context, catalog);
+            return new HubRepo(hub, snapshot, build, context, catalog, assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp"));
         }
         catch
         {

@@ -33,7 +33,6 @@ internal sealed class RepoLoadContext : AssemblyLoadContext, IHubServices
             var hostVersion = host.GetName().Version;
             if (assemblyName.Version is { } wanted && hostVersion is not null && wanted > hostVersion)
                 throw new FileLoadException(ContractVersions.SkewMessage(Name ?? "the repo", simple, wanted, hostVersion));
-            if (host == typeof(torch).Assembly) TorchNative.EnsureLoaded();
             return host;
         }
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
