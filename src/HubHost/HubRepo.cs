@@ -19,12 +19,14 @@ public sealed class HubRepo : IDisposable
     private readonly HubClient _hub;
     private RepoLoadContext? _context;
     private EntrypointCatalog? _catalog;
+    private IDisposable? _lease;
 
     private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog)
     {
         _hub = hub;
         _context = context;
         _catalog = catalog;
+        _lease = snapshot.Lease;
         Name = snapshot.DisplayName;
         Version = snapshot.Version;
         ContentKey = snapshot.ContentKey;
@@ -59,6 +61,9 @@ public sealed class HubRepo : IDisposable
     internal AssemblyLoadContext? LoadContext => _context;
 
     internal string BuildKey => Path.GetFileName(BuildDirectory);
+
+    /// <summary>Whether this version holds <paramref name="lease"/> (the content lease of the load that made it).</summary>
+    internal bool Holds(IDisposable? lease) => lease is not null && ReferenceEquals(Volatile.Read(ref _lease), lease);
 
     /// <summary>The help of one entrypoint (signature and doc comment).</summary>
     public string Help(string entrypoint) => Catalog().Find(Name, entrypoint).Info.Help;
@@ -117,6 +122,7 @@ public sealed class HubRepo : IDisposable
         _catalog = null;
         _hub.Forget(this);
         context.Unload();
+        Interlocked.Exchange(ref _lease, null)?.Dispose(); // cache rm/prune may remove its files from now on
     }
 
     /// <summary>Same as <see cref="Release"/>.</summary>

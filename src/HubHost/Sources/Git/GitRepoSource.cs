@@ -22,7 +22,7 @@ internal sealed class GitRepoSource : RepoSource
     {
         await TrustCheck.EnsureTrustedAsync(hub, Remote, options.TrustRepo, cancellationToken).ConfigureAwait(false);
         var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
-        var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, cancellationToken).ConfigureAwait(false);
-        return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
+        var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, cancellationToken).ConfigureAwait(false);
+        return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
     }
 }
