@@ -101,7 +101,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         }
         try
         {
-            RemoveStaleGitLocks(work);
+            await RemoveStaleGitLocksAsync(work, cancellationToken).ConfigureAwait(false);
             var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
             var commit = await PickCommitAsync(work, remote, refs, forceReload, cancellationToken).ConfigureAwait(false);
             await CheckHubRepoAsync(work, remote, commit, cancellationToken).ConfigureAwait(false);
@@ -163,12 +163,23 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
 
     /// <summary>
     /// A killed git leaves <c>*.lock</c> files that make every later fetch fail. We hold the mirror's lock, so no
-    /// other git process works in it: any lock file left is stale.
+    /// other hub works in it; a git orphaned by a hub killed just now may still run for up to
+    /// <see cref="ChildProcess.OrphanBound"/> (its watchdog then kills it), so a lock file younger than that is
+    /// waited out before it is taken for stale.
     /// </summary>
-    private void RemoveStaleGitLocks(string mirror)
+    private async Task RemoveStaleGitLocksAsync(string mirror, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(mirror)) return;
-        foreach (var file in Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories))
+        var locks = Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories).ToList();
+        if (locks.Count == 0) return;
+        var youngest = locks.Select(File.GetLastWriteTimeUtc).Max();
+        var wait = youngest + ChildProcess.OrphanBound - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            logger.LogInformation("Waiting {Seconds:0.0} s for a git process of a killed run to be stopped", wait.TotalSeconds);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var file in locks.Where(File.Exists))
         {
             logger.LogWarning("Removing {File} left by a git process that did not finish", file);
             File.Delete(file);
