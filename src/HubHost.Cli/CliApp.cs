@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HubHost.Cli.Commands;
@@ -68,6 +69,21 @@ internal sealed class CliApp : IDisposable
         root.Options.Add(HubDirOption);
         foreach (var command in app.Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Bad input gets one line saying what was wrong and where the usage is, not the whole help text.
+            var names = new List<string>();
+            for (var result = parse.CommandResult as SymbolResult; result is CommandResult command; result = command.Parent)
+                names.Insert(0, command.Command.Name);
+            var missing = parse.CommandResult.Command.Arguments.Where(a => parse.GetResult(a) is not ArgumentResult { Tokens.Count: > 0 }).ToList();
+            var problems = string.Join(" ", parse.Errors
+                .Select(e => e.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && missing.Count > 0
+                    ? $"`{string.Join(' ', names)}` needs {string.Join(" and ", missing.Select(a => a.Name))} ({string.Join("; ", missing.Select(a => a.Description?.TrimEnd('.')))})."
+                    : e.Message.Trim().TrimEnd('.') + ".")
+                .Distinct());
+            stderr.WriteLine($"error: {problems} Run `{string.Join(' ', names)} --help` for its usage.");
+            return 1;
+        }
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
         app.HubDirectory = parse.GetValue(HubDirOption);
