@@ -121,7 +121,9 @@ public sealed class HubRepo : IDisposable
         if (context is null) return;
         _catalog = null;
         _hub.Forget(this);
+        ReleasedContexts.ForgetTypes(context);
         context.Unload();
+        ReleasedContexts.Watch(context, LoadContextName, _hub.Logger);
         Interlocked.Exchange(ref _lease, null)?.Dispose(); // cache rm/prune may remove its files from now on
     }
 
