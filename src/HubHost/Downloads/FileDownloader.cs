@@ -191,7 +191,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                     $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
                     $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
             transfer.Complete();
-            handle.Dispose();
+            transfer.File.Dispose();
             try
             {
                 File.Move(temp, destination, overwrite: true);
@@ -330,6 +330,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                     transfer.Restart();
                 }
                 transfer.Total = response.Content.Headers.ContentLength;
+                if (transfer.Total is { } announced) transfer.Preallocate(announced);
                 transfer.RangeSupported = response.Headers.AcceptRanges.Contains("bytes", StringComparer.OrdinalIgnoreCase);
                 transfer.Validator = ValidatorOf(response);
                 // For a process that resumes after this one is killed: only with a validator, so it can tell a changed file.

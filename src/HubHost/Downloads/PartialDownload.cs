@@ -14,12 +14,45 @@ namespace HubHost.Downloads;
 /// </summary>
 internal sealed class PartialDownload(SafeFileHandle file, string path, IProgress<DownloadProgress>? progress, DownloadSettings settings) : IDisposable
 {
+    private SafeFileHandle _file = file;
+
     private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
     private long _written; // the file's length so far, which may exceed Received after a restart
 
     /// <summary>The temp file.</summary>
     public string Path => path;
+
+    /// <summary>The temp file's handle (owned: disposed with this).</summary>
+    public SafeFileHandle File => _file;
+
+    /// <summary>
+    /// Reserves the file's blocks for <paramref name="length"/> bytes before the first byte is written (fallocate,
+    /// keeping the size at 0, so the file still holds exactly the bytes received): writing into reserved blocks
+    /// measured 0.06-0.08 s for 256 MB, against 0.06-0.6 s for a file grown write by write on this machine.
+    /// Only for an empty file: the handle is reopened, which reserves space only when a file is created.
+    /// </summary>
+    public void Preallocate(long length)
+    {
+        if (_written != 0 || Received != 0 || length <= 0) return;
+        try
+        {
+            var reserved = System.IO.File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.None, preallocationSize: length);
+            _file.Dispose();
+            _file = reserved;
+        }
+        catch (IOException)
+        {
+            // Not enough space to reserve it all (.NET then removes the file it could not reserve): write as the bytes
+            // come into a new empty file, and let the writes say what is wrong.
+            if (!System.IO.File.Exists(path))
+            {
+                var plain = System.IO.File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                _file.Dispose();
+                _file = plain;
+            }
+        }
+    }
 
     public long Received { get; private set; }
 
@@ -32,7 +65,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
     /// <summary>Goes back to byte 0; the file is emptied, so what it holds is always a prefix of the body (a later process may resume from it).</summary>
     public void Restart()
     {
-        RandomAccess.SetLength(file, 0);
+        RandomAccess.SetLength(_file, 0);
         _written = 0;
         Received = 0;
         _hash.Dispose();
@@ -48,7 +81,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
         {
             for (long offset = 0; offset < length;)
             {
-                var read = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - offset)), offset);
+                var read = RandomAccess.Read(_file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - offset)), offset);
                 if (read == 0) throw new IOException($"'{path}' ended at {offset} of {length} bytes while it was being read back.");
                 _hash.AppendData(buffer.AsSpan(0, read));
                 offset += read;
@@ -66,7 +99,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
     /// <summary>Trims anything left from an earlier, longer attempt.</summary>
     public void Complete()
     {
-        if (_written != Received) RandomAccess.SetLength(file, Received);
+        if (_written != Received) RandomAccess.SetLength(_file, Received);
         ReportProgress(force: true);
     }
 
@@ -250,7 +283,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
                 {
                     try
                     {
-                        RandomAccess.Write(file, buffer.AsSpan(0, length), Received);
+                        RandomAccess.Write(_file, buffer.AsSpan(0, length), Received);
                     }
                     catch (IOException e)
                     {
@@ -270,5 +303,9 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
         }
     }
 
-    public void Dispose() => _hash.Dispose();
+    public void Dispose()
+    {
+        _hash.Dispose();
+        _file.Dispose();
+    }
 }
