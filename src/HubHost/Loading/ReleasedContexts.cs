@@ -45,12 +45,16 @@ internal static class ReleasedContexts
     /// </summary>
     public static void ForgetTypes(AssemblyLoadContext context)
     {
-        var types = context.Assemblies.SelectMany(TypesOf).ToArray();
-        if (types.Length == 0) return;
+        const BindingFlags flags = BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
         try
         {
+            // TypeDescriptor sets up a type's default provider the first time it is asked about it: when none of
+            // the context's types is in that table, the repo never used it and its global caches are left alone.
+            var initialized = typeof(TypeDescriptor).GetField(TypeKeyedTables[0], flags)?.GetValue(null) as System.Collections.IDictionary;
+            if (initialized is not null && !initialized.Keys.Cast<object>().Any(k => Belongs(k, context))) return;
+            var types = context.Assemblies.SelectMany(TypesOf).ToArray();
+            if (types.Length == 0) return;
             ClearTypeDescriptorCaches.Value?.Invoke(null, [types]);
-            const BindingFlags flags = BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
             foreach (var name in TypeKeyedTables) Purge(typeof(TypeDescriptor).GetField(name, flags)?.GetValue(null), context);
             // The reflection provider that describes every type by default (the one registered for object): its per-type data.
             var node = TypeDescriptor.GetProvider(typeof(object));
@@ -97,10 +101,17 @@ internal static class ReleasedContexts
         var gate = dictionary is System.Collections.Hashtable ? dictionary.SyncRoot : new object();
         lock (gate)
         {
-            var doomed = dictionary.Keys.Cast<object>().Where(k => k is Type { IsCollectible: true } t && AssemblyLoadContext.GetLoadContext(t.Assembly) == context).ToList();
+            var doomed = dictionary.Keys.Cast<object>().Where(k => Belongs(k, context)).ToList();
             foreach (var key in doomed) dictionary.Remove(key);
         }
     }
+
+    /// <summary>Whether a table key is a type of <paramref name="context"/>, or made from one (List&lt;T&gt; of it, an array of it).</summary>
+    private static bool Belongs(object key, AssemblyLoadContext context)
+        => key is Type { IsCollectible: true } type
+           && (AssemblyLoadContext.GetLoadContext(type.Assembly) == context
+               || (type.HasElementType && Belongs(type.GetElementType()!, context))
+               || (type.IsConstructedGenericType && type.GenericTypeArguments.Any(a => Belongs(a, context))));
 
     private static IEnumerable<Type> TypesOf(Assembly assembly)
     {
