@@ -142,9 +142,14 @@ internal sealed class CliApp : IDisposable
         var unmatched = parse.UnmatchedTokens.FirstOrDefault();
         string problem;
         string? suggestion = null;
-        if (unmatched is null)
+        var missing = command.Arguments.Where(a => parse.GetResult(a) is not ArgumentResult { Tokens.Count: > 0 }).ToList();
+        if (unmatched is null && missing.Count > 0 && parse.Errors.Any(e => e.Message.StartsWith("Required argument missing", StringComparison.Ordinal)))
         {
-            problem = parse.Errors[0].Message.TrimEnd('.');
+            problem = $"`{path}` needs {string.Join(" and ", missing.Select(a => a.Name))} ({string.Join("; ", missing.Select(a => a.Description?.TrimEnd('.')))})";
+        }
+        else if (unmatched is null)
+        {
+            problem = parse.Errors[0].Message.Trim().TrimEnd('.');
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using HubHost.Building;
+using HubHost.Caching;
 using HubHost.Sources;
 
 namespace HubHost;
@@ -34,22 +35,39 @@ public sealed partial class HubClient
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
+        // The lease keeps this version's checkout and builds from `cache rm`/`cache prune` while it is loaded; a
+        // git snapshot comes with it (taken before its files were written), a local folder's builds take it here.
+        var lease = snapshot.Lease ?? await ContentLease.UseAsync(HubDirectory, snapshot.ContentKey, snapshot.DisplayName, cancellationToken).ConfigureAwait(false);
+        snapshot = snapshot with { Lease = lease };
         var key = RepoBuilder.BuildKey(snapshot);
-        while (true)
+        try
         {
-            var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
-            HubRepo loaded;
-            try
+            while (true)
             {
-                loaded = await lazy.Value.ConfigureAwait(false);
-            }
-            catch
-            {
+                var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
+                HubRepo loaded;
+                try
+                {
+                    loaded = await lazy.Value.ConfigureAwait(false);
+                }
+                catch
+                {
+                    _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+                    throw;
+                }
+                if (!loaded.IsReleased)
+                {
+                    // Loaded by another call: that version holds its own lease.
+                    if (!loaded.Holds(lease)) lease.Dispose();
+                    return loaded;
+                }
                 _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
-                throw;
             }
-            if (!loaded.IsReleased) return loaded;
-            _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
         }
     }
 

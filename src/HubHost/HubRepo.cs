@@ -20,6 +20,7 @@ public sealed class HubRepo : IDisposable
     private readonly bool _usesTorchSharp;
     private RepoLoadContext? _context;
     private EntrypointCatalog? _catalog;
+    private IDisposable? _lease;
 
     private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog, bool usesTorchSharp)
     {
@@ -27,6 +28,7 @@ public sealed class HubRepo : IDisposable
         _usesTorchSharp = usesTorchSharp;
         _context = context;
         _catalog = catalog;
+        _lease = snapshot.Lease;
         Name = snapshot.DisplayName;
         Version = snapshot.Version;
         ContentKey = snapshot.ContentKey;
@@ -61,6 +63,9 @@ public sealed class HubRepo : IDisposable
     internal AssemblyLoadContext? LoadContext => _context;
 
     internal string BuildKey => Path.GetFileName(BuildDirectory);
+
+    /// <summary>Whether this version holds <paramref name="lease"/> (the content lease of the load that made it).</summary>
+    internal bool Holds(IDisposable? lease) => lease is not null && ReferenceEquals(Volatile.Read(ref _lease), lease);
 
     /// <summary>The help of one entrypoint (signature and doc comment).</summary>
     public string Help(string entrypoint) => Catalog().Find(Name, entrypoint).Info.Help;
@@ -119,7 +124,10 @@ public sealed class HubRepo : IDisposable
         if (context is null) return;
         _catalog = null;
         _hub.Forget(this);
+        ReleasedContexts.ForgetTypes(context);
         context.Unload();
+        ReleasedContexts.Watch(context, LoadContextName, _hub.Logger);
+        Interlocked.Exchange(ref _lease, null)?.Dispose(); // cache rm/prune may remove its files from now on
     }
 
     /// <summary>Same as <see cref="Release"/>.</summary>

@@ -159,7 +159,7 @@ internal sealed class GitBenchmark : IBenchmark
         });
         var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main");
-        var gitOnly = await GrowthAsync(_ => cache.ResolveAsync(remote, forceReload: true, skipValidation: false, CancellationToken.None));
+        var gitOnly = await GrowthAsync(async _ => (await cache.ResolveAsync(remote, forceReload: true, skipValidation: false, CancellationToken.None)).Lease.Dispose());
         Console.WriteLine($"  breakdown over {ReloadCycles} cycles: load+call+release only (cached, no git) {loadOnly:0.0} MB; git resolve only (ls-remote, no load) {gitOnly:0.0} MB");
     }
 

@@ -6,6 +6,8 @@ namespace HubHost.Caching;
 /// A lock between processes (and threads) on a lock file: a FileStream opened with FileShare.None, which on
 /// Linux and macOS .NET backs with flock (a share lock on Windows), so the operating system releases it when
 /// the holder dies. Waits are bounded. Used for builds, git mirrors, the trusted list and downloads.
+/// A shared lock (read-only, FileShare.Read: flock LOCK_SH) admits other shared holders and excludes an
+/// exclusive one: loads hold the content they use shared, cache removal takes it exclusively.
 /// </summary>
 internal sealed class FileLock : IDisposable
 {
@@ -33,13 +35,14 @@ internal sealed class FileLock : IDisposable
     /// <param name="cancellationToken">Stops the wait.</param>
     /// <param name="pollInterval">Fixed time between tries; null for a back-off from 20 to 250 ms.</param>
     /// <param name="onWait">Called once when the lock is found held (e.g. to log that this call waits).</param>
+    /// <param name="shared">Take a shared lock (many holders) instead of an exclusive one.</param>
     /// <param name="removeOnRelease">
     /// Delete the lock file on release (for lock files beside a user's own files). It is unlinked while still
     /// held; a rare third contender may then lock a fresh file at the same time, so use it only where that costs
     /// duplicated work, never corruption.
     /// </param>
     public static async Task<FileLock> AcquireAsync(string path, string what, TimeSpan timeout, CancellationToken cancellationToken,
-        TimeSpan? pollInterval = null, Action? onWait = null, bool removeOnRelease = false)
+        TimeSpan? pollInterval = null, Action? onWait = null, bool removeOnRelease = false, bool shared = false)
     {
         var folder = System.IO.Path.GetDirectoryName(path)!;
         try
@@ -58,7 +61,9 @@ internal sealed class FileLock : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                var stream = shared
+                    ? new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.Read, 1, FileOptions.None)
+                    : new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
                 return new FileLock(stream, path, waited, removeOnRelease);
             }
             catch (UnauthorizedAccessException e)
@@ -75,6 +80,19 @@ internal sealed class FileLock : IDisposable
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 if (pollInterval is null && delay < TimeSpan.FromMilliseconds(250)) delay *= 2;
             }
+        }
+    }
+
+    /// <summary>Takes the lock if it is free right now; null when another holder has it.</summary>
+    public static async Task<FileLock?> TryAcquireAsync(string path, CancellationToken cancellationToken, TimeSpan? wait = null)
+    {
+        try
+        {
+            return await AcquireAsync(path, "", wait ?? TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException e) when (e.InnerException is IOException)
+        {
+            return null;
         }
     }
 

@@ -50,8 +50,10 @@ internal sealed class HubCache(string hubDirectory)
         if (source is LocalDirectorySource local)
         {
             var full = Path.GetFullPath(local.Path);
-            foreach (var build in ReadBuilds().Where(b => b.Repo == full)) RemoveBuild(build, report);
-            if (report.Removed.Count == 0) throw new HubException($"Nothing is cached for the local repo {full}. `hubhost cache ls` shows what is.");
+            var localBuilds = ReadBuilds().Where(b => b.Repo == full).ToList();
+            foreach (var contentKey in localBuilds.Select(b => b.ContentKey).Distinct())
+                await RemoveContentAsync(contentKey, localBuilds.Where(b => b.ContentKey == contentKey), null, report, null, cancellationToken).ConfigureAwait(false);
+            if (report.Removed.Count == 0 && report.Skipped.Count == 0) throw new HubException($"Nothing is cached for the local repo {full}. `hubhost cache ls` shows what is.");
             return report;
         }
 
@@ -87,10 +89,7 @@ internal sealed class HubCache(string hubDirectory)
             }
             var stillUsed = AllRecords().Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
             foreach (var commit in removed.Select(r => r.Commit).Distinct().Where(c => !stillUsed.Contains(c)))
-            {
-                RemoveCheckout(commit, report);
-                foreach (var build in ReadBuilds().Where(b => b.ContentKey == "git-" + commit)) RemoveBuild(build, report);
-            }
+                await RemoveContentAsync("git-" + commit, ReadBuilds().Where(b => b.ContentKey == "git-" + commit), commit, report, null, cancellationToken).ConfigureAwait(false);
         }
         return report;
     }
@@ -109,20 +108,29 @@ internal sealed class HubCache(string hubDirectory)
         try
         {
             var busy = new List<string>();
+            var heldNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var name in MirrorNames().Concat(Subfolders(HubDirectories.GitRefs(HubDirectory))).Distinct())
             {
                 var gate = await TryLockAsync(GitRepoCache.LockPath(HubDirectory, name), cancellationToken).ConfigureAwait(false);
-                if (gate is null) busy.Add(name);
-                else held.Add(gate);
+                if (gate is null)
+                {
+                    busy.Add(name);
+                }
+                else
+                {
+                    held.Add(gate);
+                    heldNames.Add(name);
+                }
             }
             if (busy.Count > 0)
             {
-                report.Skipped.Add($"git mirrors in use by another process ({string.Join(", ", busy)}): their checkouts and mirrors were left alone");
+                report.Skipped.Add($"git mirrors in use by another process ({string.Join(", ", busy)}): left alone");
             }
 
             var records = AllRecords().ToList();
             var referenced = records.Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in MirrorNames().Where(n => !busy.Contains(n)))
+            // Only mirrors whose lock this prune holds: one that appeared since is being cloned by its owner.
+            foreach (var name in MirrorNames().Where(heldNames.Contains))
             {
                 if (ReadRecords(name).Count > 0) continue;
                 var mirror = Path.Combine(HubDirectories.GitMirrors(HubDirectory), name);
@@ -130,33 +138,30 @@ internal sealed class HubCache(string hubDirectory)
                 Delete(mirror);
                 report.Removed.Add($"mirror {name} (no ref points to it)");
             }
-            if (busy.Count == 0)
-            {
-                foreach (var commit in Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !IsTemp(n) && !referenced.Contains(n)))
-                    RemoveCheckout(commit, report);
-            }
 
-            foreach (var build in ReadBuilds())
+            // Checkouts and builds of commits no ref points to, each under its content lease: a load that is about
+            // to record a ref to one of them holds that lease first, so what is removed here no load is using.
+            var builds = ReadBuilds();
+            var commits = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !IsTemp(n))
+                .Concat(builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)).Select(b => b.ContentKey[4..]))
+                .Where(c => !referenced.Contains(c)).Distinct().ToList();
+            foreach (var commit in commits)
             {
-                if (build.ContentKey.StartsWith("git-", StringComparison.Ordinal))
-                {
-                    // A busy mirror may be about to point a ref at this commit: leave git builds alone then.
-                    if (busy.Count == 0 && !referenced.Contains(build.ContentKey[4..])) RemoveBuild(build, report, "no ref points to its commit");
-                }
-                else if (build.ContentKey.StartsWith("local-", StringComparison.Ordinal))
-                {
-                    var why = await StaleLocalBuildAsync(build, cancellationToken).ConfigureAwait(false);
-                    if (why is not null) RemoveBuild(build, report, why);
-                }
+                await RemoveContentAsync("git-" + commit, builds.Where(b => b.ContentKey == "git-" + commit), commit, report, "no ref points to its commit",
+                    cancellationToken, stillWanted: () => AllRecords().Any(r => r.Commit == commit)).ConfigureAwait(false);
+            }
+            foreach (var build in builds.Where(b => b.ContentKey.StartsWith("local-", StringComparison.Ordinal)))
+            {
+                var why = await StaleLocalBuildAsync(build, cancellationToken).ConfigureAwait(false);
+                if (why is not null) await RemoveContentAsync(build.ContentKey, [build], null, report, why, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var (path, lockFile) in TempEntries())
             {
-                if (lockFile is null && busy.Count > 0) continue; // owned by a mirror lock we could not take
                 FileLock? owner = null;
-                if (lockFile is not null)
+                if (lockFile is not null && !held.Any(h => h.Path == lockFile))
                 {
-                    owner = await TryLockAsync(lockFile, cancellationToken).ConfigureAwait(false);
+                    owner = await FileLock.TryAcquireAsync(lockFile, cancellationToken).ConfigureAwait(false);
                     if (owner is null)
                     {
                         report.Skipped.Add($"{path} (in use)");
@@ -176,6 +181,25 @@ internal sealed class HubCache(string hubDirectory)
             foreach (var gate in held) gate.Dispose();
         }
         return report;
+    }
+
+    /// <summary>
+    /// Removes a content key's checkout (for a commit) and builds, if no load holds its <see cref="ContentLease"/>
+    /// (else reports them skipped) and <paramref name="stillWanted"/>, checked under the lease, is false.
+    /// </summary>
+    private async Task RemoveContentAsync(string contentKey, IEnumerable<CachedBuild> builds, string? commit, RemovalReport report, string? why,
+        CancellationToken cancellationToken, Func<bool>? stillWanted = null)
+    {
+        using var lease = await ContentLease.TryTakeForRemovalAsync(HubDirectory, contentKey, cancellationToken).ConfigureAwait(false);
+        var label = commit is not null ? $"checkout and builds of {commit[..12]}" : $"builds of {contentKey}";
+        if (lease is null)
+        {
+            report.Skipped.Add($"{label} (in use by a running load; `hubhost cache prune` removes them once unused)");
+            return;
+        }
+        if (stillWanted?.Invoke() == true) return;
+        if (commit is not null) RemoveCheckout(commit, report);
+        foreach (var build in builds) await RemoveBuildAsync(build, report, why, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A ref of a repo the way the user writes it: owner/name:REF or URL#REF.</summary>
@@ -218,11 +242,23 @@ internal sealed class HubCache(string hubDirectory)
             var key = name.Length > 38 ? name[5..^33] : name;
             yield return (Path.Combine(builds, name), Path.Combine(HubDirectories.Locks(HubDirectory), "build-" + key + ".lock"));
         }
-        foreach (var root in new[] { HubDirectories.GitMirrors(HubDirectory), HubDirectories.GitCheckouts(HubDirectory) })
+        var mirrors = HubDirectories.GitMirrors(HubDirectory);
+        if (Directory.Exists(mirrors))
         {
-            if (!Directory.Exists(root)) continue;
-            foreach (var entry in Directory.EnumerateFileSystemEntries(root).Where(e => IsTemp(Path.GetFileName(e))))
-                yield return (entry, null);
+            // .tmp-<mirror>-<32 hex guid>: a clone in progress holds the lock of <mirror>.
+            foreach (var name in Subfolders(mirrors).Where(IsTemp))
+                yield return (Path.Combine(mirrors, name), name.Length > 38 ? GitRepoCache.LockPath(HubDirectory, name[5..^33]) : null);
+        }
+        var checkouts = HubDirectories.GitCheckouts(HubDirectory);
+        if (Directory.Exists(checkouts))
+        {
+            // .tmp-<commit>-<guid>[.tar]: an extraction in progress holds the commit's content lease.
+            foreach (var entry in Directory.EnumerateFileSystemEntries(checkouts).Where(e => IsTemp(Path.GetFileName(e))))
+            {
+                var name = Path.GetFileName(entry);
+                var commit = name.Length >= 45 ? name[5..45] : "";
+                yield return (entry, GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, "git-" + commit) : null);
+            }
         }
         var refs = HubDirectories.GitRefs(HubDirectory);
         if (Directory.Exists(refs))
@@ -241,12 +277,22 @@ internal sealed class HubCache(string hubDirectory)
         report.Removed.Add($"checkout {commit[..12]}");
     }
 
-    private void RemoveBuild(CachedBuild build, RemovalReport report, string? why = null)
+    /// <summary>
+    /// Removes a build under its build lock (skipped while a builder holds it): renamed to a temp folder first, so
+    /// a half-deleted build never looks like a build, and the temp name is the one a builder of that key would use,
+    /// so a concurrent prune leaves it to us.
+    /// </summary>
+    private async Task RemoveBuildAsync(CachedBuild build, RemovalReport report, string? why, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(HubDirectories.Builds(HubDirectory), build.Name);
-        report.Bytes += build.Bytes;
-        // Rename first: a half-deleted build must not look like a build (build.json goes with the rename).
-        var doomed = Path.Combine(HubDirectories.Builds(HubDirectory), $"{GitRepoCache.TempPrefix}rm-{Guid.NewGuid():N}");
+        var builds = HubDirectories.Builds(HubDirectory);
+        var path = Path.Combine(builds, build.Name);
+        using var gate = await FileLock.TryAcquireAsync(Path.Combine(HubDirectories.Locks(HubDirectory), "build-" + build.Name + ".lock"), cancellationToken).ConfigureAwait(false);
+        if (gate is null)
+        {
+            report.Skipped.Add($"build {build.Name} (being built)");
+            return;
+        }
+        var doomed = Path.Combine(builds, $"{GitRepoCache.TempPrefix}{build.Name}-{Guid.NewGuid():N}");
         try
         {
             Directory.Move(path, doomed);
@@ -255,6 +301,7 @@ internal sealed class HubCache(string hubDirectory)
         {
             return;
         }
+        report.Bytes += build.Bytes;
         Delete(doomed);
         report.Removed.Add($"build {build.Name} ({build.Repo} {build.Version}){(why is null ? "" : ": " + why)}");
     }
@@ -293,8 +340,15 @@ internal sealed class HubCache(string hubDirectory)
 
     private static void Delete(string path)
     {
-        if (File.Exists(path)) File.Delete(path);
-        else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+            else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // gone already
+        }
     }
 
     /// <summary>Bytes of the files below a folder (0 when missing).</summary>

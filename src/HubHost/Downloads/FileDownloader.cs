@@ -53,7 +53,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             pollInterval: settings.LockPollInterval,
             onWait: () => logger.LogInformation("Waiting for another download of {Destination} to finish (lock file {LockPath})", destination, lockPath),
             removeOnRelease: true).ConfigureAwait(false);
-        RemoveStalePartials(destination);
+        var leftover = TakeOverPartials(url, destination);
         if (File.Exists(destination))
         {
             if (existing == ExistingFile.Use)
@@ -72,26 +72,59 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                 }
             }
         }
-        var result = await TransferAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+        var result = await TransferAsync(url, destination, hashPrefix, progress, leftover, cancellationToken).ConfigureAwait(false);
         completed.Record(url, result);
         return result;
     }
 
-    private void RemoveStalePartials(string destination)
+    /// <summary>
+    /// Partial downloads of <paramref name="destination"/> left by processes that died (we hold its lock, so no
+    /// live download owns one): the longest one with a <see cref="ResumeRecord"/> for this URL is kept to resume
+    /// from, every other one is removed with its record.
+    /// </summary>
+    private (string Path, long Length, ResumeRecord Record)? TakeOverPartials(Uri url, string destination)
     {
+        (string Path, long Length, ResumeRecord Record)? best = null;
         foreach (var stale in TempNames.StalePartialsOf(destination))
         {
+            long length;
             try
             {
-                File.Delete(stale);
-                logger.LogDebug("Removed {Partial}, left by an interrupted download", stale);
+                length = new FileInfo(stale).Length;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                logger.LogDebug("Could not remove {Partial}: {Message}", stale, e.Message);
+                continue;
+            }
+            if (length > 0 && ResumeRecord.TryRead(stale, url) is { } record && (record.Total is null || length <= record.Total)
+                && (best is null || length > best.Value.Length))
+            {
+                if (best is { } previous) Remove(previous.Path);
+                best = (stale, length, record);
+                continue;
+            }
+            Remove(stale);
+        }
+        foreach (var orphan in TempNames.StaleResumeRecordsOf(destination))
+            if (!File.Exists(orphan[..^ResumeRecordSuffixLength])) Remove(orphan);
+        return best;
+
+        void Remove(string path)
+        {
+            try
+            {
+                File.Delete(path);
+                ResumeRecord.Delete(path);
+                logger.LogDebug("Removed {Partial}, left by an interrupted download", path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogDebug("Could not remove {Partial}: {Message}", path, e.Message);
             }
         }
     }
+
+    private static readonly int ResumeRecordSuffixLength = ResumeRecord.PathFor("").Length;
 
     /// <summary>Lower-case hex, or null for "no check"; anything else is refused.</summary>
     public static string? NormaliseHashPrefix(string? hashPrefix)
@@ -122,17 +155,18 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
     }
 
     private async Task<DownloadResult> TransferAsync(
-        Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+        Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress,
+        (string Path, long Length, ResumeRecord Record)? leftover, CancellationToken cancellationToken)
     {
         var shown = UrlText.Redact(url);
-        var temp = TempNames.PartialFor(destination);
+        var temp = leftover?.Path ?? TempNames.PartialFor(destination);
         SafeFileHandle? handle = null;
         try
         {
             try
             {
                 // Created like any other file (0666 less the umask), so the file moved into place is an ordinary one.
-                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                handle = File.OpenHandle(temp, leftover is null ? FileMode.CreateNew : FileMode.Open, leftover is null ? FileAccess.Write : FileAccess.ReadWrite, FileShare.None);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -140,6 +174,15 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             }
 
             using var transfer = new PartialDownload(handle, temp, progress, settings);
+            if (leftover is { } kept)
+            {
+                // A killed process got this far: continue with Range, If-Range its validator (a changed file restarts).
+                transfer.Resume(kept.Length);
+                transfer.Validator = kept.Record.Validator;
+                transfer.Total = kept.Record.Total;
+                transfer.RangeSupported = true;
+                logger.LogInformation("Download of {Url}: resuming at byte {Offset} from a partial download left by an earlier run", shown, kept.Length);
+            }
             await RunAttemptsAsync(url, shown, transfer, cancellationToken).ConfigureAwait(false);
 
             var digest = transfer.FinishHash();
@@ -148,7 +191,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                     $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
                     $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
             transfer.Complete();
-            handle.Dispose();
+            transfer.File.Dispose();
             try
             {
                 File.Move(temp, destination, overwrite: true);
@@ -164,6 +207,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         {
             handle?.Dispose();
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            ResumeRecord.Delete(temp);
         }
     }
 
@@ -181,6 +225,13 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             {
                 await AttemptAsync(url, shown, transfer, cancellationToken).ConfigureAwait(false);
                 return;
+            }
+            catch (TransientDownloadException e) when (!e.Retry)
+            {
+                throw new HubException(
+                    $"Download of {shown} failed: {e.Reason}. The server or the network is too slow; try again later. " +
+                    "HUBHOST_DOWNLOAD_MIN_SPEED (bytes per second; 0 turns the check off) " +
+                    "and HUBHOST_DOWNLOAD_STALL_TIME (seconds) set the limit.", e);
             }
             catch (TransientDownloadException e)
             {
@@ -279,8 +330,12 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                     transfer.Restart();
                 }
                 transfer.Total = response.Content.Headers.ContentLength;
+                if (transfer.Total is { } announced) transfer.Preallocate(announced);
                 transfer.RangeSupported = response.Headers.AcceptRanges.Contains("bytes", StringComparer.OrdinalIgnoreCase);
                 transfer.Validator = ValidatorOf(response);
+                // For a process that resumes after this one is killed: only with a validator, so it can tell a changed file.
+                if (transfer.RangeSupported && transfer.Validator is { } validator) ResumeRecord.Write(transfer.Path, url, validator, transfer.Total);
+                else ResumeRecord.Delete(transfer.Path);
             }
 
             transfer.ReportProgress(force: true);
@@ -302,6 +357,17 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         var status = $"HTTP {code}{(string.IsNullOrEmpty(response.ReasonPhrase) ? "" : $" ({response.ReasonPhrase})")}";
         if (code is 408 or 429 || (code >= 500 && code != 501 && code != 505))
             throw new TransientDownloadException($"the server answered {status}", RetryAfterOf(response));
+        if (code is >= 300 and < 400 && response.Headers.Location is { } location)
+        {
+            // The handler follows redirects itself and hands back the redirect it will not follow.
+            var from = response.RequestMessage?.RequestUri;
+            var target = location.IsAbsoluteUri ? location : from is not null ? new Uri(from, location) : location;
+            var where = target.IsAbsoluteUri ? UrlText.Redact(target) : target.OriginalString;
+            var loop = from is not null && target.IsAbsoluteUri && UrlText.Redact(from) == where ? " back to itself (a redirect loop)" : "";
+            throw new HubException(
+                $"Download of {shown} failed: too many redirects (more than {HubHttp.MaxRedirects}): the last answer, {status} from " +
+                $"{(from is null ? "the server" : UrlText.Redact(from))}, pointed{loop} to {where}. Check the URL; the server may be misconfigured.");
+        }
         var advice = code switch
         {
             404 or 410 => "Check the URL.",

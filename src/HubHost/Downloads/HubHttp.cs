@@ -6,6 +6,9 @@ namespace HubHost.Downloads;
 /// <summary>The one HttpClient all downloads share (connection pooling; DNS changes picked up every few minutes).</summary>
 internal static class HubHttp
 {
+    /// <summary>Redirects followed before a download fails with "too many redirects".</summary>
+    public const int MaxRedirects = 10;
+
     public static HttpClient Client { get; } = Create();
 
     private static HttpClient Create()
@@ -15,10 +18,13 @@ internal static class HubHttp
             // The bytes on the wire are the file: the hash is over them, never over a decoded body.
             AutomaticDecompression = DecompressionMethods.None,
             AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 10,
+            MaxAutomaticRedirections = MaxRedirects,
             ConnectTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            // An abandoned body (a stall, a timeout, a cancel) closes its connection at once: draining it to reuse the
+            // connection would wait up to ResponseDrainTimeout (2 s) on a server that trickles.
+            MaxResponseDrainSize = 0,
         };
         var client = new HttpClient(handler, disposeHandler: true)
         {

@@ -14,9 +14,45 @@ namespace HubHost.Downloads;
 /// </summary>
 internal sealed class PartialDownload(SafeFileHandle file, string path, IProgress<DownloadProgress>? progress, DownloadSettings settings) : IDisposable
 {
+    private SafeFileHandle _file = file;
+
     private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
     private long _written; // the file's length so far, which may exceed Received after a restart
+
+    /// <summary>The temp file.</summary>
+    public string Path => path;
+
+    /// <summary>The temp file's handle (owned: disposed with this).</summary>
+    public SafeFileHandle File => _file;
+
+    /// <summary>
+    /// Reserves the file's blocks for <paramref name="length"/> bytes before the first byte is written (fallocate,
+    /// keeping the size at 0, so the file still holds exactly the bytes received): writing into reserved blocks
+    /// measured 0.06-0.08 s for 256 MB, against 0.06-0.6 s for a file grown write by write on this machine.
+    /// Only for an empty file: the handle is reopened, which reserves space only when a file is created.
+    /// </summary>
+    public void Preallocate(long length)
+    {
+        if (_written != 0 || Received != 0 || length <= 0) return;
+        try
+        {
+            var reserved = System.IO.File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.None, preallocationSize: length);
+            _file.Dispose();
+            _file = reserved;
+        }
+        catch (IOException)
+        {
+            // Not enough space to reserve it all (.NET then removes the file it could not reserve): write as the bytes
+            // come into a new empty file, and let the writes say what is wrong.
+            if (!System.IO.File.Exists(path))
+            {
+                var plain = System.IO.File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                _file.Dispose();
+                _file = plain;
+            }
+        }
+    }
 
     public long Received { get; private set; }
 
@@ -26,12 +62,36 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
 
     public RangeConditionHeaderValue? Validator { get; set; }
 
+    /// <summary>Goes back to byte 0; the file is emptied, so what it holds is always a prefix of the body (a later process may resume from it).</summary>
     public void Restart()
     {
+        RandomAccess.SetLength(_file, 0);
+        _written = 0;
         Received = 0;
         _hash.Dispose();
         _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         ReportProgress(force: true);
+    }
+
+    /// <summary>Continues from the first <paramref name="length"/> bytes already in the file (left by a killed process): they are hashed now.</summary>
+    public void Resume(long length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            for (long offset = 0; offset < length;)
+            {
+                var read = RandomAccess.Read(_file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - offset)), offset);
+                if (read == 0) throw new IOException($"'{path}' ended at {offset} of {length} bytes while it was being read back.");
+                _hash.AppendData(buffer.AsSpan(0, read));
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        Received = _written = length;
     }
 
     public string FinishHash() => Convert.ToHexStringLower(_hash.GetHashAndReset());
@@ -39,7 +99,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
     /// <summary>Trims anything left from an earlier, longer attempt.</summary>
     public void Complete()
     {
-        if (_written != Received) RandomAccess.SetLength(file, Received);
+        if (_written != Received) RandomAccess.SetLength(_file, Received);
         ReportProgress(force: true);
     }
 
@@ -78,6 +138,11 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
 
         long readingSince = 0; // when the current read started; 0 while not reading (waiting for a buffer)
         var timedOut = 0;
+        long bytesRead = 0; // this attempt's, for the stall check
+        var windowStart = Environment.TickCount64;
+        long windowBytes = 0;
+        long stalledWith = -1; // bytes of the window that failed the stall check
+        var stallMs = (long)settings.StallTime.TotalMilliseconds;
         var abortGate = new object();
         var aborted = false;
         void Abort()
@@ -89,14 +154,29 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
             }
             try { body.Dispose(); } catch (Exception) { /* a blocked read fails, which is the point */ }
         }
-        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, settings.ReadTimeout.Ticks / 4));
+        var shortest = settings.MinimumSpeed > 0 && settings.StallTime < settings.ReadTimeout ? settings.StallTime : settings.ReadTimeout;
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, shortest.Ticks / 4));
         using var watchdog = new Timer(_ =>
         {
+            var now = Environment.TickCount64;
             var since = Volatile.Read(ref readingSince);
-            if (since != 0 && Environment.TickCount64 - since > settings.ReadTimeout.TotalMilliseconds)
+            if (since != 0 && now - since > settings.ReadTimeout.TotalMilliseconds)
             {
                 Volatile.Write(ref timedOut, 1);
                 Abort();
+            }
+            // The stall check: the average speed over each StallTime window (only this timer touches the window).
+            if (settings.MinimumSpeed > 0 && now - windowStart >= stallMs)
+            {
+                var total = Volatile.Read(ref bytesRead);
+                var got = total - windowBytes;
+                if (got < settings.MinimumSpeed * (now - windowStart) / 1000)
+                {
+                    Volatile.Write(ref stalledWith, got);
+                    Abort();
+                }
+                windowStart = now;
+                windowBytes = total;
             }
         }, null, period, period);
         using var onCancel = cancellationToken.Register(Abort);
@@ -122,6 +202,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
                             break;
                         }
                         filled += read;
+                        Volatile.Write(ref bytesRead, bytesRead + read);
                     }
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
@@ -151,6 +232,13 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
 
         cancellationToken.ThrowIfCancellationRequested();
         if (consumer.IsFaulted) ExceptionDispatchInfo.Throw(consumer.Exception!.InnerException!);
+        if (Volatile.Read(ref stalledWith) is >= 0 and var slow)
+        {
+            var window = settings.StallTime.TotalSeconds;
+            throw new TransientDownloadException(
+                $"it stalled: {slow} bytes arrived in {window:0.#} s, below the minimum of {settings.MinimumSpeed} bytes/s " +
+                $"({Received}{(Total is { } all ? $" of {all}" : "")} bytes received)", inner: readError, retry: false);
+        }
         if (readError is not null)
         {
             var reason = Volatile.Read(ref timedOut) == 1 ? $"no data for {settings.ReadTimeout.TotalSeconds:0.#} s" : FileDownloader.Describe(readError);
@@ -195,7 +283,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
                 {
                     try
                     {
-                        RandomAccess.Write(file, buffer.AsSpan(0, length), Received);
+                        RandomAccess.Write(_file, buffer.AsSpan(0, length), Received);
                     }
                     catch (IOException e)
                     {
@@ -215,5 +303,9 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
         }
     }
 
-    public void Dispose() => _hash.Dispose();
+    public void Dispose()
+    {
+        _hash.Dispose();
+        _file.Dispose();
+    }
 }

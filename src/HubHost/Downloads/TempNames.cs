@@ -32,6 +32,20 @@ internal static class TempNames
         }
     }
 
+    /// <summary>Resume records (<c>.partial.resume</c>) of <paramref name="destination"/>'s partial downloads; same rule as <see cref="StalePartialsOf"/>.</summary>
+    public static IEnumerable<string> StaleResumeRecordsOf(string destination)
+    {
+        var directory = Path.GetDirectoryName(destination)!;
+        if (!Directory.Exists(directory)) yield break;
+        var prefix = "." + Shorten(Path.GetFileName(destination)) + ".";
+        foreach (var path in Directory.EnumerateFiles(directory, prefix + "*.partial.resume"))
+        {
+            var name = Path.GetFileName(path);
+            if (name.Length == prefix.Length + 32 + ".partial.resume".Length && !name.AsSpan(prefix.Length, 32).ContainsAnyExcept("0123456789abcdef"))
+                yield return path;
+        }
+    }
+
     /// <summary>Keeps derived names within the usual 255-byte file name limit.</summary>
     public static string Shorten(string name)
     {

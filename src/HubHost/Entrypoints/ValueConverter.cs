@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Numerics;
+using System.Reflection;
 
 namespace HubHost.Entrypoints;
 
@@ -127,8 +128,11 @@ internal static class ValueConverter
             problem = $"'{text}' is not a valid {CSharpNames.Type(target)}";
             return false;
         }
-        var converter = TypeDescriptor.GetConverter(target);
-        if (converter.CanConvertFrom(typeof(string)))
+        // A repo's own type (its assembly is collectible) never goes through TypeDescriptor: its caches are static
+        // and would keep the repo's load context alive forever (and it cannot resolve a converter type living in
+        // that context anyway). Its [TypeConverter] and a static Parse are used directly instead.
+        var converter = target.IsCollectible ? RepoConverter(target) : TypeDescriptor.GetConverter(target);
+        if (converter is not null && converter.CanConvertFrom(typeof(string)))
         {
             try
             {
@@ -141,8 +145,43 @@ internal static class ValueConverter
                 return false;
             }
         }
+        if (target.IsCollectible && ParseMethod(target) is { } parseMethod)
+        {
+            try
+            {
+                result = parseMethod.GetParameters().Length == 2 ? parseMethod.Invoke(null, [s, CultureInfo.InvariantCulture]) : parseMethod.Invoke(null, [s]);
+                return true;
+            }
+            catch (TargetInvocationException e) when (e.InnerException is FormatException or ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                problem = $"'{text}' is not a valid {CSharpNames.Type(target)}: {e.InnerException.Message}";
+                return false;
+            }
+        }
         problem = $"a {CSharpNames.Type(target)} cannot be given as text";
         return false;
+    }
+
+    /// <summary>The converter a repo type names with [TypeConverter], made without TypeDescriptor; null when it names none.</summary>
+    private static TypeConverter? RepoConverter(Type target)
+    {
+        var name = target.GetCustomAttribute<TypeConverterAttribute>(inherit: true)?.ConverterTypeName;
+        if (string.IsNullOrEmpty(name)) return null;
+        Type? type;
+        // Resolve the name as the repo would: through its load context, never by loading it into the host's.
+        using (System.Runtime.Loader.AssemblyLoadContext.EnterContextualReflection(target.Assembly))
+            type = target.Assembly.GetType(name.Split(',')[0].Trim()) ?? Type.GetType(name, throwOnError: false);
+        if (type is null || !typeof(TypeConverter).IsAssignableFrom(type)) return null;
+        var withType = type.GetConstructor([typeof(Type)]);
+        return (TypeConverter?)(withType is not null ? withType.Invoke([target]) : Activator.CreateInstance(type));
+    }
+
+    /// <summary>A public static <c>Parse(string, IFormatProvider)</c> or <c>Parse(string)</c> returning the type (IParsable and the usual convention).</summary>
+    private static MethodInfo? ParseMethod(Type target)
+    {
+        const BindingFlags flags = BindingFlags.Public | BindingFlags.Static;
+        var parse = target.GetMethod("Parse", flags, [typeof(string), typeof(IFormatProvider)]) ?? target.GetMethod("Parse", flags, [typeof(string)]);
+        return parse is not null && parse.ReturnType == target ? parse : null;
     }
 
     private static bool IsInteger(Type t) => t == typeof(int) || t == typeof(long) || t == typeof(short) || t == typeof(byte)

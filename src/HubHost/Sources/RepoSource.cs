@@ -36,4 +36,11 @@ internal abstract class RepoSource
 /// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
 /// <param name="ContentKey">Names exactly this content (full commit SHA or content hash).</param>
 /// <param name="Directory">The folder holding the repo's files (a git checkout or the user's folder).</param>
-internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory);
+internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory)
+{
+    /// <summary>
+    /// The shared <see cref="Caching.ContentLease"/> that keeps <see cref="Directory"/> (a git checkout) and the
+    /// builds of <see cref="ContentKey"/> from being removed while they are used; whoever resolves owns it.
+    /// </summary>
+    public IDisposable? Lease { get; init; }
+}

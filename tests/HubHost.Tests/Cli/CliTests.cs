@@ -120,14 +120,16 @@ public sealed class CliTests(SharedHub hub)
     [Theory]
     [InlineData("lsit ./x", "lsit is not a hubhost command; did you mean list? See `hubhost --help`.")]
     [InlineData("cache lss", "lss is not a hubhost cache command; did you mean ls? See `hubhost cache --help`.")]
-    [InlineData("load", "Required argument missing for command: 'load'. See `hubhost load --help`.")]
+    [InlineData("load", "`hubhost load` needs REPO and ENTRY (A local folder with hubconf.csproj, written as a path")]
     [InlineData("list ./plugins-sample/hello extra", "hubhost list got an extra argument extra. See `hubhost list --help`.")]
     public async Task A_command_line_that_does_not_parse_gets_one_error_line_with_a_suggestion_and_nothing_on_stdout(string line, string message)
     {
         var result = await Run(line.Split(' '));
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("", result.Stdout);
-        Assert.Equal($"error: {message}", result.Stderr.Trim());
+        Assert.StartsWith($"error: {message}", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.EndsWith($" See `hubhost{(line.StartsWith("cache", StringComparison.Ordinal) ? " cache" : line.StartsWith("list", StringComparison.Ordinal) ? " list" : line == "load" ? " load" : "")} --help`.", result.Stderr.Trim());
     }
 
     [Fact]

@@ -71,9 +71,12 @@ public sealed class ForkCommitTests(GitFixture git)
         git.Repo.Push(newer, "deep");
         var cache = new GitRepoCache(git.HubDirectory, NullLogger.Instance);
         var alias = git.Alias("fork-history");
-        var (commit, checkout) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older), forceReload: false, skipValidation: false, CancellationToken.None);
+        var (commit, checkout, lease) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older), forceReload: false, skipValidation: false, CancellationToken.None);
+        lease.Dispose();
         Assert.Equal(older, commit);
         Assert.Contains("deep-1", await File.ReadAllTextAsync(Path.Combine(checkout, "Hubconf.cs")));
-        Assert.Equal(older, (await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9]), false, false, CancellationToken.None)).Commit);
+        var again = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9]), false, false, CancellationToken.None);
+        again.Lease.Dispose();
+        Assert.Equal(older, again.Commit);
     }
 }

@@ -34,15 +34,24 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     private static TimeSpan LockTimeout => GitCli.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Resolves the remote's ref to a commit and returns it with the folder of its files. A commit SHA is accepted only
-    /// when a branch or tag of the repo reaches it, unless <paramref name="skipValidation"/> (see <see cref="HubLoadOptions.SkipValidation"/>).
+    /// Resolves the remote's ref to a commit and returns it with the folder of its files, and the shared
+    /// <see cref="ContentLease"/> on that commit (the caller disposes it): taken before the ref's record and
+    /// checkout are written, under the mirror's lock, so <c>cache rm</c> and <c>cache prune</c> never remove the
+    /// checkout or builds this load is about to use. A commit SHA is accepted only when a branch or tag of the
+    /// repo reaches it, unless <paramref name="skipValidation"/> (see <see cref="HubLoadOptions.SkipValidation"/>).
     /// </summary>
-    public async Task<(string Commit, string Checkout)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken)
+    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken)
     {
         if (!forceReload && TryCached(remote, skipValidation) is { } cached && Directory.Exists(CheckoutPath(cached)))
         {
-            logger.LogDebug("{Repo} resolves to {Commit} from the cache", remote.Text, cached);
-            return (cached, CheckoutPath(cached));
+            var lease = await UseAsync(cached, remote, cancellationToken).ConfigureAwait(false);
+            // A removal may have taken the record and checkout between the look and the lease: check again.
+            if (TryCached(remote, skipValidation) == cached && Directory.Exists(CheckoutPath(cached)))
+            {
+                logger.LogDebug("{Repo} resolves to {Commit} from the cache", remote.Text, cached);
+                return (cached, CheckoutPath(cached), lease);
+            }
+            lease.Dispose();
         }
 
         if (GitCli.Offline && forceReload)
@@ -56,7 +65,8 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         if (!forceReload && TryCached(remote, skipValidation) is { } recorded && (Directory.Exists(CheckoutPath(recorded)) || (mirrorReady && await HasCommitAsync(mirror, recorded, cancellationToken).ConfigureAwait(false))))
         {
             // Another process fetched it while we waited, or only the checkout is missing: no network needed.
-            return (recorded, await EnsureCheckoutAsync(mirror, recorded, cancellationToken).ConfigureAwait(false));
+            var lease = await UseAsync(recorded, remote, cancellationToken).ConfigureAwait(false);
+            return (recorded, await WithLeaseAsync(lease, () => EnsureCheckoutAsync(mirror, recorded, cancellationToken)).ConfigureAwait(false), lease);
         }
 
         if (GitCli.Offline)
@@ -72,12 +82,17 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         {
             var full = sha.ToLowerInvariant();
             await CheckHubRepoAsync(mirror, remote, full, cancellationToken).ConfigureAwait(false);
-            new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
-            return (full, await EnsureCheckoutAsync(mirror, full, cancellationToken).ConfigureAwait(false));
+            var lease = await UseAsync(full, remote, cancellationToken).ConfigureAwait(false);
+            return (full, await WithLeaseAsync(lease, () =>
+            {
+                new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
+                return EnsureCheckoutAsync(mirror, full, cancellationToken);
+            }).ConfigureAwait(false), lease);
         }
 
         // Work in a temp mirror when there is none yet (or it is broken): it is published only once this ref
-        // resolved to a hub repo, so a failure leaves the cache as it was.
+        // resolved to a hub repo, so a failure leaves the cache as it was. `cache prune` leaves it alone while
+        // this process holds the mirror's lock (its name says which mirror it belongs to).
         string? temp = null;
         var work = mirror;
         if (!mirrorReady)
@@ -88,26 +103,48 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
         }
         try
         {
-            RemoveStaleGitLocks(work);
+            await RemoveStaleGitLocksAsync(work, cancellationToken).ConfigureAwait(false);
             var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
             var commit = await PickCommitAsync(work, remote, refs, forceReload, skipValidation, cancellationToken).ConfigureAwait(false);
             await CheckHubRepoAsync(work, remote, commit, cancellationToken).ConfigureAwait(false);
-            if (temp is not null)
+            var lease = await UseAsync(commit, remote, cancellationToken).ConfigureAwait(false);
+            var checkout = await WithLeaseAsync(lease, () =>
             {
-                if (Directory.Exists(mirror)) Directory.Delete(mirror, recursive: true); // broken: we hold its lock
-                Directory.Move(temp, mirror);
-                temp = null;
-                logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
-            }
-            var previous = TryCached(remote);
-            new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
-            if (previous is not null && previous != commit)
-                logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
-            return (commit, await EnsureCheckoutAsync(mirror, commit, cancellationToken).ConfigureAwait(false));
+                if (temp is not null)
+                {
+                    if (Directory.Exists(mirror)) Directory.Delete(mirror, recursive: true); // broken: we hold its lock
+                    Directory.Move(temp, mirror);
+                    temp = null;
+                    logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
+                }
+                var previous = TryCached(remote);
+                new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
+                if (previous is not null && previous != commit)
+                    logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
+                return EnsureCheckoutAsync(mirror, commit, cancellationToken);
+            }).ConfigureAwait(false);
+            return (commit, checkout, lease);
         }
         finally
         {
             if (temp is not null) TryDelete(temp);
+        }
+    }
+
+    private Task<FileLock> UseAsync(string commit, GitRemote remote, CancellationToken cancellationToken)
+        => ContentLease.UseAsync(hubDirectory, "git-" + commit, $"{remote.RepoName} at {commit[..12]}", cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/>; disposes <paramref name="lease"/> if it fails (on success the caller owns it).</summary>
+    private static async Task<T> WithLeaseAsync<T>(FileLock lease, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
         }
     }
 
@@ -142,12 +179,23 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
 
     /// <summary>
     /// A killed git leaves <c>*.lock</c> files that make every later fetch fail. We hold the mirror's lock, so no
-    /// other git process works in it: any lock file left is stale.
+    /// other hub works in it; a git orphaned by a hub killed just now may still run for up to
+    /// <see cref="ChildProcess.OrphanBound"/> (its watchdog then kills it), so a lock file younger than that is
+    /// waited out before it is taken for stale.
     /// </summary>
-    private void RemoveStaleGitLocks(string mirror)
+    private async Task RemoveStaleGitLocksAsync(string mirror, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(mirror)) return;
-        foreach (var file in Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories))
+        var locks = Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories).ToList();
+        if (locks.Count == 0) return;
+        var youngest = locks.Select(File.GetLastWriteTimeUtc).Max();
+        var wait = youngest + ChildProcess.OrphanBound - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            logger.LogInformation("Waiting {Seconds:0.0} s for a git process of a killed run to be stopped", wait.TotalSeconds);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var file in locks.Where(File.Exists))
         {
             logger.LogWarning("Removing {File} left by a git process that did not finish", file);
             File.Delete(file);

@@ -27,10 +27,10 @@ internal sealed class GitRepoSource : RepoSource
         {
             var record = TrustCheck.EnsureTrusted(hub, Remote, options.TrustRepo, note);
             var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
-            var (commit, checkout) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
+            var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
             if (record) await TrustCheck.RecordAsync(hub, Remote, cancellationToken).ConfigureAwait(false);
             if (note is not null) hub.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
-            return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout);
+            return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
         }
         catch (HubException e) when (note is not null)
         {
