@@ -84,6 +84,7 @@ public static class TorchCheckpoint
                     ?? throw source.Error($"the pickle refers to storage '{storage.Key}' but the archive has no record '{root}/data/{storage.Key}'; the checkpoint is incomplete. Download or save it again.");
                 storage.Storage = zip.Storage(record, storage.Numel, storage.DType);
             }
+            zip.VerifyStoredCrcs();
             return ToStateDict(source, obj);
         }
         finally
