@@ -12,14 +12,28 @@ namespace HubHost.Checkpoints;
 /// with <see cref="Storage"/>. Every offset is checked against <see cref="Length"/>.
 /// </summary>
 /// <remarks>
-/// How bytes become tensors, measured on the 100 MB benchmark state dict (bench "checkpoints"): a memory map
-/// whose regions libtorch storages view directly (torch::from_blob with a deleter that unmaps once the last
-/// storage is freed) loads in ~1 ms plus the CRC pass; reading each storage straight into the memory of a
-/// <c>torch.empty</c> tensor costs one copy from the page cache (~40 ms). Both keep torch's storage
-/// semantics: one storage per torch storage, views by as_strided on it, so tied tensors stay tied. An
-/// earlier idea, torch.from_file (libtorch's own private mapping), maps the whole file per dtype from
-/// offset 0, so every storage offset would change and distinct storages would share one storage; it was not
-/// used.
+/// <para>
+/// How bytes become tensors. <see cref="CheckpointReadMode.MemoryMap"/>: each storage is a libtorch storage
+/// over a region of a copy-on-write map of the file, created with torch::from_blob and a deleter
+/// (<see cref="TensorMemory.FromBlob"/>); the map is released when libtorch frees the last storage viewing it,
+/// so keeping it alive is libtorch's reference counting, not the GC's (zero copies). A stream's buffer is
+/// viewed the same way, pinned. <see cref="CheckpointReadMode.Copy"/>: each storage is a <c>torch.empty</c>
+/// tensor the file's bytes are read straight into (one copy), advised as huge pages, hashed chunk by chunk
+/// for the zip CRC while in cache. Either way each torch storage stays one storage and each tensor an
+/// as_strided view of it with its saved offset and strides, so tied tensors stay tied as in torch.
+/// </para>
+/// <para>
+/// Measured with bench "checkpoints" (107 MB state dict, 192 tensors, warm page cache, a 2-core machine
+/// shared with other builds, so ranges over several runs): safetensors mapped ~1 ms (2 ms reading every
+/// page), copied 28-46 ms; torch.save zip mapped 22-24 ms (the CRC-32 over every byte is most of it) and
+/// copied 32-45 ms; torch.load(weights_only=True) took 36-76 ms and TorchSharp.PyBridge 49-93 ms (zip),
+/// 37-75 ms (safetensors) in the same runs. Tried and dropped: reading the whole file into one huge-page
+/// block that all storages view (safetensors copy 1.6-1.8x faster than PyBridge against 2.6-2.9x for a
+/// tensor per storage, same runs: libtorch's allocator reuses freed memory, a fresh block never does);
+/// without the huge-page advice, copies were ~1.6x slower; torch.from_file (libtorch's own private map)
+/// maps the whole file from offset 0 per dtype, so every storage offset would change and distinct storages
+/// would become one.
+/// </para>
 /// </remarks>
 internal abstract unsafe partial class ByteSource : IDisposable
 {
@@ -84,7 +98,14 @@ internal abstract unsafe partial class ByteSource : IDisposable
             throw Error($"{what} (bytes {offset}..{(decimal)offset + length}) lies outside the file of {Length} bytes; the file is truncated or corrupt. Download or save it again.");
     }
 
-    /// <summary>Appends [offset, offset + length) to <paramref name="crc"/> (for zip entries' bytes beyond what tensors use).</summary>
+    /// <summary>
+    /// Whether <see cref="Storage"/> reads the bytes from the file as it creates the storage (copy mode), so
+    /// that a CRC is best computed then, chunk by chunk while in cache; otherwise the bytes are in memory
+    /// already and CRCs can be computed later, on several threads.
+    /// </summary>
+    public virtual bool CopiesFromFile => false;
+
+    /// <summary>Appends [offset, offset + length) to <paramref name="crc"/> (thread-safe for sources that hold the file in memory).</summary>
     public virtual void AppendTo(Crc32 crc, long offset, long length)
     {
         CheckRange(offset, length, "zip entry data");
@@ -130,9 +151,7 @@ internal abstract unsafe partial class ByteSource : IDisposable
                 handle.Dispose();
                 return source;
             }
-            var copied = new CopiedFileSource(path, handle, length);
-            handle.Dispose();
-            return copied;
+            return new CopiedFileSource(path, handle, length);
         }
         catch
         {
@@ -159,84 +178,52 @@ internal abstract unsafe partial class ByteSource : IDisposable
 }
 
 /// <summary>
-/// Copy mode: the whole file is read once, in a few large reads, into one block of native memory (2 MB-aligned
-/// and advised as transparent huge pages, so filling 100 MB costs ~50 page faults instead of ~25,000), and the
-/// storages view that block like they view a mapping (one copy from the page cache in all). The file is closed
-/// when loading returns; the block is freed when libtorch frees the last storage viewing it.
+/// Copy mode: each storage is read straight from the file into the memory of a tensor libtorch allocated
+/// (one copy, no managed buffer in between), in chunks that are appended to the CRC while still in cache.
 /// </summary>
-internal sealed unsafe class CopiedFileSource : ByteSource
+internal sealed unsafe class CopiedFileSource(string name, SafeFileHandle handle, long length) : ByteSource(name)
 {
-    private readonly NativeBuffer _buffer;
+    public override long Length => length;
 
-    public CopiedFileSource(string name, SafeFileHandle handle, long length) : base(name)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        _buffer = new NativeBuffer(length);
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = RandomAccess.Read(handle, destination[done..], offset + done);
+            if (n == 0) throw Error($"the file ended at byte {offset + done} while reading it (was it changed while being read?). Load it again once it is complete.");
+            done += n;
+        }
+    }
+
+    protected override Tensor StorageCore(long offset, long numel, ScalarType dtype, Crc32? crc)
+    {
+        var tensor = TensorMemory.Empty(numel, dtype);
         try
         {
-            for (long done = 0; done < length;)
+            long bytes = numel * DTypes.Size(dtype);
+            byte* data = TensorMemory.Data(tensor);
+            AdviseHugePages(data, bytes);
+            int chunk = crc is null ? 1 << 30 : 4 << 20;
+            for (long done = 0; done < bytes;)
             {
-                int n = RandomAccess.Read(handle, new Span<byte>(_buffer.Pointer + done, (int)Math.Min(1 << 30, length - done)), done);
-                if (n == 0) throw Error($"the file ended at byte {done} of {length} while reading it (was it changed while being read?). Load it again once it is complete.");
-                done += n;
+                var span = new Span<byte>(data + done, (int)Math.Min(chunk, bytes - done));
+                ReadCore(offset + done, span);
+                crc?.Append(span);
+                done += span.Length;
             }
+            return tensor;
         }
         catch
         {
-            _buffer.Release();
+            tensor.Dispose();
             throw;
         }
     }
 
-    public override long Length => _buffer.Length;
+    public override bool CopiesFromFile => true;
 
-    protected override void ReadCore(long offset, Span<byte> destination)
-        => new ReadOnlySpan<byte>(_buffer.Pointer + offset, destination.Length).CopyTo(destination);
-
-    protected override Tensor StorageCore(long offset, long numel, ScalarType dtype, Crc32? crc)
-    {
-        byte* data = _buffer.Pointer + offset;
-        var tensor = TensorMemory.FromBlob(_buffer, data, numel, dtype);
-        if (tensor is null) return CopyOf(data, numel, dtype, crc);
-        if (crc is not null) TensorMemory.ForEachSpan(data, numel * DTypes.Size(dtype), crc.Append);
-        return tensor;
-    }
-
-    public override void AppendTo(Crc32 crc, long offset, long length)
-    {
-        CheckRange(offset, length, "zip entry data");
-        TensorMemory.ForEachSpan(_buffer.Pointer + offset, length, crc.Append);
-    }
-
-    /// <summary>The loader's reference: frees the block at once when no storage views it.</summary>
-    public override void Dispose() => _buffer.Release();
-}
-
-/// <summary>Native memory holding a copied file, freed when the loader and every storage viewing it have released it.</summary>
-internal sealed unsafe class NativeBuffer : BlobOwner
-{
-    private const int HugePage = 2 << 20;
-
-    public NativeBuffer(long length)
-    {
-        Length = length;
-        nuint size = (nuint)Math.Max(length, 1);
-        if (length >= HugePage && OperatingSystem.IsLinux())
-        {
-            size = (size + HugePage - 1) / HugePage * HugePage;
-            Pointer = (byte*)NativeMemory.AlignedAlloc(size, HugePage);
-            ByteSource.AdviseHugePages(Pointer, (long)size);
-        }
-        else
-        {
-            Pointer = (byte*)NativeMemory.AlignedAlloc(size, 64);
-        }
-    }
-
-    public byte* Pointer { get; }
-
-    public long Length { get; }
-
-    protected override void Free() => NativeMemory.AlignedFree(Pointer);
+    public override void Dispose() => handle.Dispose();
 }
 
 /// <summary>A byte array held in memory (a checkpoint read from a stream); storages view it, pinned, without copying.</summary>

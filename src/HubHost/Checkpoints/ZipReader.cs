@@ -170,12 +170,19 @@ internal sealed class ZipReader
         long start = DataOffset(entry);
         var crc = new Crc32();
         Tensor tensor;
-        if (entry.Method == 0)
+        if (entry.Method == 0 && !_source.CopiesFromFile)
         {
-            // Checked later, all stored records at once (in parallel): see VerifyStoredCrcs.
+            // The bytes are in memory (mapped, a stream's buffer): checked later, all stored records at once
+            // and in parallel, by VerifyStoredCrcs.
             tensor = _source.Storage(start, numel, dtype, what);
             _pendingCrcs.Add((entry, start));
             return tensor;
+        }
+        if (entry.Method == 0)
+        {
+            // Copied from the file: hashed chunk by chunk as each chunk arrives, while it is in cache.
+            tensor = _source.Storage(start, numel, dtype, what, crc);
+            if (entry.UncompressedSize > length) _source.AppendTo(crc, start + length, entry.UncompressedSize - length);
         }
         else
         {
@@ -227,8 +234,8 @@ internal sealed class ZipReader
     }
 
     /// <summary>
-    /// Checks the CRC-32 of every stored entry <see cref="Storage"/> handed out, reading the bytes the storages
-    /// view. The sources hold the file in memory (mapped or copied), so entries are hashed on several threads
+    /// Checks the CRC-32 of every stored entry <see cref="Storage"/> handed out as a view of a source that holds
+    /// the file in memory (mapped, a stream's buffer), reading the bytes the storages view: entries are hashed on several threads
     /// when there is enough to share (CRC-32 runs at a few GB/s per core: 100 MB is 20-40 ms on one).
     /// </summary>
     /// <exception cref="CheckpointFormatException">An entry's bytes do not match its CRC-32 (the first such entry in archive order).</exception>
