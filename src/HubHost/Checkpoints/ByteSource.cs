@@ -204,7 +204,7 @@ internal sealed unsafe class CopiedFileSource(string name, SafeFileHandle handle
             long bytes = numel * DTypes.Size(dtype);
             byte* data = TensorMemory.Data(tensor);
             AdviseHugePages(data, bytes);
-            int chunk = crc is null ? 1 << 30 : 4 << 20;
+            int chunk = crc is null ? 1 << 30 : 1 << 20;
             for (long done = 0; done < bytes;)
             {
                 var span = new Span<byte>(data + done, (int)Math.Min(chunk, bytes - done));

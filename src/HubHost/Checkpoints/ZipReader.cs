@@ -175,7 +175,7 @@ internal sealed class ZipReader
             // The bytes are in memory (mapped, a stream's buffer): checked later, all stored records at once
             // and in parallel, by VerifyStoredCrcs.
             tensor = _source.Storage(start, numel, dtype, what);
-            _pendingCrcs.Add((entry, start));
+            lock (_pendingCrcs) _pendingCrcs.Add((entry, start));
             return tensor;
         }
         if (entry.Method == 0)
