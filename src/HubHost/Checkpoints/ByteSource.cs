@@ -23,16 +23,15 @@ namespace HubHost.Checkpoints;
 /// as_strided view of it with its saved offset and strides, so tied tensors stay tied as in torch.
 /// </para>
 /// <para>
-/// Measured with bench "checkpoints" (107 MB state dict, 192 tensors, warm page cache, a 2-core machine
-/// shared with other builds, so ranges over several runs): safetensors mapped ~1 ms (2 ms reading every
-/// page), copied 28-46 ms; torch.save zip mapped 22-24 ms (the CRC-32 over every byte is most of it) and
-/// copied 32-45 ms; torch.load(weights_only=True) took 36-76 ms and TorchSharp.PyBridge 49-93 ms (zip),
-/// 37-75 ms (safetensors) in the same runs. Tried and dropped: reading the whole file into one huge-page
-/// block that all storages view (safetensors copy 1.6-1.8x faster than PyBridge against 2.6-2.9x for a
-/// tensor per storage, same runs: libtorch's allocator reuses freed memory, a fresh block never does);
-/// without the huge-page advice, copies were ~1.6x slower; torch.from_file (libtorch's own private map)
-/// maps the whole file from offset 0 per dtype, so every storage offset would change and distinct storages
-/// would become one.
+/// Measured with bench "checkpoints" (107 MB state dict, 192 tensors, warm page cache, medians of 21
+/// interleaved runs on a 2-core machine shared with other builds, load average 12): torch.save zip mapped
+/// 18.9 ms (most of it the CRC-32 over every byte) and copied 43.3 ms, against torch.load(weights_only=True)
+/// 53.6 ms and TorchSharp.PyBridge 50.7 ms; safetensors mapped 1.0 ms (2.6 ms reading every page) and copied
+/// 23.4 ms, against PyBridge 43.5 ms. Tried and dropped: reading the whole file into one huge-page block that
+/// all storages view (safetensors copy 1.6-1.8x faster than PyBridge against 2.6-2.9x for a tensor per
+/// storage, same runs: libtorch's allocator reuses freed memory, a fresh block never does); copies without
+/// the huge-page advice (~1.6x slower); torch.from_file (libtorch's own private map), which maps the whole
+/// file from offset 0 per dtype, so every storage offset would change and distinct storages would become one.
 /// </para>
 /// </remarks>
 internal abstract unsafe partial class ByteSource : IDisposable
