@@ -19,9 +19,10 @@ namespace HubHost.Checkpoints;
 /// weights into two separate storages (tying lost), refuses views_legacy.pt (no pre-1.6 format), and answers
 /// malicious_system.pt with Razorvine's generic "expected zero arguments for construction of ClassDict (for
 /// posix.system)" instead of refusing the global by name; it checks no CRC-32. On the 107 MB state dict it
-/// loaded in 50.7 ms against this reader's 18.9 ms mapped and 43.3 ms copied (CRC included), same run. Razorvine.Pickle alone would
-/// construct any class it meets (as a ClassDict), so the weights_only allow-list, the persistent ids,
-/// the limits and the messages would still be ours: the restricted unpickler here stays.
+/// loaded in 50.7 ms against this reader's 18.9 ms mapped and 43.3 ms copied (CRC included), same run.
+/// Razorvine.Pickle alone would construct any class it meets (as a ClassDict), so the weights_only
+/// allow-list, the persistent ids, the limits and the messages would still be ours: the restricted
+/// unpickler here stays.
 /// </remarks>
 public static class TorchCheckpoint
 {
