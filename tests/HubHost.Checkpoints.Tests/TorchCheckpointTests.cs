@@ -379,6 +379,15 @@ public class CheckpointLoadModeTests
         Assert.Equal(Fixtures.Json("pytorch/squeezenet1_1.json").GetProperty("state_dict").GetProperty("features.0.weight").GetProperty("sha256").GetString(), digest);
         keep.Dispose();
         Assert.Equal(before, TensorMemory.LiveBlobs);
+
+        // A stream's buffer is pinned while storages view it, and unpinned with the last of them.
+        using (var stream = File.OpenRead(Fixtures.Path("checkpoints/views.pt")))
+        {
+            var views = Checkpoint.Load(stream, "views.pt");
+            Assert.Equal(before + 2, TensorMemory.LiveBlobs); // two storages: base and other
+            foreach (var t in views.Values) t.Dispose();
+        }
+        Assert.Equal(before, TensorMemory.LiveBlobs);
     }
 
     [Fact]

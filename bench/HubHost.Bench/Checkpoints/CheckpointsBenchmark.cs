@@ -50,15 +50,19 @@ internal sealed class CheckpointsBenchmark : IBenchmark
             Console.WriteLine($"Running the PyTorch peer (torch {await Python(null, "-c", "import torch; print(torch.__version__)")}) before and after ...");
             var peerBefore = JsonSerializer.Deserialize<Dictionary<string, double[]>>(await Python(script, "time", pt, st, runs.ToString(System.Globalization.CultureInfo.InvariantCulture)))!;
 
-            var rows = new List<(string File, string Loader, double[] Times)>();
+            // The .NET contenders run interleaved (run 1 of each, then run 2 of each, ...), so that load from
+            // other processes on the machine spreads over all of them instead of favouring one.
+            var contenders = new List<(string File, string Loader, Func<Dictionary<string, Tensor>> Load)>();
             foreach (var (label, path) in new[] { ("torch.save zip", pt), ("safetensors", st) })
             {
-                rows.Add((label, "HubHost mmap", Time(runs, () => Checkpoint.Load(path, CheckpointReadMode.MemoryMap))));
-                rows.Add((label, "HubHost mmap + read every page", Time(runs, () => TouchPages(Checkpoint.Load(path, CheckpointReadMode.MemoryMap)))));
-                rows.Add((label, "HubHost copy", Time(runs, () => Checkpoint.Load(path, CheckpointReadMode.Copy))));
+                contenders.Add((label, "HubHost mmap", () => Checkpoint.Load(path, CheckpointReadMode.MemoryMap)));
+                contenders.Add((label, "HubHost mmap + read every page", () => TouchPages(Checkpoint.Load(path, CheckpointReadMode.MemoryMap))));
+                contenders.Add((label, "HubHost copy", () => Checkpoint.Load(path, CheckpointReadMode.Copy)));
             }
-            rows.Add(("torch.save zip", "PyBridge UnpickleStateDict (load_py)", Time(runs, () => ToDictionary(TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(pt)))));
-            rows.Add(("safetensors", "PyBridge Safetensors.LoadStateDict", Time(runs, () => TorchSharp.PyBridge.Safetensors.LoadStateDict(st))));
+            contenders.Add(("torch.save zip", "PyBridge UnpickleStateDict (load_py)", () => ToDictionary(TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(pt))));
+            contenders.Add(("safetensors", "PyBridge Safetensors.LoadStateDict", () => TorchSharp.PyBridge.Safetensors.LoadStateDict(st)));
+            var timings = Time(runs, contenders.Select(c => c.Load).ToList());
+            var rows = contenders.Select((c, i) => (c.File, c.Loader, Times: timings[i])).ToList();
 
             var peerAfter = JsonSerializer.Deserialize<Dictionary<string, double[]>>(await Python(script, "time", pt, st, runs.ToString(System.Globalization.CultureInfo.InvariantCulture)))!;
             double[] Peer(string key) => MedianOf(peerBefore[key]) <= MedianOf(peerAfter[key]) ? peerBefore[key] : peerAfter[key];
@@ -155,19 +159,25 @@ internal sealed class CheckpointsBenchmark : IBenchmark
         return stateDict;
     }
 
-    /// <summary>Seconds per run of <paramref name="runs"/> timed runs after one warm-up; the loaded tensors are disposed outside the timing.</summary>
-    private static double[] Time(int runs, Func<Dictionary<string, Tensor>> load)
+    /// <summary>
+    /// Seconds per run of each loader: one warm-up each, then <paramref name="runs"/> rounds that time every
+    /// loader once; the loaded tensors are disposed outside the timing.
+    /// </summary>
+    private static double[][] Time(int runs, List<Func<Dictionary<string, Tensor>>> loaders)
     {
-        Dispose(load());
-        var times = new double[runs];
+        foreach (var load in loaders) Dispose(load());
+        var times = loaders.Select(_ => new double[runs]).ToArray();
         for (int i = 0; i < runs; i++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            var sw = Stopwatch.StartNew();
-            var result = load();
-            times[i] = sw.Elapsed.TotalSeconds;
-            Dispose(result);
+            for (int j = 0; j < loaders.Count; j++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var sw = Stopwatch.StartNew();
+                var result = loaders[j]();
+                times[j][i] = sw.Elapsed.TotalSeconds;
+                Dispose(result);
+            }
         }
         return times;
     }

@@ -39,8 +39,9 @@ public enum CheckpointReadMode
     MemoryMap,
 
     /// <summary>
-    /// Read the bytes of each storage straight into a tensor allocated by libtorch (one copy, no managed
-    /// buffer in between); the file is closed when loading returns and may then change or disappear.
+    /// Read the bytes of each storage straight into a tensor allocated by libtorch (one copy from the page
+    /// cache, no managed buffer in between); the file is closed when loading returns and may then change or
+    /// disappear.
     /// </summary>
     Copy,
 }

@@ -154,7 +154,7 @@ public static class Npy
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="tensor">The tensor to write.</param>
     /// <exception cref="NotSupportedException">The tensor's dtype (bfloat16, quantized) has no numpy dtype.</exception>
-    /// <exception cref="ArgumentException">The tensor's strides repeat a small storage into more than 16 GiB of values.</exception>
+    /// <exception cref="ArgumentException">The tensor's strides repeat a small storage into more than 1 GiB of values.</exception>
     public static void Save(string path, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -16,10 +16,10 @@ namespace HubHost.Checkpoints;
 public static class Safetensors
 {
     /// <summary>The largest header the reference implementation accepts (100,000,000 bytes).</summary>
-    public const int MaxHeaderSize = 100_000_000;
+    internal const int MaxHeaderSize = 100_000_000;
 
     /// <summary>The key in the header that holds free-form string metadata.</summary>
-    public const string MetadataKey = "__metadata__";
+    internal const string MetadataKey = "__metadata__";
 
     /// <summary>Reads every tensor of a safetensors file (memory-mapped), in the order of their data in the file.</summary>
     /// <param name="path">The .safetensors file.</param>
@@ -210,7 +210,7 @@ public static class Safetensors
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="tensors">Names and tensors; names must be unique and not <c>__metadata__</c>.</param>
     /// <param name="metadata">Optional free-form strings stored under <c>__metadata__</c>.</param>
-    /// <exception cref="ArgumentException">A name is repeated or reserved, a tensor's dtype has no safetensors name (complex128, quantized), or a tensor's strides repeat a small storage into more than 16 GiB of values.</exception>
+    /// <exception cref="ArgumentException">A name is repeated or reserved, a tensor's dtype has no safetensors name (complex128, quantized), or a tensor's strides repeat a small storage into more than 1 GiB of values.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);

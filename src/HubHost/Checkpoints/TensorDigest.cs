@@ -15,7 +15,7 @@ public static class TensorDigest
     /// <param name="tensor">A dense tensor (copied to the CPU first if it is elsewhere).</param>
     /// <returns>64 lowercase hexadecimal digits.</returns>
     /// <exception cref="ArgumentException">
-    /// The tensor is quantized, or its strides repeat a small storage into more than 16 GiB of values (e.g. shape
+    /// The tensor is quantized, or its strides repeat a small storage into more than 1 GiB of values (e.g. shape
     /// [10^6, 10^6] with strides [0, 0]): hashing that would read terabytes.
     /// </exception>
     public static string Sha256(Tensor tensor)

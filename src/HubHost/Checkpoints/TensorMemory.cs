@@ -146,17 +146,19 @@ internal static unsafe class TensorMemory
 
     /// <summary>
     /// The most bytes of values read from a tensor whose strides repeat memory (stride-0 broadcasts,
-    /// overlapping views): 16 GiB. Beyond that, hashing or writing it would produce terabytes from a few
+    /// overlapping views): 1 GiB. Beyond that, hashing or writing it would produce terabytes from a few
     /// bytes of storage.
     /// </summary>
-    public const long MaxRepeatedBytes = 16L << 30;
+    public const long MaxRepeatedBytes = 1L << 30;
 
     /// <summary>Refuses a tensor whose values are more than <see cref="MaxRepeatedBytes"/> repeated from a smaller storage extent.</summary>
     public static void CheckNotHugelyRepeated(Tensor tensor, string what, string instead)
     {
         var sizes = Sizes(tensor);
         if (sizes is { } s && !(s.ValueBytes > MaxRepeatedBytes && s.ValueBytes > s.ExtentBytes)) return;
-        string values = sizes is { } v ? $"{v.ValueBytes:N0} bytes of values over {v.ExtentBytes:N0} bytes of memory" : "more bytes of values than 64 bits can count";
+        string values = sizes is { } v
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{v.ValueBytes:N0} bytes of values over {v.ExtentBytes:N0} bytes of memory")
+            : "more bytes of values than 64 bits can count";
         throw new ArgumentException(
             $"{what} (shape [{string.Join(", ", tensor.shape)}], stride [{string.Join(", ", tensor.stride())}]) repeats its memory into {values}; " +
             $"at most {MaxRepeatedBytes >> 30} GiB of repeated values are read. {instead}");
