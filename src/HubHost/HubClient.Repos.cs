@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using HubHost.Building;
 using HubHost.Caching;
+using HubHost.Loading;
 using HubHost.Sources;
 
 namespace HubHost;
@@ -8,7 +9,7 @@ namespace HubHost;
 public sealed partial class HubClient
 {
     /// <summary>Loaded repo versions by build key; a version is loaded once and shared until released.</summary>
-    private readonly ConcurrentDictionary<string, Lazy<Task<HubRepo>>> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedLoad> _loaded = new(StringComparer.Ordinal);
 
     private RepoBuilder? _builder;
 
@@ -44,15 +45,26 @@ public sealed partial class HubClient
         {
             while (true)
             {
-                var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
+                var shared = _loaded.GetOrAdd(key, _ => new SharedLoad(token => LoadAsync(snapshot, token)));
                 HubRepo loaded;
                 try
                 {
-                    loaded = await lazy.Value.ConfigureAwait(false);
+                    loaded = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && shared.Abandoned)
+                {
+                    // Every earlier caller gave up and the work stopped just as this one joined: start it again.
+                    _loaded.TryRemove(new KeyValuePair<string, SharedLoad>(key, shared));
+                    continue;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    if (shared.Abandoned) _loaded.TryRemove(new KeyValuePair<string, SharedLoad>(key, shared));
+                    throw;
                 }
                 catch
                 {
-                    _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+                    _loaded.TryRemove(new KeyValuePair<string, SharedLoad>(key, shared));
                     throw;
                 }
                 if (!loaded.IsReleased)
@@ -61,7 +73,7 @@ public sealed partial class HubClient
                     if (!loaded.Holds(lease)) lease.Dispose();
                     return loaded;
                 }
-                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+                _loaded.TryRemove(new KeyValuePair<string, SharedLoad>(key, shared));
             }
         }
         catch
@@ -115,14 +127,14 @@ public sealed partial class HubClient
 
     /// <summary>The repo versions currently loaded.</summary>
     public IReadOnlyList<HubRepo> Loaded
-        => _loaded.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result).Where(r => !r.IsReleased).ToList();
+        => _loaded.Values.Where(l => l.Succeeded).Select(l => l.Work.Result).Where(r => !r.IsReleased).ToList();
 
     internal void Forget(HubRepo repo)
     {
-        foreach (var (key, lazy) in _loaded)
+        foreach (var (key, shared) in _loaded)
         {
-            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && ReferenceEquals(lazy.Value.Result, repo))
-                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<HubRepo>>>(key, lazy));
+            if (shared.Succeeded && ReferenceEquals(shared.Work.Result, repo))
+                _loaded.TryRemove(new KeyValuePair<string, SharedLoad>(key, shared));
         }
     }
 }

@@ -1,0 +1,45 @@
+namespace HubHost.Loading;
+
+/// <summary>
+/// The build and load of one repo version, shared by every caller that asks for it while it runs. Each caller
+/// waits with its own cancellation token: a caller that cancels stops only its own wait, and the shared work is
+/// cancelled once no caller waits any more (then the next caller starts it again).
+/// </summary>
+internal sealed class SharedLoad
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Lazy<Task<HubRepo>> _work;
+    private int _waiters;
+
+    public SharedLoad(Func<CancellationToken, Task<HubRepo>> work)
+        => _work = new Lazy<Task<HubRepo>>(() => Task.Run(() => work(_cancel.Token)));
+
+    /// <summary>The shared work (started by the first wait).</summary>
+    public Task<HubRepo> Work => _work.Value;
+
+    /// <summary>Whether the work finished and gave a repo.</summary>
+    public bool Succeeded => _work.IsValueCreated && _work.Value.IsCompletedSuccessfully;
+
+    /// <summary>Whether the work was cancelled because every caller stopped waiting (not by a failure of its own).</summary>
+    public bool Abandoned => _cancel.IsCancellationRequested;
+
+    /// <summary>Waits for the shared work; <paramref name="cancellationToken"/> ends this caller's wait only.</summary>
+    public async Task<HubRepo> WaitAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiters);
+        var leftEarly = false;
+        try
+        {
+            return await Work.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            leftEarly = true;
+            throw;
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _waiters) == 0 && leftEarly && !Work.IsCompleted) _cancel.Cancel();
+        }
+    }
+}
