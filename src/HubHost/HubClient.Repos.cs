@@ -14,8 +14,10 @@ public sealed partial class HubClient
     private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Logger));
 
     /// <summary>
-    /// Resolves, builds (once per version) and loads a repo: a local folder, or a git repo
-    /// (<c>owner/name[:ref]</c>, a git URL with <c>#ref</c>). Repeat calls return the same loaded version.
+    /// Resolves, builds (once per version) and loads a repo: a local folder, a git repo
+    /// (<c>owner/name[:ref]</c>, a git URL with <c>#ref</c>), or a prebuilt hub package from a NuGet feed
+    /// (<c>nuget:Id[@version-or-range]</c>, made by <c>hubhost pack</c>; loaded with no build). Repeat calls return the
+    /// same loaded version.
     /// </summary>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -34,7 +36,7 @@ public sealed partial class HubClient
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var key = RepoBuilder.BuildKey(snapshot);
+        var key = snapshot.Prebuilt is { } prebuilt ? Path.GetFileName(prebuilt.Directory) : RepoBuilder.BuildKey(snapshot);
         while (true)
         {
             var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
@@ -55,9 +57,16 @@ public sealed partial class HubClient
 
     private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var build = await Builder.EnsureBuiltAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var build = snapshot.Prebuilt ?? await Builder.EnsureBuiltAsync(snapshot, cancellationToken).ConfigureAwait(false);
         return HubRepo.Load(this, snapshot, build);
     }
+
+    /// <summary>Builds a resolved version (once per version) without loading it (hubhost pack).</summary>
+    internal Task<RepoBuild> BuildAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+        => snapshot.Prebuilt is { } prebuilt ? Task.FromResult(prebuilt) : Builder.EnsureBuiltAsync(snapshot, cancellationToken);
+
+    /// <summary>How many <c>dotnet build</c>s this client started (tests prove a package load builds nothing).</summary>
+    internal int BuildsStarted => _builder?.BuildsStarted ?? 0;
 
     /// <summary>The entrypoints of a repo (torch.hub.list).</summary>
     public async Task<IReadOnlyList<EntrypointInfo>> ListAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
