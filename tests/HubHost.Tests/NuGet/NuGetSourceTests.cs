@@ -272,6 +272,31 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         Assert.False(Directory.Exists(Path.Combine(hubDirectory, "nuget", "packages", "hub.hello", "1.0.0")), "the changed package was not installed");
     }
 
+    [Fact]
+    public async Task A_folder_feed_whose_published_sha512_disagrees_with_the_package_is_refused()
+    {
+        // NuGet's hierarchical folder feed (what `nuget add` writes): id/version/ with the .nupkg, its .nupkg.sha512 and the nuspec.
+        var root = Path.Combine(feed.Root, "v3-folder-" + Guid.NewGuid().ToString("N")[..8]);
+        var folder = Path.Combine(root, "hub.hello", "1.0.0");
+        Directory.CreateDirectory(folder);
+        var package = Path.Combine(folder, "hub.hello.1.0.0.nupkg");
+        File.Copy(feed.Results["Hub.Hello@1.0.0"].Path, package);
+        using (var zip = ZipFile.OpenRead(package))
+            zip.GetEntry("Hub.Hello.nuspec")!.ExtractToFile(Path.Combine(folder, "hub.hello.nuspec"));
+        var published = Path.Combine(folder, "hub.hello.1.0.0.nupkg.sha512");
+        File.WriteAllText(published, HubPackageStore.Sha512(package));
+        var config = feed.WriteConfig("v3folder-" + Guid.NewGuid().ToString("N")[..8], root);
+
+        var hub = feed.NewClient(config, out _);
+        Assert.Equal("hello, v3.", await hub.LoadAsync<string>("nuget:Hub.Hello", "greet", new { name = "v3" }, Trusted));
+
+        File.WriteAllText(published, Convert.ToBase64String(new byte[64]));
+        var other = feed.NewClient(config, out var otherHub);
+        var e = await Assert.ThrowsAsync<HubException>(() => other.OpenAsync("nuget:Hub.Hello@1.0.0", Trusted));
+        Assert.Contains("does not match the SHA-512 the feed published beside it", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(otherHub, "nuget", "packages", "hub.hello", "1.0.0")));
+    }
+
     private static byte[] ReadAll(ZipArchiveEntry entry)
     {
         using var stream = entry.Open();

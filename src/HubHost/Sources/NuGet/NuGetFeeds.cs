@@ -117,7 +117,7 @@ internal sealed class NuGetFeeds : IDisposable
     }
 
     private static bool IsFeedFailure(Exception e, CancellationToken cancellationToken)
-        => e is FatalProtocolException or HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException or TaskCanceledException
+        => e is NuGetProtocolException or HttpRequestException or IOException or InvalidDataException or UnauthorizedAccessException or TaskCanceledException
            && !cancellationToken.IsCancellationRequested;
 
     private static string Innermost(Exception e)

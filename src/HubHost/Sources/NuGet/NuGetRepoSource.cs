@@ -2,7 +2,7 @@ using HubHost.Caching;
 using HubHost.Sources.Git;
 using HubHost.Trust;
 using Microsoft.Extensions.Logging;
-using NuGet.Packaging;
+using HubHost.Building;
 using NuGet.Versioning;
 
 namespace HubHost.Sources.NuGet;
@@ -16,7 +16,7 @@ namespace HubHost.Sources.NuGet;
 /// reload) asks the feeds again; HUBHOST_OFFLINE uses only the hub's package folder. Loading a package runs its code,
 /// so it is trusted like a git repo (trust key <c>nuget:Id</c>).
 /// </summary>
-internal sealed class NuGetRepoSource : RepoSource
+internal sealed partial class NuGetRepoSource : RepoSource
 {
     public const string Prefix = "nuget:";
 
@@ -53,7 +53,7 @@ internal sealed class NuGetRepoSource : RepoSource
         var at = body.IndexOf('@');
         var id = (at < 0 ? body : body[..at]).Trim();
         var spec = at < 0 ? null : body[(at + 1)..].Trim();
-        if (id.Length == 0 || !PackageIdValidator.IsValidPackageId(id))
+        if (id.Length > 100 || !ValidId().IsMatch(id))
             throw new HubException($"'{repo}' does not name a NuGet package: '{id}' is not a valid package id. {Forms}");
         if (spec is null) return new NuGetRepoSource(repo, id, null, null);
         if (spec.Length == 0) throw new HubException($"'{repo}' has an empty version after @. {Forms}");
@@ -71,6 +71,24 @@ internal sealed class NuGetRepoSource : RepoSource
             throw new HubException($"Cannot force-reload {Text} while HUBHOST_OFFLINE is set: that needs the feeds. " +
                                    "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
         var record = TrustCheck.EnsureTrusted(hub, TrustKey, Text, "load", "Loading a package runs its code.", options.TrustRepo);
+        // Warm: the version named (or last resolved) is laid out already — no feed, and none of NuGet.Protocol loaded.
+        if (!options.ForceReload && (Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && PackageLayout.TryOpen(hub.HubDirectory, Id, known) is { } warm)
+        {
+            if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
+            return Snapshot(known, warm);
+        }
+        return await ResolveFromFeedsAsync(hub, options, offline, record, cancellationToken).ConfigureAwait(false);
+    }
+
+    private RepoSnapshot Snapshot(NuGetVersion version, RepoBuild build)
+        // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
+        => new(Prefix + Id, version.ToNormalizedString(), PackageLayout.ContentKey(Id, version), build.SourceDirectory, build);
+
+    private NuGetVersion? RecordedVersion(string hubDirectory)
+        => CacheJson.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
+
+    private async Task<RepoSnapshot> ResolveFromFeedsAsync(HubClient hub, HubLoadOptions options, bool offline, bool record, CancellationToken cancellationToken)
+    {
         var store = new HubPackageStore(hub.HubDirectory, hub.Logger);
         NuGetFeeds? feeds = null;
         NuGetFeeds Feeds() => feeds ??= NuGetFeeds.Load(hub.Options.NuGetConfigFile);
@@ -81,8 +99,7 @@ internal sealed class NuGetRepoSource : RepoSource
             var build = PackageLayout.TryOpen(hub.HubDirectory, Id, version)
                         ?? await PackageLayout.EnsureAsync(hub.HubDirectory, store, offline ? null : Feeds(), name, Id, version, hub.Logger, cancellationToken).ConfigureAwait(false);
             if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
-            // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
-            return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), PackageLayout.ContentKey(Id, version), build.SourceDirectory, build);
+            return Snapshot(version, build);
         }
         finally
         {
@@ -94,8 +111,7 @@ internal sealed class NuGetRepoSource : RepoSource
     {
         if (Exact is not null) return Exact;
         var recordPath = ResolutionPath(hub.HubDirectory);
-        if (!forceReload && CacheJson.ReadFlatObject(recordPath) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var known)
-            && (PackageLayout.TryOpen(hub.HubDirectory, Id, known) is not null || store.Installed(Id, known) is not null || feeds is null))
+        if (!forceReload && RecordedVersion(hub.HubDirectory) is { } known && (store.Installed(Id, known) is not null || feeds is null))
             return known;
         IReadOnlyList<NuGetVersion> versions;
         string where;
@@ -132,6 +148,10 @@ internal sealed class NuGetRepoSource : RepoSource
         var prerelease = Range.MinVersion?.IsPrerelease == true || Range.MaxVersion?.IsPrerelease == true;
         return versions.Where(v => Range.Satisfies(v) && (prerelease || !v.IsPrerelease)).Max();
     }
+
+    /// <summary>NuGet's package id rule (NuGet.Packaging's PackageIdValidator, without loading that assembly on every load).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\w+([_.-]\w+)*$")]
+    private static partial System.Text.RegularExpressions.Regex ValidId();
 
     /// <summary>The record of what this id and range last resolved to.</summary>
     private string ResolutionPath(string hubDirectory)

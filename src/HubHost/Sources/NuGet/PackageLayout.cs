@@ -23,7 +23,10 @@ namespace HubHost.Sources.NuGet;
 internal static class PackageLayout
 {
     /// <summary>The host's target framework (net10.0 on .NET 10).</summary>
-    public static NuGetFramework HostFramework { get; } = NuGetFramework.Parse($"net{Environment.Version.Major}.{Environment.Version.Minor}");
+    public static NuGetFramework HostFramework => HostFrameworkLazy.Value;
+
+    // Lazy: a warm load (TryOpen) must not pay for NuGet.Frameworks.
+    private static readonly Lazy<NuGetFramework> HostFrameworkLazy = new(() => NuGetFramework.Parse($"net{Environment.Version.Major}.{Environment.Version.Minor}"));
 
     private static readonly string Rid = RuntimeInformation.RuntimeIdentifier;
 
