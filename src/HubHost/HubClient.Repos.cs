@@ -36,7 +36,7 @@ public sealed partial class HubClient
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var key = snapshot.Prebuilt is { } prebuilt ? Path.GetFileName(prebuilt.Directory) : RepoBuilder.BuildKey(snapshot);
+        var key = snapshot.Package is { } package ? PackageLayout.Key(package.Id, package.Version) : RepoBuilder.BuildKey(snapshot);
         while (true)
         {
             var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<HubRepo>>(() => LoadAsync(snapshot, cancellationToken)));
@@ -57,13 +57,15 @@ public sealed partial class HubClient
 
     private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var build = snapshot.Prebuilt ?? await Builder.EnsureBuiltAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
         return HubRepo.Load(this, snapshot, build);
     }
 
-    /// <summary>Builds a resolved version (once per version) without loading it (hubhost pack).</summary>
+    /// <summary>Builds a resolved version (once per version) without loading it; a package is laid out, never built.</summary>
     internal Task<RepoBuild> BuildAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
-        => snapshot.Prebuilt is { } prebuilt ? Task.FromResult(prebuilt) : Builder.EnsureBuiltAsync(snapshot, cancellationToken);
+        => snapshot.Package is { } package
+            ? PackageLayout.EnsureAsync(HubDirectory, package, Logger, cancellationToken)
+            : Builder.EnsureBuiltAsync(snapshot, cancellationToken);
 
     /// <summary>How many <c>dotnet build</c>s this client started (tests prove a package load builds nothing).</summary>
     internal int BuildsStarted => _builder?.BuildsStarted ?? 0;

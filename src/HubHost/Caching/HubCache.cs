@@ -126,7 +126,7 @@ internal sealed class HubCache(string hubDirectory)
             }
         }
         foreach (var build in ReadBuilds().Where(b => b.ContentKey.StartsWith($"nuget-{id}@", StringComparison.Ordinal)
-                                                      && (package.Exact is null || b.ContentKey == PackageLayout.ContentKey(package.Id, package.Exact))))
+                                                      && (package.Exact is null || b.ContentKey == NuGetRepoSource.ContentKey(package.Id, package.Exact))))
             RemoveBuild(build, report);
         var resolved = Path.Combine(HubDirectories.NuGetResolved(HubDirectory), id);
         if (Directory.Exists(resolved))

@@ -1,4 +1,3 @@
-using HubHost.Building;
 using HubHost.Sources.Git;
 using HubHost.Sources.NuGet;
 
@@ -41,5 +40,5 @@ internal abstract class RepoSource
 /// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
 /// <param name="ContentKey">Names exactly this content (full commit SHA or content hash).</param>
 /// <param name="Directory">The folder holding the repo's files (a git checkout, the user's folder, or a package's repo files).</param>
-/// <param name="Prebuilt">For a package source: the loadable folder it already is (no build); null: build it.</param>
-internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory, RepoBuild? Prebuilt = null);
+/// <param name="Package">For a <c>nuget:</c> source: the installed package, which is laid out instead of built; null: build it.</param>
+internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory, NuGetPackageRef? Package = null);

@@ -23,11 +23,13 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
 
     private VersionFolderPathResolver Paths => new(Root);
 
-    /// <summary>The extracted folder of an installed package, or null.</summary>
+    /// <summary>The extracted folder of an installed package (NuGet's marker: its .nupkg.sha512, written last), or null.</summary>
     public string? Installed(string id, NuGetVersion version)
     {
-        var folder = Paths.GetInstallPath(id, version);
-        return File.Exists(Paths.GetHashPath(id, version)) ? folder : null;
+        // NuGet's lower-case v3 layout, spelt out: a warm load must not pay for loading NuGet.Packaging.
+        var (lowerId, lowerVersion) = (id.ToLowerInvariant(), version.ToNormalizedString().ToLowerInvariant());
+        var folder = Path.Combine(Root, lowerId, lowerVersion);
+        return File.Exists(Path.Combine(folder, $"{lowerId}.{lowerVersion}.nupkg.sha512")) ? folder : null;
     }
 
     /// <summary>The versions of a package in the folder (offline resolution).</summary>

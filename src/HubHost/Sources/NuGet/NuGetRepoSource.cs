@@ -2,7 +2,6 @@ using HubHost.Caching;
 using HubHost.Sources.Git;
 using HubHost.Trust;
 using Microsoft.Extensions.Logging;
-using HubHost.Building;
 using NuGet.Versioning;
 
 namespace HubHost.Sources.NuGet;
@@ -10,9 +9,9 @@ namespace HubHost.Sources.NuGet;
 /// <summary>
 /// A prebuilt hub repo in a NuGet package (made by <c>hubhost pack</c>): <c>nuget:Id</c> (the highest stable
 /// version), <c>nuget:Id@1.2.0</c> (exactly that version) or <c>nuget:Id@[1.0,2.0)</c> (the highest version in a NuGet
-/// range; floating versions such as <c>1.*</c> too). Resolved against the feeds of the user's nuget.config, installed
-/// with its dependency closure into the hub's package folder, and loaded with no <c>dotnet build</c>
-/// (<see cref="PackageLayout"/>). A version or range seen before loads without the network; ForceReload (and hot
+/// range; floating versions such as <c>1.*</c> too). Resolved against the feeds of the user's nuget.config and
+/// installed into the hub's package folder; its dependency closure is installed and laid out by the build step,
+/// which for a package is no <c>dotnet build</c> (Building/PackageLayout). A version or range seen before loads without the network; ForceReload (and hot
 /// reload) asks the feeds again; HUBHOST_OFFLINE uses only the hub's package folder. Loading a package runs its code,
 /// so it is trusted like a git repo (trust key <c>nuget:Id</c>).
 /// </summary>
@@ -71,35 +70,23 @@ internal sealed partial class NuGetRepoSource : RepoSource
             throw new HubException($"Cannot force-reload {Text} while HUBHOST_OFFLINE is set: that needs the feeds. " +
                                    "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
         var record = TrustCheck.EnsureTrusted(hub, TrustKey, Text, "load", "Loading a package runs its code.", options.TrustRepo);
-        // Warm: the version named (or last resolved) is laid out already — no feed, and none of NuGet.Protocol loaded.
-        if (!options.ForceReload && (Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && PackageLayout.TryOpen(hub.HubDirectory, Id, known) is { } warm)
-        {
-            if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
-            return Snapshot(known, warm);
-        }
-        return await ResolveFromFeedsAsync(hub, options, offline, record, cancellationToken).ConfigureAwait(false);
-    }
-
-    private RepoSnapshot Snapshot(NuGetVersion version, RepoBuild build)
-        // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
-        => new(Prefix + Id, version.ToNormalizedString(), PackageLayout.ContentKey(Id, version), build.SourceDirectory, build);
-
-    private NuGetVersion? RecordedVersion(string hubDirectory)
-        => CacheJson.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
-
-    private async Task<RepoSnapshot> ResolveFromFeedsAsync(HubClient hub, HubLoadOptions options, bool offline, bool record, CancellationToken cancellationToken)
-    {
         var store = new HubPackageStore(hub.HubDirectory, hub.Logger);
         NuGetFeeds? feeds = null;
-        NuGetFeeds Feeds() => feeds ??= NuGetFeeds.Load(hub.Options.NuGetConfigFile);
         try
         {
-            var version = await ChooseVersionAsync(hub, store, offline ? null : Feeds, options.ForceReload, cancellationToken).ConfigureAwait(false);
-            var name = $"{Prefix}{Id}@{version.ToNormalizedString()}";
-            var build = PackageLayout.TryOpen(hub.HubDirectory, Id, version)
-                        ?? await PackageLayout.EnsureAsync(hub.HubDirectory, store, offline ? null : Feeds(), name, Id, version, hub.Logger, cancellationToken).ConfigureAwait(false);
+            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Options.NuGetConfigFile);
+            // Warm: the version named (or last resolved) is installed — no feed is asked, and NuGet.Protocol is not even loaded.
+            var version = (options.ForceReload ? null : Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && store.Installed(Id, known) is not null
+                ? known
+                : await ChooseVersionAsync(hub, store, offline ? null : Feeds, options.ForceReload, cancellationToken).ConfigureAwait(false);
+            // Resolving fetches, as for git: the package itself is installed (its hash checked) now; its dependencies when it is laid out.
+            var folder = store.Installed(Id, version)
+                         ?? await store.EnsureInstalledAsync(Feeds(), Id, version, cancellationToken).ConfigureAwait(false)
+                         ?? throw await NotFoundAsync(Feeds(), version, cancellationToken).ConfigureAwait(false);
             if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
-            return Snapshot(version, build);
+            // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
+            return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
+                Package: new NuGetPackageRef(Id, version, hub.Options.NuGetConfigFile, offline));
         }
         finally
         {
@@ -107,12 +94,29 @@ internal sealed partial class NuGetRepoSource : RepoSource
         }
     }
 
-    private async Task<NuGetVersion> ChooseVersionAsync(HubClient hub, HubPackageStore store, Func<NuGetFeeds>? feeds, bool forceReload, CancellationToken cancellationToken)
+    /// <summary>The content key of a package version: an id and version name one set of bytes (the hub checks the hash).</summary>
+    public static string ContentKey(string id, NuGetVersion version) => $"nuget-{id.ToLowerInvariant()}@{version.ToNormalizedString().ToLowerInvariant()}";
+
+    private NuGetVersion? RecordedVersion(string hubDirectory)
+        => CacheJson.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
+
+    private async Task<HubException> NotFoundAsync(NuGetFeeds? feeds, NuGetVersion version, CancellationToken cancellationToken)
+    {
+        if (feeds is null)
+            return new HubException($"{Id} {version} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. " +
+                                    $"Load {Prefix}{Id}@{version} once without HUBHOST_OFFLINE to cache it.");
+        var versions = await feeds.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
+        return versions.Count == 0
+            ? new HubException($"No NuGet feed has a package {Id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.")
+            : new HubException($"{Id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.");
+    }
+
+    private async Task<NuGetVersion> ChooseVersionAsync(HubClient hub, HubPackageStore store, Func<NuGetFeeds?>? feeds, bool forceReload, CancellationToken cancellationToken)
     {
         if (Exact is not null) return Exact;
         var recordPath = ResolutionPath(hub.HubDirectory);
-        if (!forceReload && RecordedVersion(hub.HubDirectory) is { } known && (store.Installed(Id, known) is not null || feeds is null))
-            return known;
+        // Offline, a recorded version stands even when it is not installed (the error then says so).
+        if (!forceReload && feeds is null && RecordedVersion(hub.HubDirectory) is { } known) return known;
         IReadOnlyList<NuGetVersion> versions;
         string where;
         if (feeds is null)
@@ -122,7 +126,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
         }
         else
         {
-            var feedSet = feeds();
+            var feedSet = feeds()!;
             versions = await feedSet.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
             where = "the NuGet feeds (" + string.Join(", ", feedSet.SourceNames) + ")";
         }
@@ -161,3 +165,10 @@ internal sealed partial class NuGetRepoSource : RepoSource
         return Path.Combine(HubDirectories.NuGetResolved(hubDirectory), Id.ToLowerInvariant(), safe + ".json");
     }
 }
+
+/// <summary>A resolved <c>nuget:</c> version, installed in the hub's package folder: what the build step lays out.</summary>
+/// <param name="Id">The package id.</param>
+/// <param name="Version">The version.</param>
+/// <param name="ConfigFile">The nuget.config to read feeds from (null: NuGet's usual files), for dependencies not installed yet.</param>
+/// <param name="Offline">HUBHOST_OFFLINE: dependencies come only from the hub's package folder.</param>
+internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline);

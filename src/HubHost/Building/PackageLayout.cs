@@ -1,18 +1,19 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using HubHost.Building;
 using HubHost.Caching;
 using HubHost.Loading;
+using HubHost.Sources.NuGet;
 using Microsoft.Extensions.Logging;
 using NuGet.Frameworks;
 using NuGet.Packaging;
 using NuGet.Packaging.Core;
 using NuGet.Versioning;
 
-namespace HubHost.Sources.NuGet;
+namespace HubHost.Building;
 
 /// <summary>
-/// Turns an installed hub package into a loadable folder, with no <c>dotnet build</c>:
+/// The build step of a <c>nuget:</c> repo, with no <c>dotnet build</c>: turns an installed hub package (see
+/// <see cref="NuGetRepoSource"/>) into a loadable folder,
 /// <c>&lt;hub&gt;/builds/nuget-&lt;id&gt;-&lt;version&gt;-&lt;rid&gt;</c> holds <c>out/</c> (the package's lib/ assemblies and
 /// those of its dependency closure, picked for the host's framework with NuGet's FrameworkReducer, and the
 /// runtimes/&lt;rid&gt;/ assets for the host's platform), <c>src/</c> (the files the repo ships) and build.json, like a
@@ -56,10 +57,13 @@ internal static class PackageLayout
         return File.Exists(assembly) ? new RepoBuild(folder, assembly, record) : null;
     }
 
-    public static async Task<RepoBuild> EnsureAsync(string hubDirectory, HubPackageStore store, NuGetFeeds? feeds, string displayName,
-        string id, NuGetVersion version, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<RepoBuild> EnsureAsync(string hubDirectory, NuGetPackageRef package, ILogger logger, CancellationToken cancellationToken)
     {
+        var (id, version) = (package.Id, package.Version);
         if (TryOpen(hubDirectory, id, version) is { } ready) return ready;
+        var displayName = $"{NuGetRepoSource.Prefix}{id}@{version.ToNormalizedString()}";
+        var store = new HubPackageStore(hubDirectory, logger);
+        using var feeds = new LazyFeeds(package);
         var key = Key(id, version);
         var builds = HubDirectories.Builds(hubDirectory);
         using var gate = await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "build-" + key + ".lock"), $"laying out {displayName}",
@@ -67,8 +71,9 @@ internal static class PackageLayout
         if (TryOpen(hubDirectory, id, version) is { } meanwhile) return meanwhile;
 
         var watch = Stopwatch.StartNew();
-        var root = await store.EnsureInstalledAsync(feeds, id, version, cancellationToken).ConfigureAwait(false)
-                   ?? throw await NotFoundAsync(feeds, store, id, version, cancellationToken).ConfigureAwait(false);
+        // The source installed the package itself when it resolved it; only its dependencies may still be missing.
+        var root = store.Installed(id, version)
+                   ?? throw new HubException($"{displayName} is no longer in the hub's package folder {store.Root}; load it again.");
         var manifest = ReadManifest(root, id, version);
         CheckContracts(displayName, manifest);
 
@@ -90,7 +95,7 @@ internal static class PackageLayout
                 File.Copy(file, Path.Combine(output, Path.GetFileName(file)), overwrite: true);
             CopyRepoFiles(Path.Combine(root, HubPackageManifest.RepoFolder), Path.Combine(temp, "src"));
 
-            var record = new BuildRecord(displayName, version.ToNormalizedString(), ContentKey(id, version), ContractPackages.Fingerprint,
+            var record = new BuildRecord(displayName, version.ToNormalizedString(), NuGetRepoSource.ContentKey(id, version), ContractPackages.Fingerprint,
                 manifest.Assembly, DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
             record.Write(temp);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not finished
@@ -107,9 +112,6 @@ internal static class PackageLayout
         }
         return TryOpen(hubDirectory, id, version) ?? throw new HubException($"The layout of {displayName} vanished from {final} right after it was written.");
     }
-
-    /// <summary>The content key of a package version: an id and version name one set of bytes (the hub checks the hash).</summary>
-    public static string ContentKey(string id, NuGetVersion version) => $"nuget-{id.ToLowerInvariant()}@{version.ToNormalizedString().ToLowerInvariant()}";
 
     public static HubPackageManifest ReadManifest(string packageFolder, string id, NuGetVersion version)
     {
@@ -135,19 +137,8 @@ internal static class PackageLayout
         }
     }
 
-    private static async Task<HubException> NotFoundAsync(NuGetFeeds? feeds, HubPackageStore store, string id, NuGetVersion version, CancellationToken cancellationToken)
-    {
-        if (feeds is null)
-            return new HubException($"{id} {version} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. " +
-                                    $"Load nuget:{id}@{version} once without HUBHOST_OFFLINE to cache it.");
-        var versions = await feeds.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
-        return versions.Count == 0
-            ? new HubException($"No NuGet feed has a package {id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.")
-            : new HubException($"{id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.");
-    }
-
     /// <summary>The dependency closure of an installed package (without the packages the host provides), each installed.</summary>
-    private static async Task<List<(string Id, NuGetVersion Version, string Folder)>> ResolveClosureAsync(HubPackageStore store, NuGetFeeds? feeds,
+    private static async Task<List<(string Id, NuGetVersion Version, string Folder)>> ResolveClosureAsync(HubPackageStore store, LazyFeeds feeds,
         string id, NuGetVersion version, string rootFolder, CancellationToken cancellationToken)
     {
         var chosen = new Dictionary<string, (NuGetVersion Version, string Folder)>(StringComparer.OrdinalIgnoreCase);
@@ -163,9 +154,9 @@ internal static class PackageLayout
             if (SharedAssemblies.IsHostProvidedPackage(dependency.Id) || dependency.Id.Equals(id, StringComparison.OrdinalIgnoreCase)) continue;
             var best = await ChooseAsync(store, feeds, dependency, cancellationToken).ConfigureAwait(false)
                        ?? throw new HubException($"{parent} depends on {dependency.Id} {dependency.VersionRange.PrettyPrint()}, which " +
-                                                 (feeds is null ? "is not in the hub's package folder (HUBHOST_OFFLINE is set)." : $"no NuGet feed has ({string.Join(", ", feeds.SourceNames)})."));
+                                                 (feeds.Offline ? "is not in the hub's package folder (HUBHOST_OFFLINE is set)." : $"no NuGet feed has ({string.Join(", ", feeds.Get()!.SourceNames)})."));
             if (chosen.TryGetValue(dependency.Id, out var current) && current.Version >= best) continue;
-            var folder = await store.EnsureInstalledAsync(feeds, dependency.Id, best, cancellationToken).ConfigureAwait(false)
+            var folder = store.Installed(dependency.Id, best) ?? await store.EnsureInstalledAsync(feeds.Get(), dependency.Id, best, cancellationToken).ConfigureAwait(false)
                          ?? throw new HubException($"{dependency.Id} {best} (a dependency of {parent}) could not be downloaded from the feeds.");
             chosen[dependency.Id] = (best, folder);
             Enqueue($"{dependency.Id} {best}", folder);
@@ -177,12 +168,12 @@ internal static class PackageLayout
     /// NuGet's rule for a dependency: the lowest version its range allows. When that is the range's own minimum and is
     /// installed already, it is taken without asking a feed (it is exactly what the feed would give).
     /// </summary>
-    private static async Task<NuGetVersion?> ChooseAsync(HubPackageStore store, NuGetFeeds? feeds, PackageDependency dependency, CancellationToken cancellationToken)
+    private static async Task<NuGetVersion?> ChooseAsync(HubPackageStore store, LazyFeeds feeds, PackageDependency dependency, CancellationToken cancellationToken)
     {
         var range = dependency.VersionRange;
         if (range.HasLowerBound && range.IsMinInclusive && !range.IsFloating && store.Installed(dependency.Id, range.MinVersion!) is not null)
             return range.MinVersion;
-        var versions = feeds is null ? store.InstalledVersions(dependency.Id) : await feeds.VersionsAsync(dependency.Id, cancellationToken).ConfigureAwait(false);
+        var versions = feeds.Get() is { } online ? await online.VersionsAsync(dependency.Id, cancellationToken).ConfigureAwait(false) : store.InstalledVersions(dependency.Id);
         return range.FindBestMatch(versions);
     }
 
@@ -243,5 +234,17 @@ internal static class PackageLayout
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
+    }
+
+    /// <summary>The feeds, read from nuget.config only when a dependency is not installed yet; none when offline.</summary>
+    private sealed class LazyFeeds(NuGetPackageRef package) : IDisposable
+    {
+        private NuGetFeeds? _feeds;
+
+        public bool Offline => package.Offline;
+
+        public NuGetFeeds? Get() => package.Offline ? null : _feeds ??= NuGetFeeds.Load(package.ConfigFile);
+
+        public void Dispose() => _feeds?.Dispose();
     }
 }
