@@ -297,6 +297,34 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         Assert.False(Directory.Exists(Path.Combine(otherHub, "nuget", "packages", "hub.hello", "1.0.0")));
     }
 
+    [Fact]
+    public async Task A_private_http_feed_is_read_with_the_credentials_of_nuget_config_and_refused_without()
+    {
+        using var server = new HubHost.Tests.Downloads.LoopbackHttpServer();
+        NuGetFeedFixture.ServeV3(server, feed.FolderFeed);
+        server.RequiredAuthorization = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("fleet:s3cret"));
+        var folder = Path.Combine(feed.Root, "configs", "private-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var withCredentials = Path.Combine(folder, "with.config");
+        File.WriteAllText(withCredentials, $"""
+            <configuration>
+              <packageSources><clear /><add key="private" value="{server.Url("/v3/index.json")}" allowInsecureConnections="true" /></packageSources>
+              <packageSourceCredentials><private><add key="Username" value="fleet" /><add key="ClearTextPassword" value="s3cret" /></private></packageSourceCredentials>
+            </configuration>
+            """);
+        var without = feed.WriteConfig("private-anonymous-" + Guid.NewGuid().ToString("N")[..8], server.Url("/v3/index.json"));
+
+        var refused = feed.NewClient(without, out _);
+        var e = await Assert.ThrowsAsync<HubException>(() => refused.OpenAsync("nuget:Hub.Json@[12.0,13.0)", Trusted));
+        Assert.Contains("No NuGet feed answered for Hub.Json", e.Message);
+        Assert.Contains("401", e.Message);
+
+        var hub = feed.NewClient(withCredentials, out _);
+        var repo = await hub.OpenAsync("nuget:Hub.Json@[12.0,13.0)", Trusted);
+        Assert.Equal("12.0.0.0", await repo.InvokeAsync("newtonsoft_version"));
+        repo.Release();
+    }
+
     private static byte[] ReadAll(ZipArchiveEntry entry)
     {
         using var stream = entry.Open();
