@@ -10,7 +10,7 @@ public sealed partial class HubClient
     /// old version keeps serving until the new one is ready. Same as <see cref="ReloadableEntrypoint{T}.CreateAsync"/>.
     /// </summary>
     /// <typeparam name="T">What the entrypoint returns, as the host sees it.</typeparam>
-    /// <param name="repo">A local folder, <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>.</param>
+    /// <param name="repo">A local folder, <c>owner/name[:ref]</c>, a git URL with <c>#ref</c>, or <c>nuget:Id@range</c> (a reload takes the highest version in the range).</param>
     /// <param name="entrypoint">The entrypoint to call on each version.</param>
     /// <param name="arguments">Its arguments, as for <see cref="LoadAsync(string, string, object?, HubLoadOptions?, CancellationToken)"/>.</param>
     /// <param name="options">Polling and trust; null to reload on demand only.</param>

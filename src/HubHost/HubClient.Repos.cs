@@ -16,8 +16,10 @@ public sealed partial class HubClient
     private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Logger));
 
     /// <summary>
-    /// Resolves, builds (once per version) and loads a repo: a local folder, or a git repo
-    /// (<c>owner/name[:ref]</c>, a git URL with <c>#ref</c>). Repeat calls return the same loaded version.
+    /// Resolves, builds (once per version) and loads a repo: a local folder, a git repo
+    /// (<c>owner/name[:ref]</c>, a git URL with <c>#ref</c>), or a prebuilt hub package from a NuGet feed
+    /// (<c>nuget:Id[@version-or-range]</c>, made by <c>hubhost pack</c>; loaded with no build). Repeat calls return the
+    /// same loaded version.
     /// </summary>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -40,7 +42,7 @@ public sealed partial class HubClient
         // git snapshot comes with it (taken before its files were written), a local folder's builds take it here.
         var lease = snapshot.Lease ?? await ContentLease.UseAsync(HubDirectory, snapshot.ContentKey, snapshot.DisplayName, cancellationToken).ConfigureAwait(false);
         snapshot = snapshot with { Lease = lease };
-        var key = RepoBuilder.BuildKey(snapshot);
+        var key = snapshot.Package is { } package ? PackageLayout.Key(package.Id, package.Version) : RepoBuilder.BuildKey(snapshot);
         try
         {
             while (true)
@@ -85,9 +87,18 @@ public sealed partial class HubClient
 
     private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
-        var build = await Builder.EnsureBuiltAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
         return HubRepo.Load(this, snapshot, build);
     }
+
+    /// <summary>Builds a resolved version (once per version) without loading it; a package is laid out, never built.</summary>
+    internal Task<RepoBuild> BuildAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+        => snapshot.Package is { } package
+            ? PackageLayout.EnsureAsync(HubDirectory, package, Logger, cancellationToken)
+            : Builder.EnsureBuiltAsync(snapshot, cancellationToken);
+
+    /// <summary>How many <c>dotnet build</c>s this client started (tests prove a package load builds nothing).</summary>
+    internal int BuildsStarted => _builder?.BuildsStarted ?? 0;
 
     /// <summary>The entrypoints of a repo (torch.hub.list).</summary>
     public async Task<IReadOnlyList<EntrypointInfo>> ListAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)

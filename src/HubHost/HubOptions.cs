@@ -18,6 +18,12 @@ public sealed class HubOptions
     /// </summary>
     public Func<string, bool>? TrustPrompt { get; set; }
 
+    /// <summary>
+    /// The nuget.config whose feeds (and credentials) <c>nuget:</c> repos are resolved against. Null: NuGet's usual
+    /// files — nuget.config in the current folder and above, the user's, the machine's.
+    /// </summary>
+    public string? NuGetConfigFile { get; set; }
+
     /// <summary>Where diagnostics go. Null: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -22,7 +22,7 @@ internal static class CacheCommand
 
         var repo = new Argument<string>("REPO")
         {
-            Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), or a local folder (its builds).",
+            Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), a local folder (its builds), or nuget:Id[@VERSION] (a hub package's versions and load folders).",
         };
         var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
@@ -56,6 +56,12 @@ internal static class CacheCommand
             sb.AppendLine($"{repo.Name}{(repo.Name == repo.Url ? "" : "  " + repo.Url)}  mirror {(repo.HasMirror ? Size(repo.MirrorBytes) : "missing")}");
             foreach (var r in repo.Refs)
                 sb.AppendLine($"  {r.Ref} -> {r.Commit[..12]}  fetched {r.ResolvedAt.ToLocalTime():yyyy-MM-dd HH:mm}{(r.CheckedOut ? "" : "  (no checkout)")}  builds: {(r.Builds.Count == 0 ? "none" : string.Join(", ", r.Builds))}");
+        }
+        if (listing.Packages.Count > 0)
+        {
+            sb.AppendLine("nuget packages:");
+            foreach (var p in listing.Packages)
+                sb.AppendLine($"  {p.Id} {p.Version}  {(p.HubPackage ? "hub package" : "dependency")}  {Size(p.Bytes)}{(p.Layouts.Count == 0 ? "" : "  loads from: " + string.Join(", ", p.Layouts))}");
         }
         sb.AppendLine(listing.Builds.Count == 0 ? "builds: none" : "builds:");
         foreach (var b in listing.Builds)

@@ -7,7 +7,7 @@ internal static class RepoOptions
 {
     public static Argument<string> Repo(string name = "REPO") => new(name)
     {
-        Description = "A local folder with hubconf.csproj, written as a path (./hub, ../hub, /abs/hub, ~/hub), or a git repo: owner/name[:ref] (always git) or a git URL with #ref.",
+        Description = "A local folder with hubconf.csproj, written as a path (./hub, ../hub, /abs/hub, ~/hub), or a git repo: owner/name[:ref] (always git) or a git URL with #ref, or a prebuilt hub package: nuget:Id[@version-or-range].",
     };
 
     public static Argument<string> Entrypoint() => new("ENTRY") { Description = "The entrypoint's name (see `hubhost list`)." };

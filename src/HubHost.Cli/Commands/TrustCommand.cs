@@ -1,6 +1,7 @@
 using System.CommandLine;
 using HubHost.Sources;
 using HubHost.Sources.Git;
+using HubHost.Sources.NuGet;
 using HubHost.Trust;
 
 namespace HubHost.Cli.Commands;
@@ -10,7 +11,7 @@ internal static class TrustCommand
 {
     public static Command Create(CliApp app)
     {
-        var command = new Command("trust", "Show and edit the list of git repos trusted to be built (loading a repo builds and runs its code).");
+        var command = new Command("trust", "Show and edit the list of git repos and packages (nuget:Id) trusted to be loaded (loading a repo builds and runs its code).");
 
         var ls = new Command("ls", "List the trusted repos.");
         ls.SetAction((parse, ct) => app.RunAsync(token =>
@@ -54,12 +55,16 @@ internal static class TrustCommand
 
     private static Argument<string> RepoArgument() => new("REPO")
     {
-        Description = "owner/name or a git URL (a ref, if given, is ignored: trust is per repo).",
+        Description = "owner/name, a git URL or nuget:Id (a ref or version, if given, is ignored: trust is per repo or package).",
     };
 
     /// <summary>The trusted-list key of a repo string; null for a local folder (always trusted).</summary>
-    private static string? KeyOf(string repo)
-        => RepoSource.Parse(repo) is GitRepoSource git ? git.Remote.TrustKey : null;
+    private static string? KeyOf(string repo) => RepoSource.Parse(repo) switch
+    {
+        GitRepoSource git => git.Remote.TrustKey,
+        NuGetRepoSource package => package.TrustKey,
+        _ => null,
+    };
 
     private static int LocalAlwaysTrusted(CliApp app)
     {

@@ -1,6 +1,7 @@
 using HubHost.Building;
 using HubHost.Sources;
 using HubHost.Sources.Git;
+using HubHost.Sources.NuGet;
 
 namespace HubHost.Caching;
 
@@ -35,7 +36,7 @@ internal sealed class HubCache(string hubDirectory)
             .Select(n => new CachedCheckout(n, SizeOf(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), n)))).ToList();
         var temps = TempEntries().Select(t => t.Path).ToList();
         var total = SizeOf(HubDirectory);
-        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total);
+        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds));
     }
 
     /// <summary>
@@ -56,6 +57,8 @@ internal sealed class HubCache(string hubDirectory)
             if (report.Removed.Count == 0 && report.Skipped.Count == 0) throw new HubException($"Nothing is cached for the local repo {full}. `hubhost cache ls` shows what is.");
             return report;
         }
+
+        if (source is NuGetRepoSource package) return await RemovePackageAsync(package, report, cancellationToken).ConfigureAwait(false);
 
         var remote = ((GitRepoSource)source).Remote;
         var lockPath = GitRepoCache.LockPath(HubDirectory, remote.MirrorName);
@@ -91,6 +94,51 @@ internal sealed class HubCache(string hubDirectory)
             foreach (var commit in removed.Select(r => r.Commit).Distinct().Where(c => !stillUsed.Contains(c)))
                 await RemoveContentAsync("git-" + commit, ReadBuilds().Where(b => b.ContentKey == "git-" + commit), commit, report, null, cancellationToken).ConfigureAwait(false);
         }
+        return report;
+    }
+
+    /// <summary>
+    /// <c>cache rm nuget:Id[@version]</c>: the package's versions in the hub's package folder (or that one), their
+    /// load folders and what its ranges resolved to. Its dependencies stay (other packages may use them; the same
+    /// bytes are reinstalled from the feed when needed), and so do the recorded hashes: a version's bytes never change.
+    /// </summary>
+    private async Task<RemovalReport> RemovePackageAsync(NuGetRepoSource package, RemovalReport report, CancellationToken cancellationToken)
+    {
+        if (package.Range is not null)
+            throw new HubException($"cache rm takes nuget:{package.Id} (every version) or nuget:{package.Id}@VERSION, not a range.");
+        var id = package.Id.ToLowerInvariant();
+        var versions = package.Exact is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
+            : Subfolders(Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id)).Where(n => !IsTemp(n)).ToList();
+        foreach (var version in versions)
+        {
+            using (await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(HubDirectory), $"nuget-{id}-{version}.lock"), $"removing {package.Id} {version}",
+                       TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false))
+            {
+                var folder = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id, version);
+                if (!Directory.Exists(folder)) continue;
+                report.Bytes += SizeOf(folder);
+                // Rename first: a half-deleted package must not look installed.
+                var doomed = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), $"{GitRepoCache.TempPrefix}rm-{Guid.NewGuid():N}");
+                Directory.Move(folder, doomed);
+                Delete(doomed);
+                report.Removed.Add($"package {package.Id} {version}");
+            }
+        }
+        foreach (var build in ReadBuilds().Where(b => b.ContentKey.StartsWith($"nuget-{id}@", StringComparison.Ordinal)
+                                                      && (package.Exact is null || b.ContentKey == NuGetRepoSource.ContentKey(package.Id, package.Exact))))
+            await RemoveBuildAsync(build, report, null, cancellationToken).ConfigureAwait(false);
+        var resolved = Path.Combine(HubDirectories.NuGetResolved(HubDirectory), id);
+        if (Directory.Exists(resolved))
+        {
+            foreach (var record in Directory.EnumerateFiles(resolved, "*.json"))
+            {
+                if (package.Exact is not null && CacheJson.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
+                File.Delete(record);
+                report.Removed.Add($"resolution {Path.GetFileNameWithoutExtension(record)} of nuget:{package.Id}");
+            }
+        }
+        if (report.Removed.Count == 0)
+            throw new HubException($"Nothing is cached for {package.Text}. `hubhost cache ls` shows what is.");
         return report;
     }
 
@@ -321,6 +369,24 @@ internal sealed class HubCache(string hubDirectory)
         return result;
     }
 
+    /// <summary>The packages in the hub's package folder: hub packages (with a manifest) and their dependencies, with the load folders made from them.</summary>
+    private List<CachedPackage> ReadPackages(List<CachedBuild> builds)
+    {
+        var root = HubDirectories.NuGetPackages(HubDirectory);
+        var result = new List<CachedPackage>();
+        foreach (var id in Subfolders(root).Where(n => !IsTemp(n)))
+        {
+            foreach (var version in Subfolders(Path.Combine(root, id)))
+            {
+                var folder = Path.Combine(root, id, version);
+                var isHub = File.Exists(Path.Combine(folder, HubPackageManifest.FileName));
+                var layouts = builds.Where(b => b.ContentKey == $"nuget-{id}@{version}").Select(b => b.Name).ToList();
+                result.Add(new CachedPackage(id, version, isHub, SizeOf(folder), layouts));
+            }
+        }
+        return result;
+    }
+
     private IEnumerable<string> MirrorNames() => Subfolders(HubDirectories.GitMirrors(HubDirectory)).Where(n => !IsTemp(n));
 
     private List<GitRefRecord> ReadRecords(string mirrorName)
@@ -364,7 +430,10 @@ internal sealed class HubCache(string hubDirectory)
 }
 
 /// <summary>The result of <c>hubhost cache ls</c>.</summary>
-internal sealed record CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds, IReadOnlyList<string> TempFolders, long TotalBytes);
+internal sealed record CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds, IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages);
+
+/// <summary>A package in the hub's package folder (<c>nuget:</c> sources): a hub package or a dependency, and the load folders made from it.</summary>
+internal sealed record CachedPackage(string Id, string Version, bool HubPackage, long Bytes, IReadOnlyList<string> Layouts);
 
 /// <summary>A git repo in the cache: its mirror and the refs fetched from it.</summary>
 internal sealed record CachedRepo(string Name, string Url, string Mirror, bool HasMirror, long MirrorBytes, IReadOnlyList<CachedRef> Refs);

@@ -28,6 +28,18 @@ internal static class HubDirectories
     /// <summary>The NuGet packages folder of plugin restores: <c>&lt;hub&gt;/packages</c>.</summary>
     public static string PluginPackages(string hubDirectory) => Path.Combine(hubDirectory, "packages");
 
+    /// <summary>NuGet state of <c>nuget:</c> sources: <c>&lt;hub&gt;/nuget</c> (packages, hashes, resolutions).</summary>
+    public static string NuGet(string hubDirectory) => Path.Combine(hubDirectory, "nuget");
+
+    /// <summary>The hub's package folder for <c>nuget:</c> sources (NuGet's v3 layout): <c>&lt;hub&gt;/nuget/packages</c>.</summary>
+    public static string NuGetPackages(string hubDirectory) => Path.Combine(hubDirectory, "nuget", "packages");
+
+    /// <summary>The SHA-512 of every package version the hub installed, kept across cache removals: <c>&lt;hub&gt;/nuget/hashes</c>.</summary>
+    public static string NuGetHashes(string hubDirectory) => Path.Combine(hubDirectory, "nuget", "hashes");
+
+    /// <summary>What each <c>nuget:Id@range</c> resolved to: <c>&lt;hub&gt;/nuget/resolved</c>.</summary>
+    public static string NuGetResolved(string hubDirectory) => Path.Combine(hubDirectory, "nuget", "resolved");
+
     /// <summary>Lock files of builds and fetches: <c>&lt;hub&gt;/locks</c>.</summary>
     public static string Locks(string hubDirectory) => Path.Combine(hubDirectory, "locks");
 

@@ -17,4 +17,15 @@ internal static class SharedAssemblies
 
     /// <summary>The NuGet package ids a repo build must treat as compile-only, because the host provides them.</summary>
     public static IReadOnlyList<string> PackageIds { get; } = ["TorchSharp", "HubHost.Contract"];
+
+    /// <summary>
+    /// Whether the host provides a package, so a repo's package never brings its own copy: the shared packages, and
+    /// TorchSharp's backends (TorchSharp-cpu, TorchSharp-cuda-*) and libtorch natives (libtorch-*), which the host
+    /// loaded already (the same rules as Building/SharedPackages.targets).
+    /// </summary>
+    public static bool IsHostProvidedPackage(string id)
+        => PackageIds.Contains(id, StringComparer.OrdinalIgnoreCase)
+           || id.Equals("TorchSharp-cpu", StringComparison.OrdinalIgnoreCase)
+           || id.StartsWith("TorchSharp-cuda", StringComparison.OrdinalIgnoreCase)
+           || id.StartsWith("libtorch-", StringComparison.OrdinalIgnoreCase);
 }

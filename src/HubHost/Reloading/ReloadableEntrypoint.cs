@@ -45,7 +45,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
 
     /// <summary>Loads the repo (from the cache when it can), calls the entrypoint, and starts polling if <see cref="ReloadOptions.PollInterval"/> is set.</summary>
     /// <param name="hub">The hub that fetches, builds and loads.</param>
-    /// <param name="repo">A local folder, <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>.</param>
+    /// <param name="repo">A local folder, <c>owner/name[:ref]</c>, a git URL with <c>#ref</c>, or <c>nuget:Id@range</c> (a reload takes the highest version in the range).</param>
     /// <param name="entrypoint">The entrypoint to call on each version.</param>
     /// <param name="arguments">Its arguments, as for <see cref="HubClient.LoadAsync(string, string, object?, HubLoadOptions?, CancellationToken)"/>.</param>
     /// <param name="options">Polling and trust; null for the defaults (reload on demand only).</param>

@@ -1,4 +1,5 @@
 using HubHost.Sources.Git;
+using HubHost.Sources.NuGet;
 
 namespace HubHost.Sources;
 
@@ -18,7 +19,8 @@ internal abstract class RepoSource
     /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
     /// that starts with <c>/</c>, <c>./</c>, <c>../</c> or <c>~</c>; anything else is a git source
     /// (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>) — even when a folder of that name exists here, so a
-    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named.
+    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named. A prebuilt hub
+    /// package is <c>nuget:Id[@version-or-range]</c>.
     /// </summary>
     public static RepoSource Parse(string repo)
     {
@@ -27,6 +29,8 @@ internal abstract class RepoSource
         repo = repo.Trim();
         if (LocalDirectorySource.LooksLikePath(repo))
             return new LocalDirectorySource(repo);
+        if (NuGetRepoSource.IsNuGet(repo))
+            return NuGetRepoSource.FromString(repo);
         return GitRepoSource.FromString(repo);
     }
 }
@@ -35,8 +39,9 @@ internal abstract class RepoSource
 /// <param name="DisplayName">The repo as the user named it.</param>
 /// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
 /// <param name="ContentKey">Names exactly this content (full commit SHA or content hash).</param>
-/// <param name="Directory">The folder holding the repo's files (a git checkout or the user's folder).</param>
-internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory)
+/// <param name="Directory">The folder holding the repo's files (a git checkout, the user's folder, or a package's repo files).</param>
+/// <param name="Package">For a <c>nuget:</c> source: the installed package, which is laid out instead of built; null: build it.</param>
+internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory, NuGetPackageRef? Package = null)
 {
     /// <summary>
     /// The shared <see cref="Caching.ContentLease"/> that keeps <see cref="Directory"/> (a git checkout) and the

@@ -29,11 +29,10 @@ internal sealed class TrustedList(string hubDirectory)
         }
     }
 
-    public bool Contains(GitRemote remote)
-    {
-        var key = remote.TrustKey;
-        return Entries().Any(e => SameRepo(e, key));
-    }
+    public bool Contains(GitRemote remote) => Contains(remote.TrustKey);
+
+    /// <summary>Whether a trusted-list key (<c>owner/name</c>, a URL, <c>nuget:Id</c>) is trusted.</summary>
+    public bool Contains(string key) => Entries().Any(e => SameRepo(e, key));
 
     /// <summary>Hosts that ignore letter case in <c>owner/name</c> (github.com serves Owner/Name and owner/name as one repo).</summary>
     private static readonly HashSet<string> CaseInsensitiveHosts = new(StringComparer.OrdinalIgnoreCase) { "github.com", "www.github.com" };
@@ -45,6 +44,10 @@ internal sealed class TrustedList(string hubDirectory)
     /// </summary>
     internal static bool SameRepo(string a, string b)
     {
+        // nuget:Id — package ids ignore case on every feed.
+        var packageA = a.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase);
+        var packageB = b.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase);
+        if (packageA || packageB) return packageA && packageB && string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
         var (urlA, ignoreCaseA) = Canonical(a);
         var (urlB, ignoreCaseB) = Canonical(b);
         return string.Equals(urlA, urlB, ignoreCaseA && ignoreCaseB ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);

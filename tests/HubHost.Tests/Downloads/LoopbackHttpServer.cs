@@ -114,6 +114,9 @@ public sealed class LoopbackHttpServer : IDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => _requests.ToArray();
 
+    /// <summary>When set, every request without exactly this Authorization header gets 401 with a Basic challenge (a private feed).</summary>
+    public string? RequiredAuthorization { get; set; }
+
     public IReadOnlyList<RecordedRequest> RequestsFor(string path) => _requests.Where(r => r.Path == path).ToArray();
 
     /// <summary>Body bytes sent (handed to the socket) for <paramref name="path"/> over all responses.</summary>
@@ -172,6 +175,11 @@ public sealed class LoopbackHttpServer : IDisposable
             var path = query >= 0 ? target[..query] : target;
             _requests.Enqueue(new RecordedRequest(parts[0], path, headers.GetValueOrDefault("Range"), headers.GetValueOrDefault("If-Range"), headers.GetValueOrDefault("User-Agent")));
 
+            if (RequiredAuthorization is { } required && headers.GetValueOrDefault("Authorization") != required)
+            {
+                await WriteStatusAsync(stream, HttpStatusCode.Unauthorized, new Dictionary<string, string> { ["WWW-Authenticate"] = "Basic realm=\"feed\"" });
+                return;
+            }
             if (!_files.TryGetValue(path, out var file))
             {
                 await WriteStatusAsync(stream, HttpStatusCode.NotFound);

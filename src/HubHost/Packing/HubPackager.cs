@@ -1,0 +1,239 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using HubHost.Building;
+using HubHost.Caching;
+using HubHost.Loading;
+using HubHost.Sources;
+using HubHost.Sources.Git;
+using HubHost.Sources.NuGet;
+using NuGet.Frameworks;
+using NuGet.Packaging;
+using NuGet.Packaging.Core;
+using NuGet.Versioning;
+
+namespace HubHost.Packing;
+
+/// <summary>What <c>hubhost pack</c> wrote.</summary>
+/// <param name="Path">The .nupkg.</param>
+/// <param name="Id">The package id.</param>
+/// <param name="Version">The package version (normalized).</param>
+/// <param name="Bytes">The .nupkg's size.</param>
+/// <param name="Manifest">The hubhost.json it holds.</param>
+/// <param name="Dependencies">The package dependencies declared (id and range), never the packages the host provides.</param>
+/// <param name="Files">The package's files besides the nuspec.</param>
+internal sealed record PackResult(string Path, string Id, string Version, long Bytes, HubPackageManifest Manifest, IReadOnlyList<string> Dependencies, IReadOnlyList<string> Files);
+
+/// <summary>
+/// <c>hubhost pack</c>: builds a repo as a load would (same build, same cache) and writes a NuGet package of the built
+/// hub repo — lib/&lt;tfm&gt;/ with the repo's own assemblies (its hubconf assembly and projects it references, with
+/// their XML docs and pdbs), hub/repo/ with the files the repo ships (weights, data), and hubhost.json (the
+/// <see cref="HubPackageManifest"/>). The repo's NuGet dependencies are package dependencies at the versions the build
+/// resolved (as minimum versions), not bundled; the packages the host provides (TorchSharp, HubHost.Contract) are not
+/// dependencies at all.
+/// </summary>
+internal static partial class HubPackager
+{
+    public static async Task<PackResult> PackAsync(HubClient hub, string repo, string outputDirectory, string? id, string? version, HubLoadOptions options, CancellationToken cancellationToken)
+    {
+        var source = RepoSource.Parse(repo);
+        if (source is NuGetRepoSource)
+            throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
+        var snapshot = await hub.ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);
+        var packageId = id ?? DeriveId(source, snapshot);
+        if (!PackageIdValidator.IsValidPackageId(packageId))
+            throw new HubException($"'{packageId}' is not a valid NuGet package id (letters, digits, '.', '-', '_'). Give one with --id.");
+        var packageVersion = ParseVersion(version) ?? DeriveVersion(source, snapshot);
+
+        var build = await hub.BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var wasLoaded = hub.Loaded.Any(r => r.BuildKey == Path.GetFileName(build.Directory));
+        var opened = await hub.OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        List<HubPackageEntrypoint> entrypoints;
+        try
+        {
+            entrypoints = opened.Entrypoints.Select(e => new HubPackageEntrypoint(e.Name, e.Signature, e.Summary)).ToList();
+        }
+        finally
+        {
+            if (!wasLoaded) opened.Release();
+        }
+
+        var output = Path.GetDirectoryName(build.MainAssemblyPath)!;
+        var deps = DepsJson.Read(Path.ChangeExtension(build.MainAssemblyPath, ".deps.json"), snapshot.DisplayName);
+        var framework = deps.Framework.GetShortFolderName();
+        var builder = new PackageBuilder
+        {
+            Id = packageId,
+            Version = packageVersion,
+            Description = $"The hub repo {snapshot.DisplayName} ({snapshot.Version}), built and packed by HubHost. Load it with nuget:{packageId}@{packageVersion.ToNormalizedString()}.",
+            Tags = { "hubhost", "hub-repo" },
+        };
+        builder.Authors.Add("HubHost pack");
+        var (sourceUrl, reference, commit) = Origin(source, snapshot);
+        if (commit is not null) builder.Repository = new RepositoryMetadata("git", sourceUrl, reference ?? "", commit);
+
+        var dependencies = deps.PackageDependencies
+            .Where(d => !SharedAssemblies.IsHostProvidedPackage(d.Id))
+            .Select(d => new PackageDependency(d.Id, new VersionRange(NuGetVersion.Parse(d.Version))))
+            .OrderBy(d => d.Id, StringComparer.OrdinalIgnoreCase).ToList();
+        builder.DependencyGroups.Add(new PackageDependencyGroup(deps.Framework, dependencies));
+
+        var files = new List<string>();
+        void Add(string sourcePath, string target)
+        {
+            builder.Files.Add(new PhysicalPackageFile { SourcePath = sourcePath, TargetPath = target });
+            files.Add(target);
+        }
+        foreach (var own in deps.OwnAssemblies)
+        {
+            var path = Path.Combine(output, own);
+            if (!File.Exists(path)) continue;
+            Add(path, $"lib/{framework}/{own}");
+            foreach (var extra in new[] { ".xml", ".pdb" })
+                if (File.Exists(Path.ChangeExtension(path, extra))) Add(Path.ChangeExtension(path, extra), $"lib/{framework}/{Path.ChangeExtension(own, extra)}");
+        }
+        foreach (var (relative, info) in LocalDirectorySource.EnumerateContent(build.SourceDirectory))
+            Add(info.FullName, $"{HubPackageManifest.RepoFolder}/{relative}");
+
+        var manifest = new HubPackageManifest
+        {
+            Id = packageId,
+            Version = packageVersion.ToNormalizedString(),
+            Repo = snapshot.DisplayName,
+            Source = sourceUrl,
+            Ref = reference,
+            Commit = commit,
+            ContentKey = snapshot.ContentKey,
+            Assembly = Path.GetFileName(build.MainAssemblyPath),
+            TargetFramework = framework,
+            Contracts = ContractReferences(build.MainAssemblyPath),
+            Entrypoints = entrypoints,
+            PackedAt = DateTimeOffset.UtcNow,
+            PackedBy = ContractPackages.PackageVersion(typeof(HubPackager).Assembly),
+        };
+        var manifestFile = Path.Combine(Path.GetTempPath(), $"hubhost-manifest-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllBytes(manifestFile, manifest.ToJson());
+            Add(manifestFile, HubPackageManifest.FileName);
+            Directory.CreateDirectory(outputDirectory);
+            var target = Path.Combine(Path.GetFullPath(outputDirectory), $"{packageId}.{packageVersion.ToNormalizedString()}.nupkg");
+            using (var memory = new MemoryStream())
+            {
+                builder.Save(memory);
+                AtomicFile.WriteAllBytes(target, memory.ToArray());
+            }
+            return new PackResult(target, packageId, packageVersion.ToNormalizedString(), new FileInfo(target).Length, manifest,
+                dependencies.Select(d => $"{d.Id} {d.VersionRange.ToNormalizedString()}").ToList(), files);
+        }
+        finally
+        {
+            File.Delete(manifestFile);
+        }
+    }
+
+    private static NuGetVersion? ParseVersion(string? text)
+    {
+        if (text is null) return null;
+        return NuGetVersion.TryParse(text, out var v) ? v
+            : throw new HubException($"--version '{text}' is not a NuGet version (e.g. 1.2.0 or 1.2.0-beta.1).");
+    }
+
+    /// <summary>owner/name → owner.name; a git URL → its last two path segments; a folder → its name.</summary>
+    internal static string DeriveId(RepoSource source, RepoSnapshot snapshot)
+    {
+        var raw = source switch
+        {
+            GitRepoSource { Remote.OwnerName: { } owner } => owner.Replace('/', '.'),
+            GitRepoSource git => string.Join('.', new Uri(git.Remote.Url).AbsolutePath.Trim('/').Split('/').TakeLast(2)).Replace(".git", "", StringComparison.Ordinal),
+            _ => Path.GetFileName(snapshot.Directory.TrimEnd('/')),
+        };
+        var id = InvalidIdCharacters().Replace(raw, "-").Trim('.', '-', '_');
+        return id.Length == 0 ? "hub-repo" : id;
+    }
+
+    /// <summary>A tag that is a version (v1.2.0), else the project's literal Version, else 0.0.0-git.g&lt;sha&gt; / 0.0.0-local.h&lt;hash&gt; (prerelease: not a release).</summary>
+    internal static NuGetVersion DeriveVersion(RepoSource source, RepoSnapshot snapshot)
+    {
+        if (source is GitRepoSource { Remote.Ref: { } reference } && VersionTag().Match(reference) is { Success: true } tag
+            && NuGetVersion.TryParse(tag.Groups[1].Value, out var tagged))
+            return tagged;
+        try
+        {
+            var declared = System.Xml.Linq.XDocument.Load(Path.Combine(snapshot.Directory, HubRepoLayout.ProjectFileName)).Descendants()
+                .FirstOrDefault(e => e.Name.LocalName is "PackageVersion" or "Version")?.Value.Trim();
+            if (declared is not null && !declared.Contains("$(", StringComparison.Ordinal) && NuGetVersion.TryParse(declared, out var v)) return v;
+        }
+        catch (System.Xml.XmlException)
+        {
+            // the build accepted the project; fall through to the content version
+        }
+        var hash = snapshot.ContentKey[(snapshot.ContentKey.IndexOf('-') + 1)..];
+        return NuGetVersion.Parse(snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? $"0.0.0-git.g{hash[..12]}" : $"0.0.0-local.h{hash[..12]}");
+    }
+
+    private static (string Source, string? Ref, string? Commit) Origin(RepoSource source, RepoSnapshot snapshot) => source switch
+    {
+        GitRepoSource git => (git.Remote.Url, git.Remote.Ref, snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? snapshot.ContentKey[4..] : null),
+        _ => (snapshot.Directory, null, null),
+    };
+
+    /// <summary>The shared contract assemblies the hubconf assembly references, with the versions it was compiled against (read from metadata).</summary>
+    private static Dictionary<string, string> ContractReferences(string assemblyPath)
+    {
+        using var stream = File.OpenRead(assemblyPath);
+        using var pe = new PEReader(stream);
+        var metadata = pe.GetMetadataReader();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var handle in metadata.AssemblyReferences)
+        {
+            var reference = metadata.GetAssemblyReference(handle);
+            var name = metadata.GetString(reference.Name);
+            if (SharedAssemblies.ByName.TryGetValue(name, out var host)) result[host.GetName().Name!] = reference.Version.ToString();
+        }
+        return result;
+    }
+
+    [GeneratedRegex(@"[^A-Za-z0-9._-]")]
+    private static partial Regex InvalidIdCharacters();
+
+    [GeneratedRegex(@"^(?:.*/)?v?(\d+(?:\.\d+){1,3}(?:-[0-9A-Za-z.-]+)?)$")]
+    private static partial Regex VersionTag();
+}
+
+/// <summary>What pack needs from a build's deps.json: the framework, the repo's own assemblies, and its direct package dependencies.</summary>
+internal sealed record DepsJson(NuGetFramework Framework, IReadOnlyList<string> OwnAssemblies, IReadOnlyList<(string Id, string Version)> PackageDependencies)
+{
+    public static DepsJson Read(string path, string repo)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            var targetName = root.GetProperty("runtimeTarget").GetProperty("name").GetString()!;
+            var framework = NuGetFramework.Parse(targetName.Split('/')[0]);
+            var libraries = root.GetProperty("libraries").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("type").GetString(), StringComparer.OrdinalIgnoreCase);
+            var own = new List<string>();
+            var dependencies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var entry in root.GetProperty("targets").GetProperty(targetName).EnumerateObject())
+            {
+                if (libraries.GetValueOrDefault(entry.Name) != "project") continue;
+                if (entry.Value.TryGetProperty("runtime", out var runtime))
+                    own.AddRange(runtime.EnumerateObject().Select(f => Path.GetFileName(f.Name)));
+                if (!entry.Value.TryGetProperty("dependencies", out var deps)) continue;
+                foreach (var dep in deps.EnumerateObject())
+                {
+                    var key = $"{dep.Name}/{dep.Value.GetString()}";
+                    if (libraries.GetValueOrDefault(key) == "package") dependencies[dep.Name] = dep.Value.GetString()!;
+                }
+            }
+            return new DepsJson(framework, own.Distinct(StringComparer.OrdinalIgnoreCase).ToList(), dependencies.Select(d => (d.Key, d.Value)).ToList());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        {
+            throw new HubException($"The build of {repo} has no readable {Path.GetFileName(path)} ({e.Message}); pack needs it to know the repo's own assemblies and dependencies.", e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HubHost.Sources.NuGet;
+
+/// <summary>
+/// <c>hubhost.json</c> at the root of a hub package (written by <c>hubhost pack</c>): what makes a NuGet package a
+/// hub repo, where it was built from, the contract versions its assembly references, and its entrypoints.
+/// </summary>
+internal sealed record HubPackageManifest
+{
+    public const string FileName = "hubhost.json";
+
+    /// <summary>The package folder holding the repo's own files (weights and data it ships); the repo sees it as its folder.</summary>
+    public const string RepoFolder = "hub/repo";
+
+    /// <summary>The manifest format this hub reads; a higher one is refused.</summary>
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    public required string Id { get; init; }
+
+    public required string Version { get; init; }
+
+    /// <summary>The repo as it was named when packed (owner/name:ref, a URL, or a folder).</summary>
+    public required string Repo { get; init; }
+
+    /// <summary>The git URL or folder it was built from.</summary>
+    public required string Source { get; init; }
+
+    public string? Ref { get; init; }
+
+    /// <summary>The full commit for a git repo; null for a folder.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>The hub's content key of what was built (git-SHA or local-hash).</summary>
+    public required string ContentKey { get; init; }
+
+    /// <summary>The hubconf assembly's file name under lib/&lt;tfm&gt;/.</summary>
+    public required string Assembly { get; init; }
+
+    /// <summary>The target framework the assemblies are under (lib/&lt;tfm&gt;).</summary>
+    public required string TargetFramework { get; init; }
+
+    /// <summary>Shared contract assemblies the hubconf assembly references, with the assembly versions it was compiled against.</summary>
+    public required Dictionary<string, string> Contracts { get; init; }
+
+    public required List<HubPackageEntrypoint> Entrypoints { get; init; }
+
+    public DateTimeOffset PackedAt { get; init; }
+
+    /// <summary>The HubHost version that packed it.</summary>
+    public string? PackedBy { get; init; }
+
+    /// <summary>Readable JSON (signatures keep their <c>-&gt;</c> and quotes unescaped).</summary>
+    public byte[] ToJson()
+    {
+        var options = new JsonSerializerOptions(HubPackageJson.Default.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        return JsonSerializer.SerializeToUtf8Bytes(this, options.GetTypeInfo(typeof(HubPackageManifest)));
+    }
+
+    /// <summary>Parses a manifest; null when the bytes are not one.</summary>
+    public static HubPackageManifest? TryParse(byte[] json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, HubPackageJson.Default.HubPackageManifest);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>One entrypoint as listed in a hub package's manifest.</summary>
+internal sealed record HubPackageEntrypoint(string Name, string Signature, string Summary);
+
+/// <summary>What a <c>nuget:Id@range</c> last resolved to (so a range seen before loads without the network).</summary>
+internal sealed record NuGetResolution(string Id, string Range, string Version, DateTimeOffset ResolvedAt);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HubPackageManifest))]
+[JsonSerializable(typeof(NuGetResolution))]
+internal sealed partial class HubPackageJson : JsonSerializerContext;

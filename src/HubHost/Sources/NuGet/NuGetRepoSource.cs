@@ -1,0 +1,174 @@
+using HubHost.Caching;
+using HubHost.Sources.Git;
+using HubHost.Trust;
+using Microsoft.Extensions.Logging;
+using NuGet.Versioning;
+
+namespace HubHost.Sources.NuGet;
+
+/// <summary>
+/// A prebuilt hub repo in a NuGet package (made by <c>hubhost pack</c>): <c>nuget:Id</c> (the highest stable
+/// version), <c>nuget:Id@1.2.0</c> (exactly that version) or <c>nuget:Id@[1.0,2.0)</c> (the highest version in a NuGet
+/// range; floating versions such as <c>1.*</c> too). Resolved against the feeds of the user's nuget.config and
+/// installed into the hub's package folder; its dependency closure is installed and laid out by the build step,
+/// which for a package is no <c>dotnet build</c> (Building/PackageLayout). A version or range seen before loads without the network; ForceReload (and hot
+/// reload) asks the feeds again; HUBHOST_OFFLINE uses only the hub's package folder. Loading a package runs its code,
+/// so it is trusted like a git repo (trust key <c>nuget:Id</c>).
+/// </summary>
+internal sealed partial class NuGetRepoSource : RepoSource
+{
+    public const string Prefix = "nuget:";
+
+    private NuGetRepoSource(string text, string id, NuGetVersion? exact, VersionRange? range)
+    {
+        Text = text;
+        Id = id;
+        Exact = exact;
+        Range = range;
+    }
+
+    public string Text { get; }
+
+    public string Id { get; }
+
+    /// <summary>The exact version asked for, or null.</summary>
+    public NuGetVersion? Exact { get; }
+
+    /// <summary>The range asked for, or null (with no <see cref="Exact"/>: the highest stable version).</summary>
+    public VersionRange? Range { get; }
+
+    public override string DisplayName => Text;
+
+    /// <summary>The trusted-list key: <c>nuget:Id</c> (NuGet ids ignore case).</summary>
+    public string TrustKey => Prefix + Id;
+
+    public static bool IsNuGet(string repo) => repo.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Parses <c>nuget:Id[@version-or-range]</c>; malformed input is one HubException naming the forms.</summary>
+    public static NuGetRepoSource FromString(string repo)
+    {
+        const string Forms = "Write nuget:Id (highest stable), nuget:Id@1.2.0 (that version) or nuget:Id@[1.0,2.0) (highest in a range).";
+        var body = repo[Prefix.Length..].Trim();
+        var at = body.IndexOf('@');
+        var id = (at < 0 ? body : body[..at]).Trim();
+        var spec = at < 0 ? null : body[(at + 1)..].Trim();
+        if (id.Length > 100 || !ValidId().IsMatch(id))
+            throw new HubException($"'{repo}' does not name a NuGet package: '{id}' is not a valid package id. {Forms}");
+        if (spec is null) return new NuGetRepoSource(repo, id, null, null);
+        if (spec.Length == 0) throw new HubException($"'{repo}' has an empty version after @. {Forms}");
+        if (!spec.StartsWith('[') && !spec.StartsWith('(') && !spec.Contains('*') && NuGetVersion.TryParse(spec, out var exact))
+            return new NuGetRepoSource(repo, id, exact, null);
+        if (VersionRange.TryParse(spec, allowFloating: true, out var range))
+            return new NuGetRepoSource(repo, id, null, range);
+        throw new HubException($"'{spec}' in '{repo}' is neither a NuGet version nor a version range. {Forms}");
+    }
+
+    public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
+    {
+        var offline = GitCli.Offline;
+        if (offline && options.ForceReload)
+            throw new HubException($"Cannot force-reload {Text} while HUBHOST_OFFLINE is set: that needs the feeds. " +
+                                   "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
+        var record = TrustCheck.EnsureTrusted(hub, TrustKey, Text, "load", "Loading a package runs its code.", options.TrustRepo);
+        var store = new HubPackageStore(hub.HubDirectory, hub.Logger);
+        NuGetFeeds? feeds = null;
+        try
+        {
+            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Options.NuGetConfigFile);
+            // Warm: the version named (or last resolved) is installed — no feed is asked, and NuGet.Protocol is not even loaded.
+            var version = (options.ForceReload ? null : Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && store.Installed(Id, known) is not null
+                ? known
+                : await ChooseVersionAsync(hub, store, offline ? null : Feeds, options.ForceReload, cancellationToken).ConfigureAwait(false);
+            // Resolving fetches, as for git: the package itself is installed (its hash checked) now; its dependencies when it is laid out.
+            var folder = store.Installed(Id, version)
+                         ?? await store.EnsureInstalledAsync(Feeds(), Id, version, cancellationToken).ConfigureAwait(false)
+                         ?? throw await NotFoundAsync(Feeds(), version, cancellationToken).ConfigureAwait(false);
+            if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
+            // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
+            return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
+                Package: new NuGetPackageRef(Id, version, hub.Options.NuGetConfigFile, offline));
+        }
+        finally
+        {
+            feeds?.Dispose();
+        }
+    }
+
+    /// <summary>The content key of a package version: an id and version name one set of bytes (the hub checks the hash).</summary>
+    public static string ContentKey(string id, NuGetVersion version) => $"nuget-{id.ToLowerInvariant()}@{version.ToNormalizedString().ToLowerInvariant()}";
+
+    private NuGetVersion? RecordedVersion(string hubDirectory)
+        => CacheJson.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
+
+    private async Task<HubException> NotFoundAsync(NuGetFeeds? feeds, NuGetVersion version, CancellationToken cancellationToken)
+    {
+        if (feeds is null)
+            return new HubException($"{Id} {version} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. " +
+                                    $"Load {Prefix}{Id}@{version} once without HUBHOST_OFFLINE to cache it.");
+        var versions = await feeds.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
+        return versions.Count == 0
+            ? new HubException($"No NuGet feed has a package {Id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.")
+            : new HubException($"{Id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.");
+    }
+
+    private async Task<NuGetVersion> ChooseVersionAsync(HubClient hub, HubPackageStore store, Func<NuGetFeeds?>? feeds, bool forceReload, CancellationToken cancellationToken)
+    {
+        if (Exact is not null) return Exact;
+        var recordPath = ResolutionPath(hub.HubDirectory);
+        // Offline, a recorded version stands even when it is not installed (the error then says so).
+        if (!forceReload && feeds is null && RecordedVersion(hub.HubDirectory) is { } known) return known;
+        IReadOnlyList<NuGetVersion> versions;
+        string where;
+        if (feeds is null)
+        {
+            versions = store.InstalledVersions(Id);
+            where = "the hub's package folder (HUBHOST_OFFLINE is set, so no feed was asked)";
+        }
+        else
+        {
+            var feedSet = feeds()!;
+            versions = await feedSet.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
+            where = "the NuGet feeds (" + string.Join(", ", feedSet.SourceNames) + ")";
+        }
+        if (versions.Count == 0)
+            throw new HubException(feeds is null
+                ? $"{Id} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. Load {Text} once without HUBHOST_OFFLINE to cache it."
+                : $"No NuGet feed has a package {Id} ({where}). Check the id, or push the package with `dotnet nuget push`.");
+        var chosen = Pick(versions)
+                     ?? throw new HubException(Range is null
+                         ? $"{Id} has no stable version on {where}, only {string.Join(", ", versions.TakeLast(10))}. Name one: {Prefix}{Id}@{versions[^1]}."
+                         : $"{Id} has no version in {Range.PrettyPrint()} on {where}; it has {string.Join(", ", versions.TakeLast(10))}.");
+        var resolution = new NuGetResolution(Id, Range?.ToNormalizedString() ?? "", chosen.ToNormalizedString(), DateTimeOffset.UtcNow);
+        AtomicFile.WriteAllBytes(recordPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(resolution, HubPackageJson.Default.NuGetResolution));
+        hub.Logger.LogDebug("{Repo} resolved to {Version}", Text, chosen);
+        return chosen;
+    }
+
+    /// <summary>The highest stable version (no range), or the highest in the range (prereleases only when the range names one).</summary>
+    private NuGetVersion? Pick(IReadOnlyList<NuGetVersion> versions)
+    {
+        if (Range is null) return versions.Where(v => !v.IsPrerelease).Max();
+        if (Range.IsFloating) return Range.FindBestMatch(versions);
+        var prerelease = Range.MinVersion?.IsPrerelease == true || Range.MaxVersion?.IsPrerelease == true;
+        return versions.Where(v => Range.Satisfies(v) && (prerelease || !v.IsPrerelease)).Max();
+    }
+
+    /// <summary>NuGet's package id rule (NuGet.Packaging's PackageIdValidator, without loading that assembly on every load).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\w+([_.-]\w+)*$")]
+    private static partial System.Text.RegularExpressions.Regex ValidId();
+
+    /// <summary>The record of what this id and range last resolved to.</summary>
+    private string ResolutionPath(string hubDirectory)
+    {
+        var range = Range?.ToNormalizedString() ?? "latest";
+        var safe = string.Concat(range.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' ? c : '_'));
+        return Path.Combine(HubDirectories.NuGetResolved(hubDirectory), Id.ToLowerInvariant(), safe + ".json");
+    }
+}
+
+/// <summary>A resolved <c>nuget:</c> version, installed in the hub's package folder: what the build step lays out.</summary>
+/// <param name="Id">The package id.</param>
+/// <param name="Version">The version.</param>
+/// <param name="ConfigFile">The nuget.config to read feeds from (null: NuGet's usual files), for dependencies not installed yet.</param>
+/// <param name="Offline">HUBHOST_OFFLINE: dependencies come only from the hub's package folder.</param>
+internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline);
