@@ -150,4 +150,19 @@ public sealed class BrowserTests(ServeFixture fixture, ITestOutputHelper output)
         Assert.Equal($"hubhost trust add {untrusted.Name}", await section.Locator("code.trust-command").TextContentAsync());
         Assert.Equal(0, await page.Locator($"#cards .card[data-repo='{untrusted.Id}']").CountAsync());
     }
+
+    [BrowserFact]
+    public async Task The_refresh_button_resolves_the_refs_again_and_reloads_the_page()
+    {
+        await using var browser = await Browser.StartAsync(fixture.BaseUrl);
+        var page = browser.Page;
+        await page.GotoAsync("/");
+        var before = fixture.Host.Catalog.LastRefresh;
+        await page.EvaluateAsync("window.__beforeRefresh = 1");
+        await page.ClickAsync("#refresh");
+        await page.WaitForFunctionAsync("() => window.__beforeRefresh === undefined", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
+        Assert.NotEqual(before, fixture.Host.Catalog.LastRefresh);
+        Assert.StartsWith("refreshed ", await page.TextContentAsync("#refresh-status"));
+        Assert.True(await page.Locator("#cards .card").CountAsync() > 30);
+    }
 }

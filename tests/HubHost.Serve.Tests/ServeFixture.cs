@@ -117,6 +117,9 @@ internal static class HostileFixture
 {
     public const string Script = "<script>window.pwned=1</script>";
 
+    /// <summary>The file the hostile repo's code writes when it runs (named per fixture folder).</summary>
+    public static string Canary(string folder) => Path.Combine(Path.GetTempPath(), $"hubhost-serve-canary-{Path.GetFileName(Path.GetDirectoryName(folder))}");
+
     public static void Write(string folder)
     {
         Directory.CreateDirectory(folder);
@@ -136,12 +139,15 @@ internal static class HostileFixture
             /// <summary>Hostile strings.</summary>
             public static class Hubconf
             {
+                // Runs if anything touches the class: the server never should (it reads doc comments, calls nothing).
+                static Hubconf() => File.WriteAllText(Path.Combine(Path.GetTempPath(), "CANARY"), "the server ran repo code");
+
                 /// <summary>Looks harmless &lt;script&gt;window.pwned=1&lt;/script&gt; &lt;img src=x onerror="window.pwned=2"&gt;</summary>
                 /// <param name="label">A label &lt;b onmouseover="window.pwned=3"&gt;bold&lt;/b&gt;</param>
                 /// <remarks>&lt;iframe src="javascript:window.pwned=4"&gt;&lt;/iframe&gt;</remarks>
-                public static string inject(string label = "\"><script>window.pwned=5</script>") => label;
+                public static string inject(string label = "\"><script>window.pwned=5</script>") { File.WriteAllText(Path.Combine(Path.GetTempPath(), "CANARY"), "called"); return label; }
             }
-            """);
+            """.Replace("CANARY", Path.GetFileName(Canary(folder))));
         File.WriteAllText(Path.Combine(folder, "README.md"), """
             # hostile
 
