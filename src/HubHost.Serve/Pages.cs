@@ -3,7 +3,19 @@ namespace HubHost.Serve;
 /// <summary>The HTML pages. Every string from a repo goes through <see cref="Html.Append"/> (encoded); the README is Markdig's sanitised output.</summary>
 internal sealed class Pages(HubCatalog catalog, string title)
 {
-    private sealed record CachedPage(long Generation, string Html);
+    private sealed record CachedPage(long Generation, string Html)
+    {
+        /// <summary>Gzip of the page, made once per catalog change (not per request).</summary>
+        public byte[] Gzip => field ??= Compress(Html);
+
+        private static byte[] Compress(string html)
+        {
+            using var memory = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(memory, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+                gzip.Write(System.Text.Encoding.UTF8.GetBytes(html));
+            return memory.ToArray();
+        }
+    }
 
     private volatile CachedPage? _index;
 
@@ -19,15 +31,20 @@ internal sealed class Pages(HubCatalog catalog, string title)
     }
 
     /// <summary>The index: a card per entrypoint, search and category filter, each repo's refs. Cached until the catalog changes.</summary>
-    public string Index()
+    public string Index() => IndexPage().Html;
+
+    /// <summary>The index, gzip-compressed (cached with it).</summary>
+    public byte[] IndexGzip() => IndexPage().Gzip;
+
+    private CachedPage IndexPage()
     {
         var generation = catalog.Generation;
-        if (_index is { } cached && cached.Generation == generation && !catalog.IsRefreshing) return cached.Html;
+        if (_index is { } cached && cached.Generation == generation && !catalog.IsRefreshing) return cached;
         var h = new Html();
         Layout(h, title, IndexBody);
-        var html = h.ToString();
-        _index = new CachedPage(generation, html);
-        return html;
+        var page = new CachedPage(generation, h.ToString());
+        _index = page;
+        return page;
     }
 
     private void IndexBody(Html h)

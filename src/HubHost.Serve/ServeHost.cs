@@ -57,7 +57,16 @@ internal sealed class ServeHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        // The index of a big catalog is ~0.9 KB of HTML per card; compressed it is ~40x smaller on the wire.
+        builder.Services.AddResponseCompression(o =>
+        {
+            o.EnableForHttps = true; // nothing secret on these pages (BREACH needs a secret reflected next to attacker input)
+            o.MimeTypes = ["text/html", "application/json", "text/javascript", "text/css"];
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
+        builder.Services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
         var app = builder.Build();
+        app.UseResponseCompression();
         var host = new ServeHost(app, catalog, options, logger);
         host.Map(app, new Pages(catalog, options.Title));
         return host;
@@ -165,7 +174,14 @@ internal sealed class ServeHost : IAsyncDisposable
             await next(context).ConfigureAwait(false);
         });
 
-        app.MapGet("/", () => HtmlResult(pages.Index()));
+        app.MapGet("/", (HttpContext context) =>
+        {
+            // The index is big with many repos: its gzip is made once per catalog change, not per request.
+            context.Response.Headers.Vary = "Accept-Encoding";
+            if (!context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase)) return HtmlResult(pages.Index());
+            context.Response.Headers.ContentEncoding = "gzip";
+            return Results.Bytes(pages.IndexGzip(), "text/html; charset=utf-8");
+        });
         app.MapGet("/repos/{id}/entrypoints/{name}", (string id, string name, string? @ref) =>
         {
             var (repo, state, entry, error) = Lookup(id, @ref, name);

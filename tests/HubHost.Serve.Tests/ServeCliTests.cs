@@ -42,6 +42,18 @@ public sealed class ServeCliTests(ServeFixture fixture)
         Assert.Contains(expected, line);
     }
 
+    [Theory]
+    [InlineData("https://user:secret@git.example/x.git", "credentials")]
+    [InlineData("--no-such-option", "--no-such-option")]
+    public async Task A_bad_repo_or_option_is_one_error_line(string arg, string expected)
+    {
+        var result = await CliRunner.RunAsync(["serve", "--hub-dir", fixture.HubDirectory, "--urls", "http://127.0.0.1:0", arg], Environment());
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.DoesNotContain("secret", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
     [Fact]
     public async Task Nothing_to_serve_is_an_error()
     {

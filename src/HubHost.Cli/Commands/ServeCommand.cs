@@ -20,8 +20,7 @@ internal static class ServeCommand
         var catalog = new Option<string>("--catalog") { Description = "A catalog file (JSON) listing repos and their refs; see README.md." };
         var urls = new Option<string[]>("--urls")
         {
-            Description = $"Address(es) to listen on (default {ServeOptions.DefaultUrl}); only loopback unless --allow-remote. Port 0 picks a free port.",
-            AllowMultipleArgumentsPerToken = true,
+            Description = $"Address(es) to listen on, repeated or separated by ';' (default {ServeOptions.DefaultUrl}); only loopback unless --allow-remote. Port 0 picks a free port.",
         };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address (the catalog becomes visible to the network)." };
         var refresh = new Option<double?>("--refresh-minutes") { Description = "Resolve every ref again this often (default 10, or the catalog's refreshMinutes; 0: only on the Refresh button)." };
@@ -46,7 +45,7 @@ internal static class ServeCommand
             var options = new ServeOptions
             {
                 Repos = list,
-                Urls = parse.GetValue(urls) is { Length: > 0 } u ? u : [ServeOptions.DefaultUrl],
+                Urls = (parse.GetValue(urls) ?? []).SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).DefaultIfEmpty(ServeOptions.DefaultUrl).ToList(),
                 AllowRemote = parse.GetValue(allowRemote),
                 RefreshInterval = minutes == 0 ? null : TimeSpan.FromMinutes(minutes),
                 Title = parse.GetValue(title) ?? file?.Title ?? "HubHost catalog",
