@@ -44,8 +44,9 @@ internal static class RepoFiles
         var full = Path.GetFullPath(Path.Combine(root, relative));
         var rootFull = Path.GetFullPath(root).TrimEnd('/') + "/";
         if (!full.StartsWith(rootFull, StringComparison.Ordinal) || !File.Exists(full)) return null;
-        // No symbolic links out of the repo.
-        if (new FileInfo(full).LinkTarget is not null) return null;
+        // No symbolic links (to the file or a folder on the way), so nothing outside the repo is ever sent.
+        for (var at = full; at.Length >= rootFull.Length; at = Path.GetDirectoryName(at)!)
+            if ((File.GetAttributes(at) & FileAttributes.ReparsePoint) != 0) return null;
         return (full, ImageTypes[Path.GetExtension(full)]);
     }
 }

@@ -129,4 +129,26 @@ public sealed class ApiTests(ServeFixture fixture)
         // v1 and v2 did not move.
         Assert.Equal("ready", (await GetJsonAsync($"/api/repos/{versions.Id}")).GetProperty("refs")[0].GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task A_declared_image_inside_the_repo_is_served_and_nothing_else()
+    {
+        var versions = fixture.Repo("versions.git");
+        var api = await GetJsonAsync($"/api/repos/{versions.Id}/entrypoints/greet?ref=v1");
+        var src = api.GetProperty("metadata").GetProperty("image").GetString();
+        Assert.Equal($"/repos/{versions.Id}/image?ref=v1&entry=greet", src);
+        using (var image = await fixture.Http.GetAsync(fixture.BaseUrl + src))
+        {
+            Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+            Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("not really a png, served as one", await image.Content.ReadAsStringAsync());
+        }
+        // A path out of the repo is not an image source, and asking for it anyway is a 404.
+        var count = await GetJsonAsync($"/api/repos/{versions.Id}/entrypoints/count?ref=v1");
+        Assert.Equal(JsonValueKind.Null, count.GetProperty("metadata").GetProperty("image").ValueKind);
+        using (var outside = await fixture.Http.GetAsync(fixture.BaseUrl + $"/repos/{versions.Id}/image?ref=v1&entry=count"))
+            Assert.Equal(HttpStatusCode.NotFound, outside.StatusCode);
+        using (var page = await fixture.Http.GetAsync(fixture.BaseUrl + "/"))
+            Assert.Contains($"src=\"/repos/{versions.Id}/image?ref=v1&amp;entry=greet\"", await page.Content.ReadAsStringAsync());
+    }
 }

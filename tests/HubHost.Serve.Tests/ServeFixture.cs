@@ -91,6 +91,8 @@ internal static class VersionsRepo
             </Project>
             """,
         ["README.md"] = $"# versions\n\nA repo with refs that differ. {marker}\n",
+        ["docs/card.png"] = "not really a png, served as one",
+        ["hubconf.catalog.json"] = """{ "image": "docs/card.png", "entrypoints": { "count": { "image": "../outside.png" } } }""",
         ["Hubconf.cs"] = $$"""
             namespace Versions;
 
