@@ -87,6 +87,7 @@ internal sealed class CliApp : IDisposable
         yield return RunCommand.Create(this);
         yield return ContractsCommand.Create(this);
         yield return PackCommand.Create(this);
+        yield return ServeCommand.Create(this);
     }
 
     /// <summary>
@@ -215,6 +216,17 @@ internal sealed class CliApp : IDisposable
         HubDirectories.EnsureUsable(hub.HubDirectory, write: false);
         return hub;
     }
+
+    /// <summary>A hub over the same directory and logger that never asks whether to trust a repo (for `hubhost serve`: an untrusted repo is shown, never built).</summary>
+    public HubClient NonPromptingHub()
+    {
+        var hub = new HubClient(new HubOptions { HubDirectory = Hub.HubDirectory, LoggerFactory = Hub.Options.LoggerFactory, TrustPrompt = null });
+        hub.EnsureWritableHubDirectory();
+        return hub;
+    }
+
+    /// <summary>The logger factory of this run (Serilog on stderr).</summary>
+    public ILoggerFactory Loggers => _loggerFactory.Value;
 
     /// <summary>The hub, for a command that writes to its directory: checked to be a writable folder first.</summary>
     public HubClient WritableHub

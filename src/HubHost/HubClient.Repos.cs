@@ -27,6 +27,23 @@ public sealed partial class HubClient
         return await OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Parses a repo string and checks the trusted list, without fetching, building or asking anyone: for tools that
+    /// show repos (such as <c>hubhost serve</c>) and must never build one that is not trusted.
+    /// </summary>
+    /// <exception cref="HubException">The string is not a local folder path or a git source.</exception>
+    public HubSourceInfo DescribeSource(string repo)
+    {
+        var source = RepoSource.Parse(repo);
+        return source switch
+        {
+            LocalDirectorySource local => new HubSourceInfo(repo.Trim(), true, Path.GetFullPath(local.Path), null, true),
+            Sources.Git.GitRepoSource git => new HubSourceInfo(repo.Trim(), false, git.Remote.RepoName, git.Remote.Ref,
+                new Trust.TrustedList(HubDirectory).Contains(git.Remote)),
+            _ => throw new HubException($"Unknown kind of repo source: {repo}"),
+        };
+    }
+
     /// <summary>Resolves a repo to the version it names now (fetching, checking trust), without building it.</summary>
     internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {

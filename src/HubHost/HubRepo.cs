@@ -33,6 +33,7 @@ public sealed class HubRepo : IDisposable
         Version = snapshot.Version;
         ContentKey = snapshot.ContentKey;
         BuildDirectory = build.Directory;
+        SourceDirectory = snapshot.Directory;
         LoadContextName = context.Name!;
     }
 
@@ -47,6 +48,12 @@ public sealed class HubRepo : IDisposable
 
     /// <summary>The build folder in the hub cache.</summary>
     public string BuildDirectory { get; }
+
+    /// <summary>
+    /// The folder holding this version's files (the local folder, or the git checkout of its commit in the hub cache),
+    /// e.g. to read its README.md. Treat it as read-only.
+    /// </summary>
+    public string SourceDirectory { get; }
 
     /// <summary>The name of its AssemblyLoadContext (<c>repo@version</c>).</summary>
     public string LoadContextName { get; }

@@ -31,6 +31,7 @@ public sealed class HubDirectoryErrorTests : IDisposable
         new[] { "trust", "add", "owner/name" },
         new[] { "list", RepoPaths.Sample("hello") },
         new[] { "contracts" },
+        new[] { "serve", RepoPaths.Sample("hello"), "--urls", "http://127.0.0.1:0" },
     };
 
     [Theory]
