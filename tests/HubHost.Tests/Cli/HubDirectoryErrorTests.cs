@@ -54,20 +54,35 @@ public sealed class HubDirectoryErrorTests : IDisposable
         Directory.CreateDirectory(folder);
         var home = _temp.Combine("home");
         Directory.CreateDirectory(home);
-        if (Environment.UserName == "root") File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
+        var hello = RepoPaths.Sample("hello");
+        var cli = CliRunner.CliDll;
+        if (Environment.UserName == "root")
+        {
+            File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
+            // The source tree may sit in a folder only root can enter (a mktemp -d clone): nobody gets its own
+            // readable copy of the CLI (hard links, so libtorch is not copied) and of the sample.
+            File.SetUnixFileMode(_temp.Path, (UnixFileMode)0x1ED);
+            var app = _temp.Combine("app");
+            using (var cp = Process.Start("cp", ["-al", AppContext.BaseDirectory.TrimEnd('/'), app])!) await cp.WaitForExitAsync();
+            cli = Path.Combine(app, Path.GetFileName(CliRunner.CliDll));
+            hello = _temp.Combine("hello");
+            Directory.CreateDirectory(hello);
+            foreach (var file in Directory.EnumerateFiles(RepoPaths.Sample("hello"))) File.Copy(file, Path.Combine(hello, Path.GetFileName(file)));
+        }
         else File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
 
-        AssertOneCleanError(await RunUnprivileged(home, "list", RepoPaths.Sample("hello"), "--hub-dir", folder), $"The hub directory '{folder}' is not writable");
-        AssertOneCleanError(await RunUnprivileged(home, "trust", "add", "owner/name", "--hub-dir", folder), "is not writable");
-        AssertOneCleanError(await RunUnprivileged(home, "list", RepoPaths.Sample("hello"), "--hub-dir", Path.Combine(folder, "sub", "hub")), "cannot be created");
-        var ls = await RunUnprivileged(home, "cache", "ls", "--hub-dir", folder); // reading needs no write access
+        AssertOneCleanError(await RunUnprivileged(cli, home, "list", hello, "--hub-dir", folder), $"The hub directory '{folder}' is not writable");
+        AssertOneCleanError(await RunUnprivileged(cli, home, "trust", "add", "owner/name", "--hub-dir", folder), "is not writable");
+        AssertOneCleanError(await RunUnprivileged(cli, home, "list", hello, "--hub-dir", Path.Combine(folder, "sub", "hub")), "cannot be created");
+        var ls = await RunUnprivileged(cli, home, "cache", "ls", "--hub-dir", folder); // reading needs no write access
         Assert.True(ls.ExitCode == 0, ls.Stderr);
         Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
     }
 
-    private static async Task<CliRunner.Result> RunUnprivileged(string home, params string[] args)
+    private static async Task<CliRunner.Result> RunUnprivileged(string cli, string home, params string[] args)
     {
         var info = CliRunner.StartInfo(args, new Dictionary<string, string?> { ["HUBHOST_HOME"] = null, ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
+        info.ArgumentList[0] = cli;
         if (Environment.UserName == "root")
         {
             var dotnet = info.FileName;
