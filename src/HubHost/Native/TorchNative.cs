@@ -133,7 +133,7 @@ public static partial class TorchNative
 
     /// <summary>The message for a LibTorchSharp that loaded its file but not its symbols from libtorch.</summary>
     private static string Mismatch(Assembly torchSharp, string reason)
-        => $"LibTorchSharp (TorchSharp {Version(torchSharp)}'s native library) does not match the libtorch this process loaded{(_libTorchFromSystem ? " from the system (the app has none of its own)" : "")}: {reason}. TorchSharp {Version(torchSharp)} needs libtorch {torch.__version__}: add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the matching TorchSharp-cuda package) to the app.";
+        => $"LibTorchSharp (TorchSharp {Version(torchSharp)}'s native library) does not match the libtorch this process loaded{(_libTorchFromSystem ? " from the system (the app has none of its own)" : "")}: {reason}. TorchSharp {Version(torchSharp)} needs the libtorch its own backend package ships: add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the matching TorchSharp-cuda package) to the app.";
 
     private static void LoadLibTorchSharp(Assembly torchSharp)
     {
