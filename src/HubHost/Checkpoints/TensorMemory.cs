@@ -63,13 +63,16 @@ internal static unsafe class TensorMemory
     /// <summary>
     /// A 1-D tensor of <paramref name="numel"/> elements over <paramref name="data"/>, which
     /// <paramref name="owner"/> keeps valid until libtorch frees the storage (zero copy). Null when the
-    /// address already backs another live storage (e.g. two zip entries pointing at the same bytes): the
-    /// caller then copies.
+    /// address already backs another live storage (e.g. two zip entries pointing at the same bytes) or is not
+    /// aligned to the element size: the caller then copies.
     /// </summary>
     public static Tensor? FromBlob(BlobOwner owner, byte* data, long numel, ScalarType dtype)
     {
         Bind();
         if (numel == 0) return Empty(0, dtype);
+        // libtorch's kernels assume naturally aligned elements (complex128 on 16 bytes): a storage at a misaligned
+        // address (the legacy format packs records at any offset) crashed them, so such a storage is copied.
+        if ((nint)data % Math.Min(DTypes.Size(dtype), 16) != 0) return null;
         owner.AddRef();
         if (!Live.TryAdd((nint)data, owner))
         {
