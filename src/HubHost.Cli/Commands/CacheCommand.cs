@@ -49,7 +49,18 @@ internal static class CacheCommand
     private static string ToText(CacheListing listing)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"hub directory: {listing.HubDirectory} ({Size(listing.TotalBytes)})");
+        // What the total counts: the restore folder of repo builds usually dominates it.
+        var parts = new (string Name, string Path)[]
+        {
+            ("builds", HubDirectories.Builds(listing.HubDirectory)),
+            ("repo package restores (packages/)", HubDirectories.PluginPackages(listing.HubDirectory)),
+            ("git", HubDirectories.Git(listing.HubDirectory)),
+            ("nuget: packages", HubDirectories.NuGet(listing.HubDirectory)),
+            ("checkpoints", HubDirectories.Checkpoints(listing.HubDirectory)),
+        }.Select(p => (p.Name, Bytes: Directory.Exists(p.Path) ? HubCache.SizeOf(p.Path) : 0)).Where(p => p.Bytes > 0).ToList();
+        var other = listing.TotalBytes - parts.Sum(p => p.Bytes);
+        sb.AppendLine($"hub directory: {listing.HubDirectory}, {Size(listing.TotalBytes)} in all"
+                      + (parts.Count == 0 ? "" : ": " + string.Join(", ", parts.Select(p => $"{p.Name} {Size(p.Bytes)}")) + (other > 0 ? $", other {Size(other)}" : "")));
         if (listing.Repos.Count == 0) sb.AppendLine("git repos: none");
         foreach (var repo in listing.Repos)
         {
@@ -63,9 +74,15 @@ internal static class CacheCommand
             foreach (var p in listing.Packages)
                 sb.AppendLine($"  {p.Id} {p.Version}  {(p.HubPackage ? "hub package" : "dependency")}  {Size(p.Bytes)}{(p.Layouts.Count == 0 ? "" : "  loads from: " + string.Join(", ", p.Layouts))}");
         }
-        sb.AppendLine(listing.Builds.Count == 0 ? "builds: none" : "builds:");
-        foreach (var b in listing.Builds)
-            sb.AppendLine($"  {b.Name}  {b.Repo} {b.Version}  {Size(b.Bytes)}");
+        if (listing.Builds.Count == 0) sb.AppendLine("builds: none");
+        else
+        {
+            sb.AppendLine("builds:");
+            var rows = listing.Builds.Select(b => (b.Repo, b.Version, Size: Size(b.Bytes), b.Name)).Prepend((Repo: "REPO", Version: "VERSION", Size: "SIZE", Name: "FOLDER (under builds/)")).ToList();
+            int repoWidth = rows.Max(r => r.Repo.Length), versionWidth = rows.Max(r => r.Version.Length), sizeWidth = rows.Max(r => r.Size.Length);
+            foreach (var r in rows)
+                sb.AppendLine($"  {r.Repo.PadRight(repoWidth)}  {r.Version.PadRight(versionWidth)}  {r.Size.PadLeft(sizeWidth)}  {r.Name}");
+        }
         if (listing.Checkouts.Count > 0)
             sb.AppendLine($"checkouts: {listing.Checkouts.Count} ({Size(listing.Checkouts.Sum(c => c.Bytes))})");
         if (listing.TempFolders.Count > 0)

@@ -122,6 +122,9 @@ public sealed class GitCliTests(GitFixture git)
         }
         var text = await git.RunCliAsync(["cache", "ls"]);
         Assert.Contains($"  main -> {git.Main1[..12]}", text.Stdout);
+        // The total says what it counts, and the builds come with column headers.
+        Assert.Matches(@"hub directory: .*, [0-9.]+ [KMG]?B in all: builds [0-9.]+ [KMG]?B", text.Stdout);
+        Assert.Matches(@"\n  REPO +VERSION +SIZE  FOLDER \(under builds/\)\n", text.Stdout);
 
         var rmRef = await git.RunCliAsync(["cache", "rm", alias + ":v2"]);
         Assert.True(rmRef.ExitCode == 0, rmRef.ToString());
