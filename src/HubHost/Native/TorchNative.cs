@@ -88,7 +88,7 @@ public static partial class TorchNative
         // No libtorch beside the app: accept one the embedder loaded into the process itself (TorchSharp's advice
         // for a Python install of PyTorch), never one a bare-name search happens to find.
         if (OperatingSystem.IsLinux() && !AlreadyLoaded("libtorch_cpu.so"))
-            throw new HubException($"libtorch (the torch_cpu native library) is not part of this app: TorchSharp {Version(torchSharp)} needs a backend package. Add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the TorchSharp-cuda package for your platform) to the app, then build it again.");
+            throw new HubException(NoLibTorch(torchSharp));
         try
         {
             NativeLibrary.Load("torch_cpu", torchSharp, null);
@@ -97,7 +97,7 @@ public static partial class TorchNative
         {
             var reason = LoaderReason(e.Message, "torch_cpu");
             if (reason is null)
-                throw new HubException($"libtorch (the torch_cpu native library) is not part of this app: TorchSharp {Version(torchSharp)} needs a backend package. Add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the TorchSharp-cuda package for your platform) to the app, then build it again.", e);
+                throw new HubException(NoLibTorch(torchSharp), e);
             throw new HubException($"libtorch (torch_cpu) was found but could not be loaded: {reason}. Install the missing system library, or use the TorchSharp backend package built for this platform.", e);
         }
         _libTorchFromSystem = true;
@@ -130,6 +130,9 @@ public static partial class TorchNative
         if (Path.GetDirectoryName(torchSharp.Location) is { Length: > 0 } own) folders.Add(own);
         return folders.Select(f => Path.Combine(f, fileName)).FirstOrDefault(File.Exists);
     }
+
+    private static string NoLibTorch(Assembly torchSharp)
+        => $"libtorch (the torch_cpu native library) is not part of this app: TorchSharp {Version(torchSharp)} needs a backend package. Add a PackageReference to TorchSharp-cpu {Version(torchSharp)} (or the TorchSharp-cuda package for your platform) to the app, then build it again.";
 
     /// <summary>The message for a LibTorchSharp that loaded its file but not its symbols from libtorch.</summary>
     private static string Mismatch(Assembly torchSharp, string reason)
