@@ -207,12 +207,12 @@ internal sealed class CliApp : IDisposable
     {
         if (HubDirectory is not null && string.IsNullOrWhiteSpace(HubDirectory))
             throw new HubException("--hub-dir is empty: give the folder the hub keeps its cache in.");
-        var hub = new HubClient(new HubOptions
-        {
-            HubDirectory = HubDirectory,
-            LoggerFactory = _loggerFactory.Value,
-            TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust,
-        });
+        // Every setting from the environment, read once here (README: "Settings"); --hub-dir wins over HUBHOST_HOME.
+        var options = HubOptions.FromEnvironment();
+        if (HubDirectory is not null) options.HubDirectory = HubDirectory;
+        options.LoggerFactory = _loggerFactory.Value;
+        options.TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust;
+        var hub = new HubClient(options);
         HubDirectories.EnsureUsable(hub.HubDirectory, write: false);
         return hub;
     }
@@ -220,7 +220,9 @@ internal sealed class CliApp : IDisposable
     /// <summary>A hub over the same directory and logger that never asks whether to trust a repo (for `hubhost serve`: an untrusted repo is shown, never built).</summary>
     public HubClient NonPromptingHub()
     {
-        var hub = new HubClient(new HubOptions { HubDirectory = Hub.HubDirectory, LoggerFactory = Hub.Options.LoggerFactory, TrustPrompt = null });
+        var options = Hub.Options;
+        options.TrustPrompt = null;
+        var hub = new HubClient(options);
         hub.EnsureWritableHubDirectory();
         return hub;
     }

@@ -8,23 +8,28 @@ public static partial class Hub
     private static HubClient? _default;
     private static readonly Lock Gate = new();
 
-    /// <summary>The shared hub the static methods use (created on first use from the environment).</summary>
+    /// <summary>The shared hub the static methods use (created on first use with <see cref="HubOptions.FromEnvironment()"/>).</summary>
     public static HubClient Default
     {
         get
         {
-            lock (Gate) return _default ??= new HubClient();
+            lock (Gate) return _default ??= new HubClient(HubOptions.FromEnvironment());
         }
     }
 
     /// <summary>The hub directory in use (torch.hub.get_dir).</summary>
     public static string GetDir() => Default.HubDirectory;
 
-    /// <summary>Sets the hub directory for later static calls (torch.hub.set_dir). Repos already loaded stay loaded.</summary>
+    /// <summary>
+    /// Sets the hub directory for later static calls (torch.hub.set_dir); the other settings still come from the
+    /// environment. Repos already loaded stay loaded.
+    /// </summary>
     public static void SetDir(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        lock (Gate) _default = new HubClient(new HubOptions { HubDirectory = directory });
+        var options = HubOptions.FromEnvironment();
+        options.HubDirectory = directory;
+        lock (Gate) _default = new HubClient(options);
     }
 
     /// <summary>The entrypoints of a repo (torch.hub.list).</summary>

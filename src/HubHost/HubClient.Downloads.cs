@@ -7,10 +7,10 @@ namespace HubHost;
 
 public sealed partial class HubClient
 {
-    /// <summary>Retries, timeouts and waits of downloads (tests shorten them).</summary>
-    internal DownloadSettings DownloadSettings { get; init; } = DownloadSettings.Default;
+    /// <summary>Retries, timeouts and waits of downloads: the defaults with the options' stall check (tests shorten them).</summary>
+    internal DownloadSettings DownloadSettings { get; init; }
 
-    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings.WithEnvironment(), Logger, new CompletedDownloads(Path.Combine(HubDirectories.Locks(HubDirectory), "downloads")));
+    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(Path.Combine(HubDirectories.Locks(HubDirectory), "downloads")));
 
     /// <summary>
     /// Downloads <paramref name="url"/> to <paramref name="destination"/> (torch.hub.download_url_to_file).

@@ -13,7 +13,7 @@ public sealed partial class HubClient
 
     private RepoBuilder? _builder;
 
-    private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Logger));
+    private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(HubDirectory, Settings, Logger));
 
     /// <summary>
     /// Resolves, builds (once per version) and loads a repo: a local folder, a git repo
@@ -34,7 +34,7 @@ public sealed partial class HubClient
     /// <exception cref="HubException">The string is not a local folder path or a git source.</exception>
     public HubSourceInfo DescribeSource(string repo)
     {
-        var source = RepoSource.Parse(repo);
+        var source = ParseSource(repo);
         return source switch
         {
             LocalDirectorySource local => new HubSourceInfo(repo.Trim(), true, Path.GetFullPath(local.Path), null, true),
@@ -44,10 +44,13 @@ public sealed partial class HubClient
         };
     }
 
+    /// <summary>Parses a repo string against this client's <see cref="HubOptions.GitBaseUrl"/>.</summary>
+    internal RepoSource ParseSource(string repo) => RepoSource.Parse(repo, Settings.GitBaseUrl);
+
     /// <summary>Resolves a repo to the version it names now (fetching, checking trust), without building it.</summary>
     internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
-        var source = RepoSource.Parse(repo);
+        var source = ParseSource(repo);
         EnsureWritableHubDirectory();
         return source.ResolveAsync(this, options ?? HubLoadOptions.Default, cancellationToken);
     }

@@ -10,16 +10,24 @@ namespace HubHost;
 /// </summary>
 public sealed partial class HubClient
 {
-    /// <summary>Creates a hub with the given options (defaults when null).</summary>
+    /// <summary>
+    /// Creates a hub with a copy of the given options (the defaults when null; environment variables are read only
+    /// by <see cref="HubOptions.FromEnvironment()"/>).
+    /// </summary>
+    /// <exception cref="HubException">An option is invalid (a credential in <see cref="HubOptions.GitBaseUrl"/>, a timeout of zero).</exception>
     public HubClient(HubOptions? options = null)
     {
-        Options = options ?? new HubOptions();
-        HubDirectory = Path.GetFullPath(Options.HubDirectory ?? HubDirectories.Default());
-        Logger = (Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost");
+        Settings = (options ?? new HubOptions()).Snapshot();
+        HubDirectory = Path.GetFullPath(Settings.HubDirectory ?? HubDirectories.Default());
+        Logger = (Settings.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost");
+        DownloadSettings = Downloads.DownloadSettings.Default with { MinimumSpeed = Settings.DownloadMinimumSpeed, StallTime = Settings.DownloadStallTime };
     }
 
-    /// <summary>The options this hub was created with.</summary>
-    public HubOptions Options { get; }
+    /// <summary>A copy of the options this hub was created with (changing it changes nothing).</summary>
+    public HubOptions Options => Settings.Copy();
+
+    /// <summary>The checked options this hub runs with; never changed after construction.</summary>
+    internal HubOptions Settings { get; }
 
     /// <summary>The hub directory in use (absolute).</summary>
     public string HubDirectory { get; }

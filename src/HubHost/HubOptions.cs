@@ -1,13 +1,24 @@
+using System.Globalization;
+using HubHost.Sources.Git;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost;
 
-/// <summary>Settings of a <see cref="HubClient"/>.</summary>
+/// <summary>
+/// Every setting of a <see cref="HubClient"/>, in one place. A client copies them when it is created, so two
+/// clients in one process can differ and changing an options object later changes no client. Nothing in the hub
+/// reads an environment variable: <see cref="FromEnvironment()"/> does, once, for the command line and the static
+/// <see cref="Hub"/>. The properties are plain values, so they bind from configuration
+/// (<c>services.Configure&lt;HubOptions&gt;(configuration.GetSection("HubHost"))</c>).
+/// </summary>
 public sealed class HubOptions
 {
+    /// <summary>https://github.com/, where <c>owner/name</c> points unless <see cref="GitBaseUrl"/> says otherwise.</summary>
+    public const string GitHubBaseUrl = GitRemote.DefaultBaseUrl;
+
     /// <summary>
-    /// The hub directory (torch.hub's hub_dir). Null: <c>$HUBHOST_HOME/hub</c>, else
-    /// <c>$XDG_CACHE_HOME/hubhost/hub</c>, else <c>~/.cache/hubhost/hub</c>.
+    /// The hub directory (torch.hub's hub_dir). Null: <c>$XDG_CACHE_HOME/hubhost/hub</c>, else
+    /// <c>~/.cache/hubhost/hub</c>. Environment variable: <c>HUBHOST_HOME</c> (the hub directory is its <c>hub</c> folder).
     /// </summary>
     public string? HubDirectory { get; set; }
 
@@ -26,4 +37,116 @@ public sealed class HubOptions
 
     /// <summary>Where diagnostics go. Null: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Never use the network for git or NuGet: repos resolve only from what is cached (torch.hub has no such mode).
+    /// Downloads of weights are not affected. Environment variable: <c>HUBHOST_OFFLINE=1</c>.
+    /// </summary>
+    public bool Offline { get; set; }
+
+    /// <summary>
+    /// Never run <c>dotnet build</c>: a fleet server without the SDK that loads only prebuilt packages
+    /// (<c>nuget:</c>) and builds already in the cache. Environment variable: <c>HUBHOST_NO_BUILD=1</c>.
+    /// </summary>
+    public bool DisableBuilds { get; set; }
+
+    /// <summary>How long one <c>dotnet build</c> of a repo (restore included) may take. Environment variable: <c>HUBHOST_BUILD_TIMEOUT</c> (seconds).</summary>
+    public TimeSpan BuildTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The base URL <c>owner/name</c> is resolved against (<c>{base}owner/name.git</c>): a GitHub Enterprise host,
+    /// an internal mirror, a <c>file://</c> folder. Must not carry credentials (refused: use
+    /// <see cref="GitHubToken"/> or a git credential helper). Environment variable: <c>HUBHOST_GIT_BASE_URL</c>.
+    /// </summary>
+    public string GitBaseUrl { get; set; } = GitHubBaseUrl;
+
+    /// <summary>
+    /// A token for private repos, sent as an HTTP header through git's environment, only to https://github.com
+    /// and the host of <see cref="GitBaseUrl"/>; never on a command line, in a log, an error or the cache.
+    /// Environment variable: <c>GITHUB_TOKEN</c>.
+    /// </summary>
+    public string? GitHubToken { get; set; }
+
+    /// <summary>How long one git network command (ls-remote, fetch, clone) may run. Environment variable: <c>HUBHOST_GIT_TIMEOUT</c> (seconds).</summary>
+    public TimeSpan GitNetworkTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one local git command (archive, cat-file, rev-parse) may run.</summary>
+    public TimeSpan GitLocalTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The stall check of downloads (curl's --speed-limit): a download receiving fewer than this many bytes per
+    /// second on average over <see cref="DownloadStallTime"/> fails. 0 turns the check off. Environment variable:
+    /// <c>HUBHOST_DOWNLOAD_MIN_SPEED</c>.
+    /// </summary>
+    public long DownloadMinimumSpeed { get; set; } = 1024;
+
+    /// <summary>The window of the download stall check. Environment variable: <c>HUBHOST_DOWNLOAD_STALL_TIME</c> (seconds).</summary>
+    public TimeSpan DownloadStallTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The defaults with every environment variable named on these properties applied (unset or empty ones keep
+    /// the default): what the <c>hubhost</c> command line and the static <see cref="Hub"/> use.
+    /// </summary>
+    /// <exception cref="HubException">A variable's value is malformed; the message names it and what to give.</exception>
+    public static HubOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>Like <see cref="FromEnvironment()"/>, reading variables through <paramref name="variable"/>.</summary>
+    internal static HubOptions FromEnvironment(Func<string, string?> variable)
+    {
+        string? Text(string name) => variable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+        var options = new HubOptions();
+        if (Text("HUBHOST_HOME") is { } home) options.HubDirectory = Path.Combine(home, "hub");
+        if (Text("HUBHOST_OFFLINE") is { } offline) options.Offline = Flag("HUBHOST_OFFLINE", offline);
+        if (Text("HUBHOST_NO_BUILD") is { } noBuild) options.DisableBuilds = Flag("HUBHOST_NO_BUILD", noBuild);
+        if (Text("HUBHOST_BUILD_TIMEOUT") is { } build) options.BuildTimeout = Seconds("HUBHOST_BUILD_TIMEOUT", build);
+        if (Text("HUBHOST_GIT_BASE_URL") is { } baseUrl)
+            options.GitBaseUrl = GitRemote.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
+        if (Text("GITHUB_TOKEN") is { } token) options.GitHubToken = token;
+        if (Text("HUBHOST_GIT_TIMEOUT") is { } git) options.GitNetworkTimeout = Seconds("HUBHOST_GIT_TIMEOUT", git);
+        if (Text("HUBHOST_DOWNLOAD_MIN_SPEED") is { } speed)
+            options.DownloadMinimumSpeed = long.TryParse(speed, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
+                ? bytes
+                : throw Malformed("HUBHOST_DOWNLOAD_MIN_SPEED", speed, "a whole number of bytes per second (0 turns the stall check off), such as 1024");
+        if (Text("HUBHOST_DOWNLOAD_STALL_TIME") is { } stall) options.DownloadStallTime = Seconds("HUBHOST_DOWNLOAD_STALL_TIME", stall);
+        return options;
+    }
+
+    /// <summary>A copy (the delegates and logger factory shared).</summary>
+    internal HubOptions Copy() => (HubOptions)MemberwiseClone();
+
+    /// <summary>A checked copy, the one a client keeps: later changes to this object do not reach it.</summary>
+    internal HubOptions Snapshot()
+    {
+        var copy = Copy();
+        copy.GitBaseUrl = GitRemote.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
+        Positive(BuildTimeout, nameof(BuildTimeout));
+        Positive(GitNetworkTimeout, nameof(GitNetworkTimeout));
+        Positive(GitLocalTimeout, nameof(GitLocalTimeout));
+        Positive(DownloadStallTime, nameof(DownloadStallTime));
+        if (DownloadMinimumSpeed < 0)
+            throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");
+        if (string.IsNullOrEmpty(GitHubToken)) copy.GitHubToken = null;
+        return copy;
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+            throw new HubException($"{nameof(HubOptions)}.{name} is {value}: give a time greater than zero.");
+    }
+
+    private static bool Flag(string name, string text) => text.ToLowerInvariant() switch
+    {
+        "1" or "true" or "yes" or "on" => true,
+        "0" or "false" or "no" or "off" => false,
+        _ => throw Malformed(name, text, "1 (or true, yes, on) to turn it on, 0 (or false, no, off) to turn it off"),
+    };
+
+    private static TimeSpan Seconds(string name, string text)
+        => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2
+            ? TimeSpan.FromSeconds(seconds)
+            : throw Malformed(name, text, "a number of seconds greater than 0, such as 30");
+
+    private static HubException Malformed(string name, string text, string expected)
+        => new($"{name}='{text}' is not valid: give {expected}, or unset it for the default.");
 }

@@ -27,8 +27,6 @@ internal sealed class GitBenchmark : IBenchmark
         {
             var repo = new BenchRepo(root);
             Console.WriteLine($"git benchmark in {root} (tiny hub repo, no dependencies)");
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", repo.BaseUrl);
-            Environment.SetEnvironmentVariable("HUBHOST_OFFLINE", null);
 
             // Warm-up: fills NuGet's and the SDK's caches so neither side pays first-use costs.
             await BareBuildAsync(repo, Path.Combine(root, "warmup"), hubFlags: true);
@@ -40,7 +38,7 @@ internal sealed class GitBenchmark : IBenchmark
             {
                 bare.Add(await BareBuildAsync(repo, Path.Combine(root, $"bare-{i}"), hubFlags: true));
                 bareDefault.Add(await BareBuildAsync(repo, Path.Combine(root, $"bare-default-{i}"), hubFlags: false));
-                var hub = new HubClient(new HubOptions { HubDirectory = Path.Combine(root, $"cold-{i}", "hub") });
+                var hub = new HubClient(new HubOptions { HubDirectory = Path.Combine(root, $"cold-{i}", "hub"), GitBaseUrl = repo.BaseUrl });
                 var watch = Stopwatch.StartNew();
                 var result = await hub.LoadAsync<string>("hubs/demo:main", "hello", null, new HubLoadOptions { TrustRepo = TrustRepo.Trust });
                 cold.Add(watch.Elapsed.TotalMilliseconds);
@@ -73,18 +71,17 @@ internal sealed class GitBenchmark : IBenchmark
                 Console.WriteLine($"peer: torch.hub.load of a cached github ref, whole python process, median of {WarmRuns}: {peerMs:0} ms   -> HubHost/torch {warmMs / peerMs:0.00}x");
             }
 
-            await HotReloadCyclesAsync(repo, Path.Combine(root, "reload", "hub"));
+            await HotReloadCyclesAsync(repo, new HubOptions { HubDirectory = Path.Combine(root, "reload", "hub"), GitBaseUrl = repo.BaseUrl });
         }
         finally
         {
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", null);
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
         }
     }
 
-    private static async Task HotReloadCyclesAsync(BenchRepo repo, string hubDirectory)
+    private static async Task HotReloadCyclesAsync(BenchRepo repo, HubOptions options)
     {
-        var hub = new HubClient(new HubOptions { HubDirectory = hubDirectory });
+        var hub = new HubClient(options);
         repo.Push(repo.Main1, "hot");
         using var handle = await ReloadableEntrypoint<object>.CreateAsync(hub, "hubs/demo:hot", "model", options: new ReloadOptions { TrustRepo = TrustRepo.Trust });
         // Build both versions and run some cycles first, so JIT, caches and the allocator are warm before measuring.
@@ -130,11 +127,11 @@ internal sealed class GitBenchmark : IBenchmark
                               $"(growth {(process.WorkingSet64 - last) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}");
             last = process.WorkingSet64;
         }
-        await GrowthBreakdownAsync(hub);
+        await GrowthBreakdownAsync(hub, options);
     }
 
     /// <summary>Where the growth comes from: the same number of cycles of only load+release, and of only git resolving.</summary>
-    private static async Task GrowthBreakdownAsync(HubClient hub)
+    private static async Task GrowthBreakdownAsync(HubClient hub, HubOptions options)
     {
         var process = Process.GetCurrentProcess();
         async Task<double> GrowthAsync(Func<int, Task> cycle)
@@ -157,8 +154,8 @@ internal sealed class GitBenchmark : IBenchmark
             _ = (await repo.InvokeAsync("model"))!.ToString();
             repo.Release();
         });
-        var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main");
+        var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main", hub.Options.GitBaseUrl);
         var gitOnly = await GrowthAsync(async _ => (await cache.ResolveAsync(remote, forceReload: true, skipValidation: false, CancellationToken.None)).Lease.Dispose());
         Console.WriteLine($"  breakdown over {ReloadCycles} cycles: load+call+release only (cached, no git) {loadOnly:0.0} MB; git resolve only (ls-remote, no load) {gitOnly:0.0} MB");
     }

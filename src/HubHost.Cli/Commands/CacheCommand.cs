@@ -15,7 +15,7 @@ internal static class CacheCommand
         var ls = new Command("ls", "List cached repos, their refs and commits, builds and sizes.");
         ls.SetAction((parse, ct) => app.RunAsync(token =>
         {
-            var listing = new HubCache(app.Hub.HubDirectory).List();
+            var listing = new HubCache(app.Hub.HubDirectory, app.Hub.Settings.GitBaseUrl).List();
             app.Print(listing, () => ToText(listing));
             return Task.FromResult(0);
         }, ct));
@@ -27,7 +27,7 @@ internal static class CacheCommand
         var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await new HubCache(app.WritableHub.HubDirectory).RemoveAsync(parse.GetValue(repo)!, token);
+            var report = await new HubCache(app.WritableHub.HubDirectory, app.Hub.Settings.GitBaseUrl).RemoveAsync(parse.GetValue(repo)!, token);
             app.Print(report, () => ToText(report));
             return 0;
         }, ct));
@@ -35,7 +35,7 @@ internal static class CacheCommand
         var prune = new Command("prune", "Remove builds, checkouts and mirrors no ref points to, builds of changed or deleted local folders, and temp folders left by killed runs.");
         prune.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await new HubCache(app.WritableHub.HubDirectory).PruneAsync(token);
+            var report = await new HubCache(app.WritableHub.HubDirectory, app.Hub.Settings.GitBaseUrl).PruneAsync(token);
             app.Print(report, () => ToText(report));
             return 0;
         }, ct));

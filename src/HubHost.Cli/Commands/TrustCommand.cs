@@ -27,7 +27,7 @@ internal static class TrustCommand
         var add = new Command("add", "Trust a repo: loads of it build without asking.") { addRepo };
         add.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var key = KeyOf(parse.GetValue(addRepo)!);
+            var key = KeyOf(app, parse.GetValue(addRepo)!);
             if (key is null) return LocalAlwaysTrusted(app);
             var added = await new TrustedList(app.Hub.HubDirectory).AddAsync(key, token);
             app.Print(new { repo = key, added }, () => added ? $"trusted {key}" : $"{key} was already trusted");
@@ -38,7 +38,7 @@ internal static class TrustCommand
         var rm = new Command("rm", "Stop trusting a repo.") { rmRepo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var key = KeyOf(parse.GetValue(rmRepo)!);
+            var key = KeyOf(app, parse.GetValue(rmRepo)!);
             if (key is null) return LocalAlwaysTrusted(app);
             var list = new TrustedList(app.Hub.HubDirectory);
             if (!await list.RemoveAsync(key, token))
@@ -59,7 +59,7 @@ internal static class TrustCommand
     };
 
     /// <summary>The trusted-list key of a repo string; null for a local folder (always trusted).</summary>
-    private static string? KeyOf(string repo) => RepoSource.Parse(repo) switch
+    private static string? KeyOf(CliApp app, string repo) => app.Hub.ParseSource(repo) switch
     {
         GitRepoSource git => git.Remote.TrustKey,
         NuGetRepoSource package => package.TrustKey,

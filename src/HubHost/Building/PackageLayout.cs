@@ -154,7 +154,7 @@ internal static class PackageLayout
             if (SharedAssemblies.IsHostProvidedPackage(dependency.Id) || dependency.Id.Equals(id, StringComparison.OrdinalIgnoreCase)) continue;
             var best = await ChooseAsync(store, feeds, dependency, cancellationToken).ConfigureAwait(false)
                        ?? throw new HubException($"{parent} depends on {dependency.Id} {dependency.VersionRange.PrettyPrint()}, which " +
-                                                 (feeds.Offline ? "is not in the hub's package folder (HUBHOST_OFFLINE is set)." : $"no NuGet feed has ({string.Join(", ", feeds.Get()!.SourceNames)})."));
+                                                 (feeds.Offline ? $"is not in the hub's package folder ({Sources.Git.GitCli.OfflineNote})." : $"no NuGet feed has ({string.Join(", ", feeds.Get()!.SourceNames)})."));
             if (chosen.TryGetValue(dependency.Id, out var current) && current.Version >= best) continue;
             var folder = store.Installed(dependency.Id, best) ?? await store.EnsureInstalledAsync(feeds.Get(), dependency.Id, best, cancellationToken).ConfigureAwait(false)
                          ?? throw new HubException($"{dependency.Id} {best} (a dependency of {parent}) could not be downloaded from the feeds.");

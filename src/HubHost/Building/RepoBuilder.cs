@@ -12,10 +12,10 @@ namespace HubHost.Building;
 /// key and contract version: the build runs in a temp folder and is renamed into place only when it
 /// succeeded, so a half-written build is never used and a killed build leaves only a temp folder.
 /// </summary>
-internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
+internal sealed partial class RepoBuilder(string hubDirectory, HubOptions options, ILogger logger)
 {
     /// <summary>How long one <c>dotnet build</c> (restore included) may take.</summary>
-    public static TimeSpan BuildTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    private TimeSpan BuildTimeout => options.BuildTimeout;
 
     private const string TempPrefix = ".tmp-";
 
@@ -23,13 +23,6 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
 
     /// <summary>How many <c>dotnet build</c>s this builder started.</summary>
     public int BuildsStarted => Volatile.Read(ref _buildsStarted);
-
-    /// <summary>
-    /// Whether <c>HUBHOST_NO_BUILD</c> is set (1/true/yes/on): this host never runs <c>dotnet build</c> — a fleet
-    /// server without the SDK that loads only prebuilt packages (<c>nuget:</c>) and builds already in the cache.
-    /// </summary>
-    public static bool BuildsDisabled
-        => Environment.GetEnvironmentVariable("HUBHOST_NO_BUILD")?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
 
     public async Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
@@ -42,9 +35,9 @@ internal sealed partial class RepoBuilder(string hubDirectory, ILogger logger)
         if (TryOpen(final) is { } builtMeanwhile) return builtMeanwhile;
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not a finished build
 
-        if (BuildsDisabled)
-            throw new HubException($"{snapshot.DisplayName} ({snapshot.Version}) is not built, and HUBHOST_NO_BUILD is set so this host never runs dotnet build. " +
-                                   "Load a prebuilt package (hubhost pack, then nuget:Id), or unset HUBHOST_NO_BUILD on a machine with the .NET SDK.");
+        if (options.DisableBuilds)
+            throw new HubException($"{snapshot.DisplayName} ({snapshot.Version}) is not built, and builds are off (HUBHOST_NO_BUILD is set, or HubOptions.DisableBuilds), so this host never runs dotnet build. " +
+                                   "Load a prebuilt package (hubhost pack, then nuget:Id), or turn builds on, on a machine with the .NET SDK.");
         Interlocked.Increment(ref _buildsStarted);
         await ContractPackages.EnsureFeedAsync(hubDirectory, cancellationToken).ConfigureAwait(false);
         var temp = Path.Combine(builds, $"{TempPrefix}{key}-{Guid.NewGuid():N}");

@@ -10,7 +10,7 @@ namespace HubHost.Caching;
 /// ref-to-commit records, commit checkouts, and builds. Removal never touches something another process is
 /// working on: each mirror is changed under its lock, temp folders only when their owner's lock is free.
 /// </summary>
-internal sealed class HubCache(string hubDirectory)
+internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
 {
     private static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(2);
 
@@ -47,7 +47,7 @@ internal sealed class HubCache(string hubDirectory)
     public async Task<RemovalReport> RemoveAsync(string repo, CancellationToken cancellationToken)
     {
         var report = new RemovalReport();
-        var source = RepoSource.Parse(repo);
+        var source = RepoSource.Parse(repo, gitBaseUrl);
         if (source is LocalDirectorySource local)
         {
             var full = Path.GetFullPath(local.Path);

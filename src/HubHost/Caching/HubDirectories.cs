@@ -3,11 +3,13 @@ namespace HubHost.Caching;
 /// <summary>Where the hub keeps things, all below one hub directory.</summary>
 internal static class HubDirectories
 {
-    /// <summary>The default hub directory from the environment (see <see cref="HubOptions.HubDirectory"/>).</summary>
+    /// <summary>
+    /// The hub directory when <see cref="HubOptions.HubDirectory"/> is null: the platform's per-user cache folder
+    /// (<c>$XDG_CACHE_HOME</c>, else <c>~/.cache</c>), then <c>hubhost/hub</c>. (<c>HUBHOST_HOME</c> is read by
+    /// <see cref="HubOptions.FromEnvironment()"/>, not here.)
+    /// </summary>
     public static string Default()
     {
-        var home = Environment.GetEnvironmentVariable("HUBHOST_HOME");
-        if (!string.IsNullOrEmpty(home)) return Path.GetFullPath(Path.Combine(home, "hub"));
         var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         if (!string.IsNullOrEmpty(xdg)) return Path.GetFullPath(Path.Combine(xdg, "hubhost", "hub"));
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub");

@@ -27,11 +27,11 @@ internal sealed record DownloadSettings
     /// The stall check (curl's --speed-limit and --speed-time): a download that receives fewer than
     /// <see cref="MinimumSpeed"/> bytes per second on average over <see cref="StallTime"/> fails, however steadily
     /// its bytes trickle in (the per-read <see cref="ReadTimeout"/> never trips on a server sending one byte a
-    /// second). 0 turns the check off. <c>HUBHOST_DOWNLOAD_MIN_SPEED</c> overrides it.
+    /// second). 0 turns the check off. A client takes it from <see cref="HubOptions.DownloadMinimumSpeed"/>.
     /// </summary>
     public long MinimumSpeed { get; init; } = 1024;
 
-    /// <summary>The window of the stall check; <c>HUBHOST_DOWNLOAD_STALL_TIME</c> (seconds) overrides it.</summary>
+    /// <summary>The window of the stall check; a client takes it from <see cref="HubOptions.DownloadStallTime"/>.</summary>
     public TimeSpan StallTime { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Longest wait for response headers, or between two reads of the body, before the attempt counts as failed.</summary>
@@ -47,31 +47,4 @@ internal sealed record DownloadSettings
 
     /// <summary>Shortest interval between two progress reports.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>These settings with the stall check's environment overrides; a malformed value is a HubException saying what to give.</summary>
-    public DownloadSettings WithEnvironment()
-    {
-        var settings = this;
-        if (Read("HUBHOST_DOWNLOAD_MIN_SPEED", "a number of bytes per second (0 turns the stall check off), such as 1024") is { } speed)
-            settings = settings with { MinimumSpeed = (long)speed };
-        if (Read("HUBHOST_DOWNLOAD_STALL_TIME", "a number of seconds greater than 0, such as 30") is { } seconds)
-        {
-            if (seconds <= 0) throw Malformed("HUBHOST_DOWNLOAD_STALL_TIME", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "a number of seconds greater than 0, such as 30");
-            settings = settings with { StallTime = TimeSpan.FromSeconds(seconds) };
-        }
-        return settings;
-    }
-
-    private static double? Read(string name, string expected)
-    {
-        var text = Environment.GetEnvironmentVariable(name);
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        if (!double.TryParse(text.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
-            || value < 0 || double.IsInfinity(value) || double.IsNaN(value))
-            throw Malformed(name, text, expected);
-        return value;
-    }
-
-    private static HubException Malformed(string name, string text, string expected)
-        => new($"{name}='{text}' is not valid: give {expected}, or unset it for the default.");
 }

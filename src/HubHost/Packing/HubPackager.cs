@@ -38,7 +38,7 @@ internal static partial class HubPackager
 {
     public static async Task<PackResult> PackAsync(HubClient hub, string repo, string outputDirectory, string? id, string? version, HubLoadOptions options, CancellationToken cancellationToken)
     {
-        var source = RepoSource.Parse(repo);
+        var source = hub.ParseSource(repo);
         if (source is NuGetRepoSource)
             throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
         var snapshot = await hub.ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,9 @@ internal abstract class RepoSource
     /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named. A prebuilt hub
     /// package is <c>nuget:Id[@version-or-range]</c>.
     /// </summary>
-    public static RepoSource Parse(string repo)
+    /// <param name="repo">What the user typed.</param>
+    /// <param name="gitBaseUrl">Where <c>owner/name</c> points: a client's checked <see cref="HubOptions.GitBaseUrl"/>.</param>
+    public static RepoSource Parse(string repo, string gitBaseUrl)
     {
         if (string.IsNullOrWhiteSpace(repo))
             throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
@@ -31,7 +33,7 @@ internal abstract class RepoSource
             return new LocalDirectorySource(repo);
         if (NuGetRepoSource.IsNuGet(repo))
             return NuGetRepoSource.FromString(repo);
-        return GitRepoSource.FromString(repo);
+        return GitRepoSource.FromString(repo, gitBaseUrl);
     }
 }
 

@@ -32,7 +32,7 @@ internal static class TrustCheck
                 return false;
             case TrustRepo.Check:
             case TrustRepo.Prompt:
-                var prompt = hub.Options.TrustPrompt;
+                var prompt = hub.Settings.TrustPrompt;
                 if (prompt is null) throw Refused(text, addName ?? key, verb, why, mode, asked: false);
                 var question = $"The repo {key} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
                                why + (note is null ? "" : " " + note) + " Trust it?";

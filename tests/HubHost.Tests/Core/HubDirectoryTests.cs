@@ -10,16 +10,17 @@ public sealed class EnvironmentCollection;
 public sealed class HubDirectoryTests
 {
     [Fact]
-    public void Default_hub_directory_follows_HUBHOST_HOME_then_XDG_CACHE_HOME_then_home()
+    public void Default_hub_directory_follows_XDG_CACHE_HOME_then_home_and_HUBHOST_HOME_only_through_FromEnvironment()
     {
         var saved = (Environment.GetEnvironmentVariable("HUBHOST_HOME"), Environment.GetEnvironmentVariable("XDG_CACHE_HOME"));
         try
         {
             Environment.SetEnvironmentVariable("HUBHOST_HOME", "/srv/hh");
             Environment.SetEnvironmentVariable("XDG_CACHE_HOME", "/srv/xdg");
-            Assert.Equal("/srv/hh/hub", HubDirectories.Default());
+            Assert.Equal("/srv/hh/hub", new HubClient(HubOptions.FromEnvironment()).HubDirectory);
+            Assert.Equal("/srv/xdg/hubhost/hub", new HubClient().HubDirectory); // plain options read no HUBHOST_ variable
             Environment.SetEnvironmentVariable("HUBHOST_HOME", null);
-            Assert.Equal("/srv/xdg/hubhost/hub", HubDirectories.Default());
+            Assert.Equal("/srv/xdg/hubhost/hub", new HubClient(HubOptions.FromEnvironment()).HubDirectory);
             Environment.SetEnvironmentVariable("XDG_CACHE_HOME", null);
             Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub"), HubDirectories.Default());
         }

@@ -18,7 +18,7 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
         var home = Path.Combine(git.Root, "race-" + Guid.NewGuid().ToString("N")[..8]);
         var hub = Path.Combine(home, "hub");
         var alias = git.Alias("race" + Guid.NewGuid().ToString("N")[..6]);
-        var cache = new HubCache(hub);
+        var cache = new HubCache(hub, git.BaseFileUrl);
         var watch = Stopwatch.StartNew();
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // the bound on the whole run

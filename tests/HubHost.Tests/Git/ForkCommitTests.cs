@@ -69,13 +69,13 @@ public sealed class ForkCommitTests(GitFixture git)
         var older = git.Repo.Commit("deep-work", GitFixture.HubFiles("deep-1"), "deep 1", from: git.Main1);
         var newer = git.Repo.Commit("deep-work", GitFixture.HubFiles("deep-2"), "deep 2");
         git.Repo.Push(newer, "deep");
-        var cache = new GitRepoCache(git.HubDirectory, NullLogger.Instance);
+        var cache = new GitRepoCache(git.HubDirectory, git.Options(), NullLogger.Instance);
         var alias = git.Alias("fork-history");
-        var (commit, checkout, lease) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older), forceReload: false, skipValidation: false, CancellationToken.None);
+        var (commit, checkout, lease) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older, git.BaseFileUrl), forceReload: false, skipValidation: false, CancellationToken.None);
         lease.Dispose();
         Assert.Equal(older, commit);
         Assert.Contains("deep-1", await File.ReadAllTextAsync(Path.Combine(checkout, "Hubconf.cs")));
-        var again = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9]), false, false, CancellationToken.None);
+        var again = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9], git.BaseFileUrl), false, false, CancellationToken.None);
         again.Lease.Dispose();
         Assert.Equal(older, again.Commit);
     }

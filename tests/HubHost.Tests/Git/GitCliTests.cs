@@ -87,7 +87,7 @@ public sealed class GitCliTests(GitFixture git)
             await process.WaitForExitAsync();
         }
         Assert.NotEmpty(Directory.EnumerateDirectories(mirrors, ".tmp-*").Except(tempsBefore));
-        var remote = Sources.Git.GitRemote.Parse(url);
+        var remote = Sources.Git.GitRemote.Parse(url, git.BaseFileUrl);
         Assert.False(new Trust.TrustedList(git.HubDirectory).Contains(remote)); // it never resolved, so --trust-repo recorded nothing
 
         using var daemon = new GitDaemon(git.Repo.ServeRoot, port); // the remote comes back on the same address
@@ -156,7 +156,7 @@ public sealed class GitCliTests(GitFixture git)
 
         var prune = await git.RunCliAsync(["cache", "prune", "--json"]);
         Assert.True(prune.ExitCode == 0, prune.ToString());
-        var after = new HubCache(git.HubDirectory).List();
+        var after = new HubCache(git.HubDirectory, git.BaseFileUrl).List();
         var referenced = after.Repos.SelectMany(r => r.Refs).Select(r => "git-" + r.Commit).ToHashSet();
         Assert.All(after.Builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)), b => Assert.Contains(b.ContentKey, referenced));
         Assert.Contains(after.Builds, b => b.ContentKey == "git-" + git.V2); // still used by hubs/demo:v2

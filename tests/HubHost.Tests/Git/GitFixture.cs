@@ -7,8 +7,8 @@ namespace HubHost.Tests.Git;
 /// <summary>
 /// Shared by every git test (builds cost seconds, so each commit is built once): a served hub repo with
 /// branches main and v2, an annotated tag, a slash branch, a branch without a hub, a broken commit; a git daemon
-/// on 127.0.0.1; and one hub directory. <c>HUBHOST_GIT_BASE_URL</c> points at the served folder over file://,
-/// so <c>hubs/demo</c> is an owner/name.
+/// on 127.0.0.1; and one hub directory. Its clients' <see cref="HubOptions.GitBaseUrl"/> (and its CLI runs'
+/// <c>HUBHOST_GIT_BASE_URL</c>) point at the served folder over file://, so <c>hubs/demo</c> is an owner/name.
 /// </summary>
 public sealed class GitFixture : IDisposable
 {
@@ -18,10 +18,6 @@ public sealed class GitFixture : IDisposable
         Directory.CreateDirectory(Root);
         HubHome = Path.Combine(Root, "home");
         HubDirectory = Path.Combine(HubHome, "hub");
-        _previousBaseUrl = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
-        _previousTimeout = GitCli.NetworkTimeout;
-        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", BaseFileUrl);
-        GitCli.NetworkTimeout = TimeSpan.FromSeconds(20);
 
         Repo = new GitTestRepo(Root, "demo");
         Main1 = Repo.Commit("main", HubFiles("main-1"), "main 1");
@@ -36,9 +32,6 @@ public sealed class GitFixture : IDisposable
         Daemon = new GitDaemon(Repo.ServeRoot);
         Hub = NewClient();
     }
-
-    private readonly string? _previousBaseUrl;
-    private readonly TimeSpan _previousTimeout;
 
     public string Root { get; }
 
@@ -67,7 +60,11 @@ public sealed class GitFixture : IDisposable
     public static HubLoadOptions TrustedForce { get; } = new() { TrustRepo = TrustRepo.Trust, ForceReload = true };
 
     public HubClient NewClient(Func<string, bool>? prompt = null, string? hubDirectory = null)
-        => new(new HubOptions { HubDirectory = hubDirectory ?? HubDirectory, TrustPrompt = prompt });
+        => new(Options(prompt, hubDirectory));
+
+    /// <summary>The options of this fixture's clients: its hub directory, owner/name on the served folder, 20 s git timeouts.</summary>
+    public HubOptions Options(Func<string, bool>? prompt = null, string? hubDirectory = null)
+        => new() { HubDirectory = hubDirectory ?? HubDirectory, TrustPrompt = prompt, GitBaseUrl = BaseFileUrl, GitNetworkTimeout = TimeSpan.FromSeconds(20) };
 
     /// <summary>Another URL for the same served repo (a symlink), so a test gets its own mirror and trust entry while commits (and builds) are shared.</summary>
     public string Alias(string name)
@@ -157,8 +154,6 @@ public sealed class GitFixture : IDisposable
     {
         foreach (var loaded in Hub.Loaded) loaded.Release();
         Daemon.Dispose();
-        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", _previousBaseUrl);
-        GitCli.NetworkTimeout = _previousTimeout;
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -21,7 +21,7 @@ public sealed class GitRemoteTests
     [InlineData("ftp://example.com/x.git", "URL scheme")]
     public void Malformed_strings_name_the_string_and_the_accepted_forms(string text, string why)
     {
-        var e = Assert.Throws<HubException>(() => RepoSource.Parse(text));
+        var e = Assert.Throws<HubException>(() => RepoSource.Parse(text, GitRemote.DefaultBaseUrl));
         Assert.Contains($"'{text.Trim()}'", e.Message);
         Assert.Contains(why, e.Message);
         Assert.Contains("owner/name:REF", e.Message);
@@ -30,25 +30,15 @@ public sealed class GitRemoteTests
     [Fact]
     public void Owner_name_uses_the_configured_base_url_and_github_by_default()
     {
-        var previous = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
-        try
-        {
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", null);
-            var github = GitRemote.Parse("pytorch/vision:v0.10.0");
-            Assert.Equal("https://github.com/pytorch/vision.git", github.Url);
-            Assert.Equal("v0.10.0", github.Ref);
-            Assert.Equal("pytorch/vision", github.TrustKey);
+        var github = GitRemote.Parse("pytorch/vision:v0.10.0", GitRemote.DefaultBaseUrl);
+        Assert.Equal("https://github.com/pytorch/vision.git", github.Url);
+        Assert.Equal("v0.10.0", github.Ref);
+        Assert.Equal("pytorch/vision", github.TrustKey);
 
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", "git://127.0.0.1:9418");
-            var local = GitRemote.Parse("hubs/demo:feature/x");
-            Assert.Equal("git://127.0.0.1:9418/hubs/demo.git", local.Url);
-            Assert.Equal("feature/x", local.Ref);
-            Assert.Equal("git://127.0.0.1:9418/hubs/demo", local.TrustKey); // not GitHub: trusted by URL
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", previous);
-        }
+        var local = GitRemote.Parse("hubs/demo:feature/x", GitRemote.CheckBaseUrl("git://127.0.0.1:9418", "HubOptions.GitBaseUrl"));
+        Assert.Equal("git://127.0.0.1:9418/hubs/demo.git", local.Url);
+        Assert.Equal("feature/x", local.Ref);
+        Assert.Equal("git://127.0.0.1:9418/hubs/demo", local.TrustKey); // not GitHub: trusted by URL
     }
 
     [Theory]
@@ -58,7 +48,7 @@ public sealed class GitRemoteTests
     [InlineData("ssh://git@host.example/x.git#feature/a-b", "ssh://git@host.example/x.git", "feature/a-b")]
     public void Urls_take_the_ref_after_the_hash(string text, string url, string? reference)
     {
-        var remote = GitRemote.Parse(text);
+        var remote = GitRemote.Parse(text, GitRemote.DefaultBaseUrl);
         Assert.Equal(url, remote.Url);
         Assert.Equal(reference, remote.Ref);
         Assert.Equal(reference ?? "HEAD", remote.RefLabel);
@@ -67,7 +57,7 @@ public sealed class GitRemoteTests
     [Fact]
     public void A_url_with_a_password_is_refused_without_repeating_it()
     {
-        var e = Assert.Throws<HubException>(() => GitRemote.Parse("https://user:s3cr3t-token@example.com/x.git"));
+        var e = Assert.Throws<HubException>(() => GitRemote.Parse("https://user:s3cr3t-token@example.com/x.git", GitRemote.DefaultBaseUrl));
         Assert.DoesNotContain("s3cr3t-token", e.Message);
         Assert.Contains("GITHUB_TOKEN", e.Message);
     }
@@ -75,12 +65,12 @@ public sealed class GitRemoteTests
     [Fact]
     public void Mirrors_are_per_url_and_records_per_ref()
     {
-        var a = GitRemote.Parse("https://a.example/team/hub.git");
-        var b = GitRemote.Parse("https://b.example/team/hub.git");
+        var a = GitRemote.Parse("https://a.example/team/hub.git", GitRemote.DefaultBaseUrl);
+        var b = GitRemote.Parse("https://b.example/team/hub.git", GitRemote.DefaultBaseUrl);
         Assert.NotEqual(a.MirrorName, b.MirrorName);
         Assert.StartsWith("team_hub-", a.MirrorName);
-        Assert.Equal(a.MirrorName, GitRemote.Parse("https://a.example/team/hub.git#v2").MirrorName);
-        Assert.NotEqual(GitRemote.Parse("o/n:feature/x").RecordFileName, GitRemote.Parse("o/n:feature_x").RecordFileName);
+        Assert.Equal(a.MirrorName, GitRemote.Parse("https://a.example/team/hub.git#v2", GitRemote.DefaultBaseUrl).MirrorName);
+        Assert.NotEqual(GitRemote.Parse("o/n:feature/x", GitRemote.DefaultBaseUrl).RecordFileName, GitRemote.Parse("o/n:feature_x", GitRemote.DefaultBaseUrl).RecordFileName);
         Assert.Equal("https://a.example/team/hub", GitRemote.NormalizeUrl("HTTPS://A.example/team/hub.git/"));
     }
 

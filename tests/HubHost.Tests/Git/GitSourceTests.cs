@@ -89,7 +89,7 @@ public sealed class GitSourceTests(GitFixture git)
         Assert.Equal("main-2 c", await fresh.LoadAsync("hubs/demo:moving", "hello", new { name = "c" }, GitFixture.TrustedForce));
         Assert.Equal("main-2 d", await git.NewClient().LoadAsync("hubs/demo:moving", "hello", new { name = "d" }));
 
-        var listing = new HubCache(git.HubDirectory).List();
+        var listing = new HubCache(git.HubDirectory, git.BaseFileUrl).List();
         var builds = listing.Builds.Select(b => b.ContentKey).ToList();
         Assert.Contains("git-" + git.Main1, builds);
         Assert.Contains("git-" + main2, builds);
@@ -101,10 +101,10 @@ public sealed class GitSourceTests(GitFixture git)
     {
         await git.Hub.OpenAsync("hubs/demo:v1.0", GitFixture.Trusted);
         var before = GitFixture.Snapshot(git.HubDirectory);
-        Environment.SetEnvironmentVariable("HUBHOST_OFFLINE", "1");
-        try
+        var offline = git.Options();
+        offline.Offline = true;
         {
-            var fresh = git.NewClient();
+            var fresh = new HubClient(offline);
             Assert.Equal("main-1 o", await fresh.LoadAsync("hubs/demo:v1.0", "hello", new { name = "o" }));
 
             var e = await Assert.ThrowsAsync<HubException>(() => fresh.OpenAsync("hubs/demo:never-fetched", GitFixture.Trusted));
@@ -118,10 +118,6 @@ public sealed class GitSourceTests(GitFixture git)
 
             e = await Assert.ThrowsAsync<HubException>(() => fresh.OpenAsync("hubs/demo:v1.0", GitFixture.TrustedForce));
             Assert.Contains("Cannot force-reload", e.Message);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("HUBHOST_OFFLINE", null);
         }
         // Trusting the alias changed the trusted list, by design; nothing else changed.
         Assert.Equal(before.Without("trusted_list"), GitFixture.Snapshot(git.HubDirectory).Without("trusted_list"));
@@ -162,19 +158,12 @@ public sealed class GitSourceTests(GitFixture git)
         Assert.Contains("Could not reach the git repo", e.Message);
 
         using var silent = new SilentServer();
-        var previous = Sources.Git.GitCli.NetworkTimeout;
-        Sources.Git.GitCli.NetworkTimeout = TimeSpan.FromSeconds(3);
-        try
-        {
-            var watch = Stopwatch.StartNew();
-            e = await Assert.ThrowsAsync<HubException>(() => git.Hub.OpenAsync($"git://127.0.0.1:{silent.Port}/hubs/demo.git", GitFixture.Trusted));
-            Assert.Contains("did not answer within 3 s", e.Message);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), watch.Elapsed.ToString());
-        }
-        finally
-        {
-            Sources.Git.GitCli.NetworkTimeout = previous;
-        }
+        var options = git.Options();
+        options.GitNetworkTimeout = TimeSpan.FromSeconds(3);
+        var watch = Stopwatch.StartNew();
+        e = await Assert.ThrowsAsync<HubException>(() => new HubClient(options).OpenAsync($"git://127.0.0.1:{silent.Port}/hubs/demo.git", GitFixture.Trusted));
+        Assert.Contains("did not answer within 3 s", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), watch.Elapsed.ToString());
         Assert.Equal(before.Without("trusted_list"), GitFixture.Snapshot(git.HubDirectory).Without("trusted_list"));
     }
 
@@ -196,7 +185,7 @@ public sealed class GitSourceTests(GitFixture git)
     public async Task Leftovers_of_a_killed_fetch_are_not_taken_for_complete()
     {
         var alias = git.Alias("crashed");
-        var remote = Sources.Git.GitRemote.Parse(alias + ":main");
+        var remote = Sources.Git.GitRemote.Parse(alias + ":main", git.BaseFileUrl);
         var mirrors = HubDirectories.GitMirrors(git.HubDirectory);
         // What a process killed mid-clone leaves: a temp mirror; one killed mid-extract: a temp checkout and tar.
         Directory.CreateDirectory(Path.Combine(mirrors, ".tmp-" + remote.MirrorName + "-" + Guid.NewGuid().ToString("N"), "objects"));
@@ -212,7 +201,7 @@ public sealed class GitSourceTests(GitFixture git)
         File.WriteAllText(Path.Combine(mirrors, remote.MirrorName, "refs", "heads", "main.lock"), "");
         Assert.Equal("main-1 l", await git.NewClient().LoadAsync(alias + ":main", "hello", new { name = "l" }, GitFixture.TrustedForce));
 
-        var pruned = await new HubCache(git.HubDirectory).PruneAsync(CancellationToken.None);
+        var pruned = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
         Assert.Contains(pruned.Removed, r => r.Contains(".tmp-" + remote.MirrorName, StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateDirectories(mirrors, ".tmp-*"));
     }
@@ -222,7 +211,7 @@ public sealed class GitSourceTests(GitFixture git)
     {
         var alias = git.Alias("busy");
         await git.Hub.OpenAsync(alias + ":main", GitFixture.Trusted);
-        var remote = Sources.Git.GitRemote.Parse(alias);
+        var remote = Sources.Git.GitRemote.Parse(alias, git.BaseFileUrl);
         var temp = Path.Combine(HubDirectories.GitMirrors(git.HubDirectory), ".tmp-" + remote.MirrorName + "-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(temp);
         var buildTemp = Path.Combine(HubDirectories.Builds(git.HubDirectory), ".tmp-git-busykey-" + Guid.NewGuid().ToString("N"));
@@ -232,12 +221,12 @@ public sealed class GitSourceTests(GitFixture git)
         using (await FileLock.AcquireAsync(Sources.Git.GitRepoCache.LockPath(git.HubDirectory, remote.MirrorName), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
         using (await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(git.HubDirectory), "build-git-busykey.lock"), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
         {
-            var busy = await new HubCache(git.HubDirectory).PruneAsync(CancellationToken.None);
+            var busy = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
             Assert.Contains(busy.Skipped, s => s.Contains(remote.MirrorName, StringComparison.Ordinal));
             Assert.True(Directory.Exists(temp));
             Assert.True(Directory.Exists(buildTemp));
         }
-        var free = await new HubCache(git.HubDirectory).PruneAsync(CancellationToken.None);
+        var free = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
         Assert.False(Directory.Exists(temp));
         Assert.False(Directory.Exists(buildTemp));
         Assert.Equal("main-1 still", await git.NewClient().LoadAsync(alias + ":main", "hello", new { name = "still" })); // the ref's files and build stay

@@ -13,7 +13,9 @@ public sealed class HotReloadFailureTests(GitFixture git)
     {
         git.Repo.Push(git.Main1, "broken-poll");
         var logs = new CapturingLoggerFactory();
-        var client = new HubClient(new HubOptions { HubDirectory = git.HubDirectory, LoggerFactory = logs });
+        var options = git.Options();
+        options.LoggerFactory = logs;
+        var client = new HubClient(options);
         var failures = 0;
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var changed = new TaskCompletionSource<ReloadedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -18,34 +18,30 @@ public sealed class PrivateRepoTests(GitFixture git)
     {
         using var server = new GitHttpServer(git.Repo.ServeRoot, Token);
         using var otherHost = new GitHttpServer(git.Repo.ServeRoot, Token);
-        var previousBase = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
-        var previousToken = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
-        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", server.BaseUrl);
-        try
+        var withoutToken = git.Options();
+        withoutToken.GitBaseUrl = server.BaseUrl;
+        var withToken = git.Options();
+        withToken.GitBaseUrl = server.BaseUrl;
+        withToken.GitHubToken = Token;
         {
-            var e = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync("hubs/demo:main", GitFixture.Trusted));
+            var e = await Assert.ThrowsAsync<HubException>(() => new HubClient(withoutToken).OpenAsync("hubs/demo:main", GitFixture.Trusted));
             Assert.Contains("Could not reach the git repo", e.Message);
             Assert.Contains("GITHUB_TOKEN", e.Message);
             Assert.True(server.Refused > 0);
 
-            Environment.SetEnvironmentVariable("GITHUB_TOKEN", Token);
-            Assert.Equal("v2 secret", await git.NewClient().LoadAsync("hubs/demo:v2", "hello", new { name = "secret" }, GitFixture.Trusted));
+            // A second client in the same process, with a token: clients differ in their settings.
+            Assert.Equal("v2 secret", await new HubClient(withToken).LoadAsync("hubs/demo:v2", "hello", new { name = "secret" }, GitFixture.Trusted));
             Assert.True(server.Authorized > 0);
 
-            var unknown = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync("hubs/demo:nope", GitFixture.Trusted));
+            var unknown = await Assert.ThrowsAsync<HubException>(() => new HubClient(withToken).OpenAsync("hubs/demo:nope", GitFixture.Trusted));
             Assert.Contains("'nope'", unknown.Message);
             AssertClean(unknown.ToString());
 
             // Another host never gets the token, even when it asks for credentials.
-            var other = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync(otherHost.BaseUrl + "hubs/demo.git#v2", GitFixture.Trusted));
+            var other = await Assert.ThrowsAsync<HubException>(() => new HubClient(withToken).OpenAsync(otherHost.BaseUrl + "hubs/demo.git#v2", GitFixture.Trusted));
             AssertClean(other.ToString());
             Assert.True(otherHost.Refused > 0);
             Assert.Equal(0, otherHost.Authorized);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previousToken);
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", previousBase);
         }
 
         Assert.All(server.RequestUrls, u => AssertClean(u));
@@ -61,15 +57,12 @@ public sealed class PrivateRepoTests(GitFixture git)
     public async Task The_token_is_in_gits_environment_and_on_no_command_line()
     {
         using var silent = new SilentServer();
-        var previousToken = Environment.GetEnvironmentVariable("GITHUB_TOKEN");
-        var previousBase = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
-        var timeout = Sources.Git.GitCli.NetworkTimeout;
-        Environment.SetEnvironmentVariable("GITHUB_TOKEN", Token);
-        Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", $"http://127.0.0.1:{silent.Port}/");
-        Sources.Git.GitCli.NetworkTimeout = TimeSpan.FromSeconds(4);
-        try
+        var options = git.Options();
+        options.GitHubToken = Token;
+        options.GitBaseUrl = $"http://127.0.0.1:{silent.Port}/";
+        options.GitNetworkTimeout = TimeSpan.FromSeconds(4);
         {
-            var open = git.NewClient().OpenAsync("hubs/demo:main", GitFixture.Trusted);
+            var open = new HubClient(options).OpenAsync("hubs/demo:main", GitFixture.Trusted);
             var sawGit = false;
             var sawHeaderInEnvironment = false;
             var deadline = DateTime.UtcNow.AddSeconds(3);
@@ -98,12 +91,6 @@ public sealed class PrivateRepoTests(GitFixture git)
             var e = await Assert.ThrowsAsync<HubException>(() => open);
             Assert.Contains("did not answer within 4 s", e.Message);
             AssertClean(e.ToString());
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GITHUB_TOKEN", previousToken);
-            Environment.SetEnvironmentVariable("HUBHOST_GIT_BASE_URL", previousBase);
-            Sources.Git.GitCli.NetworkTimeout = timeout;
         }
     }
 

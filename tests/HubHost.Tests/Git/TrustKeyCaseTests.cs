@@ -16,7 +16,7 @@ public sealed class TrustKeyCaseTests(GitFixture git)
         var trusted = git.Alias("case-trusted");
         var other = git.Alias("CASE-TRUSTED"); // another repo: the server's paths are case-sensitive
         var list = new TrustedList(git.HubDirectory);
-        await list.AddAsync(GitRemote.Parse(git.Daemon.BaseUrl + trusted + ".git").TrustKey, CancellationToken.None);
+        await list.AddAsync(GitRemote.Parse(git.Daemon.BaseUrl + trusted + ".git", git.BaseFileUrl).TrustKey, CancellationToken.None);
         await git.Hub.OpenAsync("hubs/demo:main", GitFixture.Trusted);
         var before = GitFixture.Snapshot(git.HubDirectory);
 
@@ -24,9 +24,9 @@ public sealed class TrustKeyCaseTests(GitFixture git)
         Assert.Contains("Refusing to build", e.Message);
         Assert.Equal(before, GitFixture.Snapshot(git.HubDirectory)); // nothing fetched, nothing built
 
-        Assert.True(list.Contains(GitRemote.Parse("GIT" + git.Daemon.BaseUrl[3..] + trusted + ".git#v2")));
-        Assert.False(list.Contains(GitRemote.Parse(git.Daemon.BaseUrl + "HUBS/case-trusted.git")));
-        Assert.False(list.Contains(GitRemote.Parse(git.Daemon.BaseUrl + trusted + ".GIT")));
+        Assert.True(list.Contains(GitRemote.Parse("GIT" + git.Daemon.BaseUrl[3..] + trusted + ".git#v2", git.BaseFileUrl)));
+        Assert.False(list.Contains(GitRemote.Parse(git.Daemon.BaseUrl + "HUBS/case-trusted.git", git.BaseFileUrl)));
+        Assert.False(list.Contains(GitRemote.Parse(git.Daemon.BaseUrl + trusted + ".GIT", git.BaseFileUrl)));
     }
 
     [Fact]
@@ -47,10 +47,10 @@ public sealed class TrustKeyCaseTests(GitFixture git)
     {
         var list = new TrustedList(Path.Combine(git.Root, "trust-github-" + Guid.NewGuid().ToString("N")[..8]));
         await list.AddAsync("pytorch/vision", CancellationToken.None);
-        Assert.True(list.Contains(GitRemote.Parse("https://github.com/PyTorch/Vision.git")));
-        Assert.True(list.Contains(GitRemote.Parse("https://GitHub.com/pytorch/vision#main")));
-        Assert.False(list.Contains(GitRemote.Parse("https://github.com/pytorch/vision2.git")));
-        Assert.False(list.Contains(GitRemote.Parse("https://github.example/pytorch/vision.git")));
+        Assert.True(list.Contains(GitRemote.Parse("https://github.com/PyTorch/Vision.git", git.BaseFileUrl)));
+        Assert.True(list.Contains(GitRemote.Parse("https://GitHub.com/pytorch/vision#main", git.BaseFileUrl)));
+        Assert.False(list.Contains(GitRemote.Parse("https://github.com/pytorch/vision2.git", git.BaseFileUrl)));
+        Assert.False(list.Contains(GitRemote.Parse("https://github.example/pytorch/vision.git", git.BaseFileUrl)));
         Assert.False(await list.AddAsync("https://github.com/PYTORCH/VISION", CancellationToken.None));
     }
 }

@@ -7,7 +7,7 @@ namespace HubHost.Tests.Git;
 [Collection(GitCollection.Name)]
 public sealed class TrustRecordingTests(GitFixture git)
 {
-    private bool Trusted(string repo) => new TrustedList(git.HubDirectory).Contains(GitRemote.Parse(repo));
+    private bool Trusted(string repo) => new TrustedList(git.HubDirectory).Contains(GitRemote.Parse(repo, git.BaseFileUrl));
 
     [Fact]
     public async Task Trust_is_not_recorded_for_a_repo_that_cannot_be_reached()

@@ -164,7 +164,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
 
         var cold = await CliRunner.RunAsync(["load", "nuget:Hub.Hello", "greet", "--trust-repo"], env, workingDirectory: down);
         Assert.Equal(1, cold.ExitCode);
-        Assert.Contains("Hub.Hello is not in the hub's package folder, and HUBHOST_OFFLINE is set", OneErrorLine(cold.Stderr));
+        Assert.Contains("Hub.Hello is not in the hub's package folder, and the hub is offline (HUBHOST_OFFLINE is set", OneErrorLine(cold.Stderr));
     }
 
     [Fact]
@@ -261,7 +261,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         var (privateFeed, config) = feed.CopyFeed();
         var hub = feed.NewClient(config, out var hubDirectory);
         (await hub.OpenAsync("nuget:Hub.Hello@1.0.0", Trusted)).Release();
-        await new HubCache(hubDirectory).RemoveAsync("nuget:Hub.Hello", CancellationToken.None);
+        await new HubCache(hubDirectory, Sources.Git.GitRemote.DefaultBaseUrl).RemoveAsync("nuget:Hub.Hello", CancellationToken.None);
         var package = Path.Combine(privateFeed, "Hub.Hello.1.0.0.nupkg");
         NuGetFeedFixture.WriteAlteredCopy(feed.Results["Hub.Hello@1.0.0"].Path, package, "hub/repo/planted.txt", "not what was published");
 

@@ -6,66 +6,48 @@ namespace HubHost.Sources.Git;
 
 /// <summary>
 /// Runs the git command-line client: never prompts (GIT_TERMINAL_PROMPT=0, no askpass, ssh in batch mode),
-/// bounds every network command in time, honours <c>HUBHOST_OFFLINE</c>, and passes a token (GITHUB_TOKEN)
+/// bounds every network command in time, honours <see cref="HubOptions.Offline"/>, and passes a token (<see cref="HubOptions.GitHubToken"/>)
 /// only through the child's environment as an HTTP header, so it is on no command line, in no git config
 /// file, and is scrubbed from every message quoted from git. The token goes only to https://github.com and to
-/// the host of <c>HUBHOST_GIT_BASE_URL</c> (the host the user pointed owner/name at), never to any other URL.
+/// the host of <see cref="HubOptions.GitBaseUrl"/> (the host the user pointed owner/name at), never to any other URL.
 /// </summary>
 internal sealed class GitCli
 {
     private readonly ILogger _logger;
+    private readonly HubOptions _options;
     private readonly string? _token;
     private readonly string? _header;
 
-    public GitCli(ILogger logger, string? token)
+    /// <param name="options">A client's checked options: offline, token, base URL and timeouts.</param>
+    /// <param name="logger">Where the commands run are logged (never the token).</param>
+    public GitCli(HubOptions options, ILogger logger)
     {
         _logger = logger;
-        _token = string.IsNullOrEmpty(token) ? null : token;
+        _options = options;
+        _token = string.IsNullOrEmpty(options.GitHubToken) ? null : options.GitHubToken;
         _header = _token is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + _token));
     }
 
-    /// <summary>
-    /// How long one network command (ls-remote, fetch) may run: <c>HUBHOST_GIT_TIMEOUT</c> seconds, else 60 s.
-    /// Tests set it lower.
-    /// </summary>
-    public static TimeSpan NetworkTimeout
-    {
-        get => _networkTimeout ?? FromEnvironment();
-        set => _networkTimeout = value;
-    }
-
-    private static TimeSpan? _networkTimeout;
-
-    /// <summary>How long a local command (archive, cat-file, rev-parse) may run.</summary>
-    public static TimeSpan LocalTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Whether <c>HUBHOST_OFFLINE</c> is set (1/true/yes): no network git command is ever run.</summary>
-    public static bool Offline
-        => Environment.GetEnvironmentVariable("HUBHOST_OFFLINE")?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
+    /// <summary>How long one network command (ls-remote, fetch) may run.</summary>
+    public TimeSpan NetworkTimeout => _options.GitNetworkTimeout;
 
     /// <summary>Whether the token will be sent to <paramref name="url"/>.</summary>
-    public bool SendsTokenTo(string url) => _token is not null && IsTokenHost(url);
+    public bool SendsTokenTo(string url) => _token is not null && IsTokenHost(url, _options.GitBaseUrl);
 
-    /// <summary>https://github.com, or the scheme, host and port of <c>HUBHOST_GIT_BASE_URL</c> when it is http(s).</summary>
-    internal static bool IsTokenHost(string url)
+    /// <summary>https://github.com, or the scheme, host and port of <paramref name="baseUrl"/> when it is http(s).</summary>
+    internal static bool IsTokenHost(string url, string baseUrl)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")) return false;
         if (uri.Scheme == "https" && uri.IsDefaultPort && uri.Host.Equals("github.com", StringComparison.OrdinalIgnoreCase)) return true;
-        var configured = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
-        return !string.IsNullOrWhiteSpace(configured) && Uri.TryCreate(configured, UriKind.Absolute, out var baseUri)
+        return Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri)
                && baseUri.Scheme == uri.Scheme && baseUri.Port == uri.Port && baseUri.Host.Equals(uri.Host, StringComparison.OrdinalIgnoreCase);
     }
-
-    private static TimeSpan FromEnvironment()
-        => double.TryParse(Environment.GetEnvironmentVariable("HUBHOST_GIT_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
-            ? TimeSpan.FromSeconds(s)
-            : TimeSpan.FromSeconds(60);
 
     /// <summary>Runs a command that talks to <paramref name="url"/>; fails with a HubException on timeout or when offline.</summary>
     public async Task<ProcessResult> NetworkAsync(string? gitDir, string url, IEnumerable<string> arguments, string what, CancellationToken cancellationToken)
     {
-        if (Offline)
-            throw new HubException($"HUBHOST_OFFLINE is set, so the hub will not {what}. Unset HUBHOST_OFFLINE to let it reach {url}.");
+        if (_options.Offline)
+            throw new HubException($"The hub will not {what}: {OfflineNote}. Turn offline mode off to let it reach {url}.");
         var timeout = NetworkTimeout;
         try
         {
@@ -83,11 +65,11 @@ internal sealed class GitCli
     {
         try
         {
-            return await RunAsync(gitDir, arguments, LocalTimeout, withToken: false, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(gitDir, arguments, _options.GitLocalTimeout, withToken: false, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
-            throw new HubException($"git {arguments.FirstOrDefault()} did not finish within {LocalTimeout.TotalMinutes:0} minutes in {gitDir}.", e);
+            throw new HubException($"git {arguments.FirstOrDefault()} did not finish within {_options.GitLocalTimeout.TotalMinutes:0} minutes in {gitDir}.", e);
         }
     }
 
@@ -121,6 +103,9 @@ internal sealed class GitCli
         var result = await ChildProcess.RunAsync("git", args, gitDir is null ? null : Path.GetDirectoryName(gitDir), environment, timeout, cancellationToken).ConfigureAwait(false);
         return result with { StandardError = Scrub(result.StandardError), StandardOutput = Scrub(result.StandardOutput) };
     }
+
+    /// <summary>How messages say that the hub is offline (HubOptions.Offline, or HUBHOST_OFFLINE from the environment).</summary>
+    public const string OfflineNote = "the hub is offline (HUBHOST_OFFLINE is set, or HubOptions.Offline)";
 
     /// <summary>Removes the token (and its header form) from text quoted from git.</summary>
     public string Scrub(string text)

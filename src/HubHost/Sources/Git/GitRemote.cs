@@ -10,7 +10,7 @@ namespace HubHost.Sources.Git;
 /// </summary>
 internal sealed partial record GitRemote
 {
-    /// <summary>The default of <c>HUBHOST_GIT_BASE_URL</c>: <c>owner/name</c> means a GitHub repo.</summary>
+    /// <summary>The default base URL (<see cref="HubOptions.GitBaseUrl"/>): <c>owner/name</c> means a GitHub repo.</summary>
     public const string DefaultBaseUrl = "https://github.com/";
 
     /// <summary>The forms a git source may take, for error messages.</summary>
@@ -69,14 +69,16 @@ internal sealed partial record GitRemote
     /// <summary>The file name of this ref's record in the mirror's record folder.</summary>
     public string RecordFileName => Sanitize(RefLabel.Replace('/', '_')) + "-" + ShortHash(RefLabel)[..8] + ".json";
 
-    /// <summary>The base for <c>owner/name</c>: <c>HUBHOST_GIT_BASE_URL</c>, else https://github.com/.</summary>
-    public static string BaseUrl()
+    /// <summary>
+    /// A base URL for <c>owner/name</c> (<see cref="HubOptions.GitBaseUrl"/>), ending in <c>/</c>; refused, naming
+    /// <paramref name="setting"/> and never repeating the secret, when it carries credentials.
+    /// </summary>
+    public static string CheckBaseUrl(string? configured, string setting)
     {
-        var configured = Environment.GetEnvironmentVariable("HUBHOST_GIT_BASE_URL");
         if (string.IsNullOrWhiteSpace(configured)) return DefaultBaseUrl;
         configured = configured.Trim();
         if (HasCredentials(configured))
-            throw new HubException($"HUBHOST_GIT_BASE_URL ('{RedactUserInfo(configured)}') has a user name, password or token in it. {CredentialAdvice}");
+            throw new HubException($"{setting} ('{RedactUserInfo(configured)}') has a user name, password or token in it. {CredentialAdvice}");
         return configured.EndsWith('/') ? configured : configured + "/";
     }
 
@@ -106,8 +108,11 @@ internal sealed partial record GitRemote
     /// <summary>The text with whatever stands between <c>://</c> and an <c>@</c> of the authority replaced by <c>***</c>.</summary>
     internal static string RedactUserInfo(string text) => UserInfo().Replace(text, "://***@");
 
-    /// <summary>Parses <c>owner/name[:ref]</c> or a git URL with <c>#ref</c>; anything else is a HubException naming the accepted forms.</summary>
-    public static GitRemote Parse(string text)
+    /// <summary>
+    /// Parses <c>owner/name[:ref]</c> (on <paramref name="baseUrl"/>, a checked <see cref="HubOptions.GitBaseUrl"/>)
+    /// or a git URL with <c>#ref</c>; anything else is a HubException naming the accepted forms.
+    /// </summary>
+    public static GitRemote Parse(string text, string baseUrl)
     {
         text = text.Trim();
         if (text.Length == 0) throw Malformed(text, "it is empty");
@@ -130,7 +135,7 @@ internal sealed partial record GitRemote
         if (name.Length == 0) throw Malformed(text, "the repo name is empty");
         if (reference is not null) CheckRef(text, reference);
         var ownerName = parts[0] + "/" + name;
-        return new GitRemote(text, BaseUrl() + ownerName + ".git", reference, ownerName);
+        return new GitRemote(text, baseUrl + ownerName + ".git", reference, ownerName);
     }
 
     private static GitRemote ParseUrl(string text)

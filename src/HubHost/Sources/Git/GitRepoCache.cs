@@ -16,11 +16,11 @@ namespace HubHost.Sources.Git;
 /// under its cross-process lock, so concurrent processes clone once and a killed one leaves nothing that looks
 /// complete. A ref seen before resolves from its record without touching the network.
 /// </summary>
-internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
+internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILogger logger)
 {
     public const string TempPrefix = ".tmp-";
 
-    private readonly GitCli _git = new(logger, Environment.GetEnvironmentVariable("GITHUB_TOKEN"));
+    private readonly GitCli _git = new(options, logger);
 
     public string MirrorPath(GitRemote remote) => Path.Combine(HubDirectories.GitMirrors(hubDirectory), remote.MirrorName);
 
@@ -31,7 +31,7 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
     public static string LockPath(string hubDirectory, string mirrorName) => Path.Combine(HubDirectories.Locks(hubDirectory), "git-" + mirrorName + ".lock");
 
     /// <summary>How long to wait for another process working on the same mirror (a clone may take a while).</summary>
-    private static TimeSpan LockTimeout => GitCli.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
+    private TimeSpan LockTimeout => _git.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Resolves the remote's ref to a commit and returns it with the folder of its files, and the shared
@@ -54,9 +54,9 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
             lease.Dispose();
         }
 
-        if (GitCli.Offline && forceReload)
-            throw new HubException($"Cannot force-reload {remote.Text} while HUBHOST_OFFLINE is set: that needs the network. " +
-                                   "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
+        if (options.Offline && forceReload)
+            throw new HubException($"Cannot force-reload {remote.Text}: {GitCli.OfflineNote}, and that needs the network. " +
+                                   "Turn offline mode off, or load without --force-reload to use the cached version.");
 
         using var gate = await FileLock.AcquireAsync(LockPath(hubDirectory, remote.MirrorName), $"fetching {remote.RepoName}", LockTimeout, cancellationToken).ConfigureAwait(false);
         var mirror = MirrorPath(remote);
@@ -69,11 +69,11 @@ internal sealed class GitRepoCache(string hubDirectory, ILogger logger)
             return (recorded, await WithLeaseAsync(lease, () => EnsureCheckoutAsync(mirror, recorded, cancellationToken)).ConfigureAwait(false), lease);
         }
 
-        if (GitCli.Offline)
+        if (options.Offline)
         {
             var what = mirrorReady ? $"{remote.RefLabel} of {remote.RepoName} has not been fetched" : $"{remote.RepoName} is not in the cache";
-            throw new HubException($"{what}, and HUBHOST_OFFLINE is set so the hub will not fetch it. " +
-                                   $"Run `hubhost list {remote.Text}` once without HUBHOST_OFFLINE to cache it.");
+            throw new HubException($"{what}, and {GitCli.OfflineNote}, so it will not fetch it. " +
+                                   $"Load it once with offline mode off (`hubhost list {remote.Text}` without HUBHOST_OFFLINE) to cache it.");
         }
 
         // A full SHA already in the mirror, on one of its branches or tags as last fetched, needs no remote at all.

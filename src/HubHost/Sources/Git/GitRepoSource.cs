@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace HubHost.Sources.Git;
 
 /// <summary>
-/// A hub repo in git: <c>owner/name[:ref]</c> (on <c>HUBHOST_GIT_BASE_URL</c>, default https://github.com/) or a
+/// A hub repo in git: <c>owner/name[:ref]</c> (on <see cref="HubOptions.GitBaseUrl"/>, default https://github.com/) or a
 /// git URL with <c>#ref</c>. Resolves to a commit through the commit-pinned cache (<see cref="GitRepoCache"/>);
 /// trust is checked before anything is fetched or built.
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class GitRepoSource : RepoSource
     public override string DisplayName => Remote.Text;
 
     /// <summary>Parses a git source; malformed strings are a HubException naming the accepted forms.</summary>
-    public static GitRepoSource FromString(string repo) => new(GitRemote.Parse(repo));
+    public static GitRepoSource FromString(string repo, string gitBaseUrl) => new(GitRemote.Parse(repo, gitBaseUrl));
 
     public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
@@ -26,7 +26,7 @@ internal sealed class GitRepoSource : RepoSource
         try
         {
             var record = TrustCheck.EnsureTrusted(hub, Remote, options.TrustRepo, note);
-            var cache = new GitRepoCache(hub.HubDirectory, hub.Logger);
+            var cache = new GitRepoCache(hub.HubDirectory, hub.Settings, hub.Logger);
             var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
             if (record) await TrustCheck.RecordAsync(hub, Remote, cancellationToken).ConfigureAwait(false);
             if (note is not null) hub.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);

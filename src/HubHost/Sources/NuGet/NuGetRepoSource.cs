@@ -12,7 +12,7 @@ namespace HubHost.Sources.NuGet;
 /// range; floating versions such as <c>1.*</c> too). Resolved against the feeds of the user's nuget.config and
 /// installed into the hub's package folder; its dependency closure is installed and laid out by the build step,
 /// which for a package is no <c>dotnet build</c> (Building/PackageLayout). A version or range seen before loads without the network; ForceReload (and hot
-/// reload) asks the feeds again; HUBHOST_OFFLINE uses only the hub's package folder. Loading a package runs its code,
+/// reload) asks the feeds again; offline (<see cref="HubOptions.Offline"/>) uses only the hub's package folder. Loading a package runs its code,
 /// so it is trusted like a git repo (trust key <c>nuget:Id</c>).
 /// </summary>
 internal sealed partial class NuGetRepoSource : RepoSource
@@ -65,16 +65,16 @@ internal sealed partial class NuGetRepoSource : RepoSource
 
     public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
-        var offline = GitCli.Offline;
+        var offline = hub.Settings.Offline;
         if (offline && options.ForceReload)
-            throw new HubException($"Cannot force-reload {Text} while HUBHOST_OFFLINE is set: that needs the feeds. " +
-                                   "Unset HUBHOST_OFFLINE, or load without --force-reload to use the cached version.");
+            throw new HubException($"Cannot force-reload {Text}: {GitCli.OfflineNote}, and that needs the feeds. " +
+                                   "Turn offline mode off, or load without --force-reload to use the cached version.");
         var record = TrustCheck.EnsureTrusted(hub, TrustKey, Text, "load", "Loading a package runs its code.", options.TrustRepo);
         var store = new HubPackageStore(hub.HubDirectory, hub.Logger);
         NuGetFeeds? feeds = null;
         try
         {
-            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Options.NuGetConfigFile);
+            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Settings.NuGetConfigFile);
             // Warm: the version named (or last resolved) is installed — no feed is asked, and NuGet.Protocol is not even loaded.
             var version = (options.ForceReload ? null : Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && store.Installed(Id, known) is not null
                 ? known
@@ -86,7 +86,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
             if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
             // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
             return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
-                Package: new NuGetPackageRef(Id, version, hub.Options.NuGetConfigFile, offline));
+                Package: new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline));
         }
         finally
         {
@@ -103,8 +103,8 @@ internal sealed partial class NuGetRepoSource : RepoSource
     private async Task<HubException> NotFoundAsync(NuGetFeeds? feeds, NuGetVersion version, CancellationToken cancellationToken)
     {
         if (feeds is null)
-            return new HubException($"{Id} {version} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. " +
-                                    $"Load {Prefix}{Id}@{version} once without HUBHOST_OFFLINE to cache it.");
+            return new HubException($"{Id} {version} is not in the hub's package folder, and {GitCli.OfflineNote}, so it will not download it. " +
+                                    $"Load {Prefix}{Id}@{version} once with offline mode off to cache it.");
         var versions = await feeds.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
         return versions.Count == 0
             ? new HubException($"No NuGet feed has a package {Id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.")
@@ -122,7 +122,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
         if (feeds is null)
         {
             versions = store.InstalledVersions(Id);
-            where = "the hub's package folder (HUBHOST_OFFLINE is set, so no feed was asked)";
+            where = $"the hub's package folder ({GitCli.OfflineNote}, so no feed was asked)";
         }
         else
         {
@@ -132,7 +132,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
         }
         if (versions.Count == 0)
             throw new HubException(feeds is null
-                ? $"{Id} is not in the hub's package folder, and HUBHOST_OFFLINE is set so the hub will not download it. Load {Text} once without HUBHOST_OFFLINE to cache it."
+                ? $"{Id} is not in the hub's package folder, and {GitCli.OfflineNote}, so it will not download it. Load {Text} once with offline mode off to cache it."
                 : $"No NuGet feed has a package {Id} ({where}). Check the id, or push the package with `dotnet nuget push`.");
         var chosen = Pick(versions)
                      ?? throw new HubException(Range is null
@@ -170,5 +170,5 @@ internal sealed partial class NuGetRepoSource : RepoSource
 /// <param name="Id">The package id.</param>
 /// <param name="Version">The version.</param>
 /// <param name="ConfigFile">The nuget.config to read feeds from (null: NuGet's usual files), for dependencies not installed yet.</param>
-/// <param name="Offline">HUBHOST_OFFLINE: dependencies come only from the hub's package folder.</param>
+/// <param name="Offline"><see cref="HubOptions.Offline"/>: dependencies come only from the hub's package folder.</param>
 internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline);
