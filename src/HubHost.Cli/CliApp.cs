@@ -3,7 +3,6 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using HubHost.Caching;
 using HubHost.Cli.Commands;
 using Microsoft.Extensions.Logging;
 using Serilog;
@@ -213,7 +212,7 @@ internal sealed class CliApp : IDisposable
         options.LoggerFactory = _loggerFactory.Value;
         options.TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust;
         var hub = new HubClient(options);
-        HubDirectories.EnsureUsable(hub.HubDirectory, write: false);
+        hub.EnsureHubDirectory(writable: false);
         return hub;
     }
 
@@ -223,7 +222,7 @@ internal sealed class CliApp : IDisposable
         var options = Hub.Options;
         options.TrustPrompt = null;
         var hub = new HubClient(options);
-        hub.EnsureWritableHubDirectory();
+        hub.EnsureHubDirectory();
         return hub;
     }
 
@@ -235,7 +234,7 @@ internal sealed class CliApp : IDisposable
     {
         get
         {
-            Hub.EnsureWritableHubDirectory();
+            Hub.EnsureHubDirectory();
             return Hub;
         }
     }

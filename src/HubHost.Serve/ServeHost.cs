@@ -15,10 +15,10 @@ namespace HubHost.Serve;
 /// The <c>hubhost serve</c> web app over a <see cref="HubClient"/>: pages and /api read the in-memory
 /// <see cref="HubCatalog"/>; nothing is built for a request, no entrypoint is ever called.
 /// </summary>
-internal sealed class ServeHost : IAsyncDisposable
+public sealed class ServeHost : IAsyncDisposable
 {
     /// <summary>The header a refresh POST must carry: a cross-site page cannot send it without a CORS preflight, which this server never allows.</summary>
-    public const string RefreshHeader = "X-HubHost-Refresh";
+    internal const string RefreshHeader = "X-HubHost-Refresh";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
 
@@ -36,7 +36,13 @@ internal sealed class ServeHost : IAsyncDisposable
         _logger = logger;
     }
 
-    public HubCatalog Catalog { get; }
+    internal HubCatalog Catalog { get; }
+
+    /// <summary>How many repos the catalog shows.</summary>
+    public int RepoCount => Catalog.Repos.Count;
+
+    /// <summary>How many refs the catalog shows, over all repos.</summary>
+    public int RefCount => Catalog.Repos.Sum(r => r.RefCount);
 
     /// <summary>The addresses listened on (with the real port when 0 was asked), after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<string> Addresses { get; private set; } = [];
@@ -73,7 +79,8 @@ internal sealed class ServeHost : IAsyncDisposable
     }
 
     /// <summary>An http(s) URL on a loopback host, or any host when <paramref name="allowRemote"/>.</summary>
-    internal static void CheckUrl(string url, bool allowRemote)
+    /// <exception cref="HubException">It is not, with what to give instead.</exception>
+    public static void CheckUrl(string url, bool allowRemote)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) && !Uri.TryCreate(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out uri))
             throw new HubException($"--urls '{url}' is not a URL. Give one like {ServeOptions.DefaultUrl}.");
@@ -87,6 +94,8 @@ internal sealed class ServeHost : IAsyncDisposable
                                    $"Use {ServeOptions.DefaultUrl}, or pass --allow-remote to serve other machines on purpose.");
     }
 
+    /// <summary>Starts listening and opens the repos in the background (the pages show each as it becomes ready).</summary>
+    /// <exception cref="HubException">An address cannot be listened on (in use, not allowed).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -131,6 +140,7 @@ internal sealed class ServeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server and the refresh loop, and releases the repos it opened.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);

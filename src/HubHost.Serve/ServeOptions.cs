@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace HubHost.Serve;
 
 /// <summary>What <c>hubhost serve</c> shows and where it listens.</summary>
-internal sealed record ServeOptions
+public sealed record ServeOptions
 {
     /// <summary>The default address: loopback only.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
@@ -32,12 +32,15 @@ internal sealed record ServeOptions
 /// The catalog file (JSON): <c>{ "title": "...", "refreshMinutes": 10, "repos": [ { "repo": "owner/name", "refs": ["main", "v2"] },
 /// { "repo": "./local-hub" } ] }</c>. A local folder is relative to the catalog file's folder.
 /// </summary>
-internal sealed class CatalogFile
+public sealed class CatalogFile
 {
+    /// <summary>The page title; null: the default.</summary>
     public string? Title { get; set; }
 
+    /// <summary>How often refs are resolved again, in minutes (0: only on the refresh button); null: the default.</summary>
     public double? RefreshMinutes { get; set; }
 
+    /// <summary>The repos to show, each with the refs to show (none: its default branch).</summary>
     public List<CatalogFileRepo>? Repos { get; set; }
 
     private static readonly JsonSerializerOptions Json = new()
@@ -111,9 +114,11 @@ internal sealed class CatalogFile
 }
 
 /// <summary>One entry of the catalog file's repos.</summary>
-internal sealed class CatalogFileRepo
+public sealed class CatalogFileRepo
 {
+    /// <summary><c>owner/name</c>, a git URL, or a local folder (relative to the catalog file).</summary>
     public string? Repo { get; set; }
 
+    /// <summary>The refs to show (branches, tags, commits); none for a local folder.</summary>
     public List<string>? Refs { get; set; }
 }

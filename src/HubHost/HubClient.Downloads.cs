@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Downloads;
 using HubHost.Checkpoints;
 using TorchSharp;
@@ -10,7 +10,7 @@ public sealed partial class HubClient
     /// <summary>Retries, timeouts and waits of downloads: the defaults with the options' stall check (tests shorten them).</summary>
     internal DownloadSettings DownloadSettings { get; init; }
 
-    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(Path.Combine(HubDirectories.Locks(HubDirectory), "downloads")));
+    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(HubLocks.Downloads(HubDirectory)));
 
     /// <summary>
     /// Downloads <paramref name="url"/> to <paramref name="destination"/> (torch.hub.download_url_to_file).
@@ -25,11 +25,16 @@ public sealed partial class HubClient
     /// <param name="hashPrefix">Hex the file's SHA-256 must start with, or null for no check.</param>
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download; nothing is left behind.</param>
+    /// <returns>The file written: its path, SHA-256 and size.</returns>
     /// <exception cref="HubException">The download failed or the hash did not match; the message says why.</exception>
-    public async Task DownloadUrlToFileAsync(
+    public Task<DownloadResult> DownloadUrlToFileAsync(
         string url, string destination, string? hashPrefix = null, IProgress<DownloadProgress>? progress = null,
         CancellationToken cancellationToken = default)
-        => await DownloadFileAsync(url, destination, hashPrefix, progress, cancellationToken).ConfigureAwait(false);
+    {
+        var uri = UrlText.ParseHttp(url);
+        if (string.IsNullOrWhiteSpace(destination)) throw new HubException("No destination given: give the path of the file to write.");
+        return Downloader.DownloadAsync(uri, HubDirectories.ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
+    }
 
     /// <summary>
     /// The local path of the checkpoint at <paramref name="url"/>, downloaded into the checkpoint cache unless
@@ -77,30 +82,31 @@ public sealed partial class HubClient
         return await CheckpointFiles.ResolveLegacyZipAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary><see cref="DownloadUrlToFileAsync"/> with the result the CLI prints (path, SHA-256, size).</summary>
-    internal Task<DownloadResult> DownloadFileAsync(
-        string url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
-    {
-        var uri = UrlText.ParseHttp(url);
-        if (string.IsNullOrWhiteSpace(destination)) throw new HubException("No destination given: give the path of the file to write.");
-        return Downloader.DownloadAsync(uri, HubDirectories.ExpandHome(destination), hashPrefix, progress, ExistingFile.Replace, cancellationToken);
-    }
+    /// <summary>
+    /// Reads the state dict of a local checkpoint file or of an http(s) URL (through the checkpoint cache, hash-checked
+    /// when its file name has torch's <c>-&lt;hex&gt;.</c> hash part): torch.save zip or legacy, or safetensors; never
+    /// anything outside the weights-only allow-list. What <c>hubhost state-dict</c> and <c>run --weights</c> read.
+    /// </summary>
+    /// <param name="pathOrUrl">A local file, or an http(s) URL.</param>
+    /// <param name="progress">Receives progress reports while a download's bytes arrive.</param>
+    /// <param name="cancellationToken">Cancels a download.</param>
+    /// <exception cref="HubException">No such file, an unsupported URL scheme, a failed download or hash check, or not a readable checkpoint.</exception>
+    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictAsync(string pathOrUrl, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+        => Checkpoint.Read(await ResolveLocalOrDownloadAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// For commands that take weights as a path or a URL: an http(s) URL is fetched through the checkpoint
     /// cache (hash-checked when its file name has a hash part); anything else must be an existing local file.
     /// </summary>
-    internal static async Task<string> ResolveLocalOrDownloadAsync(
-        HubClient hub, string pathOrUrl, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    internal async Task<string> ResolveLocalOrDownloadAsync(string pathOrUrl, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(hub);
         if (string.IsNullOrWhiteSpace(pathOrUrl))
             throw new HubException("No checkpoint given: give a local file path or an http(s) URL.");
         if (UrlText.LooksLikeHttp(pathOrUrl))
         {
             var uri = UrlText.ParseHttp(pathOrUrl);
             var hasHash = CheckpointFiles.HashPrefixOf(CheckpointFiles.FileNameOf(uri)) is not null;
-            return await hub.DownloadCheckpointAsync(pathOrUrl, checkHash: hasHash, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await DownloadCheckpointAsync(pathOrUrl, checkHash: hasHash, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         if (pathOrUrl.Contains("://", StringComparison.Ordinal))
             throw new HubException($"'{pathOrUrl.Split("://")[0]}://' URLs are not supported: give a local file path or an http(s) URL.");
@@ -129,27 +135,6 @@ public sealed partial class HubClient
         IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var path = await DownloadCheckpointAsync(url, modelDirectory, fileName, checkHash, progress, cancellationToken).ConfigureAwait(false);
-        return ReadCheckpoint(path);
-    }
-
-    /// <summary>Reads a checkpoint file, turning a bad file into a HubException that names it.</summary>
-    internal static Dictionary<string, torch.Tensor> ReadCheckpoint(string path)
-    {
-        try
-        {
-            return Checkpoint.Load(path);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new HubException($"Cannot read the checkpoint {e.Message.TrimEnd('.')}.", e);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new HubException($"Checkpoint file '{path}' does not exist; give the path of a .pt, .pth, .bin or .safetensors file.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new HubException($"Checkpoint file '{path}' cannot be read: {e.Message}", e);
-        }
+        return Checkpoint.Read(path);
     }
 }

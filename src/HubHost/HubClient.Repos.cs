@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using HubHost.Building;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Loading;
 using HubHost.Sources;
+using HubHost.Trust;
 
 namespace HubHost;
 
@@ -35,11 +36,13 @@ public sealed partial class HubClient
     public HubSourceInfo DescribeSource(string repo)
     {
         var source = ParseSource(repo);
+        var trust = source.Trust;
         return source switch
         {
             LocalDirectorySource local => new HubSourceInfo(repo.Trim(), true, Path.GetFullPath(local.Path), null, true),
-            Sources.Git.GitRepoSource git => new HubSourceInfo(repo.Trim(), false, git.Remote.RepoName, git.Remote.Ref,
-                new Trust.TrustedList(HubDirectory).Contains(git.Remote)),
+            Sources.Git.GitRepoSource git => new HubSourceInfo(repo.Trim(), false, git.Remote.RepoName, git.Remote.Ref, TrustedList.Contains(trust!.Key)) { TrustKey = trust.Key },
+            Sources.NuGet.NuGetRepoSource package => new HubSourceInfo(repo.Trim(), false, package.TrustKey, package.Exact?.ToNormalizedString() ?? package.Range?.ToString(),
+                TrustedList.Contains(trust!.Key)) { TrustKey = trust.Key },
             _ => throw new HubException($"Unknown kind of repo source: {repo}"),
         };
     }
@@ -47,13 +50,35 @@ public sealed partial class HubClient
     /// <summary>Parses a repo string against this client's <see cref="HubOptions.GitBaseUrl"/>.</summary>
     internal RepoSource ParseSource(string repo) => RepoSource.Parse(repo, Settings.GitBaseUrl);
 
-    /// <summary>Resolves a repo to the version it names now (fetching, checking trust), without building it.</summary>
-    internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves a repo to the version it names now, without building it: the first steps of the pipeline —
+    /// parse, trust (before anything is fetched or built), resolve (fetching), and remembering the trust given.
+    /// </summary>
+    internal async Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
+        options ??= HubLoadOptions.Default;
         var source = ParseSource(repo);
         EnsureWritableHubDirectory();
-        return source.ResolveAsync(this, options ?? HubLoadOptions.Default, cancellationToken);
+        var trust = source.Trust;
+        var record = trust is not null && TrustCheck.EnsureTrusted(TrustedList, Settings.TrustPrompt, trust, options.TrustRepo);
+        var snapshot = await source.ResolveAsync(SourceContext, options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (record) await TrustCheck.RecordAsync(TrustedList, trust!.Key, Logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            snapshot.Lease?.Dispose();
+            throw;
+        }
+        return snapshot;
     }
+
+    /// <summary>What sources see of this client.</summary>
+    private SourceContext SourceContext => new(HubDirectory, Settings, Logger);
+
+    /// <summary>This client's trusted list (torch.hub's trusted_list file in the hub directory).</summary>
+    internal TrustedList TrustedList => new(HubDirectory);
 
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
@@ -108,7 +133,9 @@ public sealed partial class HubClient
     private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
     {
         var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        return HubRepo.Load(this, snapshot, build);
+        var services = new RepoServices(build.SourceDirectory,
+            (url, fileName, checkHash) => LoadStateDictFromUrlAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult());
+        return RepoLoader.Load(snapshot, build.Directory, build.MainAssemblyPath, services, Logger, Forget);
     }
 
     /// <summary>Builds a resolved version (once per version) without loading it; a package is laid out, never built.</summary>

@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using HubHost.Caching;
+using HubHost.Cache;
 
 namespace HubHost.Cli.Commands;
 
@@ -15,7 +15,7 @@ internal static class CacheCommand
         var ls = new Command("ls", "List cached repos, their refs and commits, builds and sizes.");
         ls.SetAction((parse, ct) => app.RunAsync(token =>
         {
-            var listing = new HubCache(app.Hub.HubDirectory, app.Hub.Settings.GitBaseUrl).List();
+            var listing = app.Hub.ListCache();
             app.Print(listing, () => ToText(listing));
             return Task.FromResult(0);
         }, ct));
@@ -27,7 +27,7 @@ internal static class CacheCommand
         var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await new HubCache(app.WritableHub.HubDirectory, app.Hub.Settings.GitBaseUrl).RemoveAsync(parse.GetValue(repo)!, token);
+            var report = await app.Hub.RemoveFromCacheAsync(parse.GetValue(repo)!, token);
             app.Print(report, () => ToText(report));
             return 0;
         }, ct));
@@ -35,7 +35,7 @@ internal static class CacheCommand
         var prune = new Command("prune", "Remove builds, checkouts and mirrors no ref points to, builds of changed or deleted local folders, and temp folders left by killed runs.");
         prune.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await new HubCache(app.WritableHub.HubDirectory, app.Hub.Settings.GitBaseUrl).PruneAsync(token);
+            var report = await app.Hub.PruneCacheAsync(token);
             app.Print(report, () => ToText(report));
             return 0;
         }, ct));
@@ -49,15 +49,7 @@ internal static class CacheCommand
     private static string ToText(CacheListing listing)
     {
         var sb = new StringBuilder();
-        // What the total counts: the restore folder of repo builds usually dominates it.
-        var parts = new (string Name, string Path)[]
-        {
-            ("builds", HubDirectories.Builds(listing.HubDirectory)),
-            ("repo package restores (packages/)", HubDirectories.PluginPackages(listing.HubDirectory)),
-            ("git", HubDirectories.Git(listing.HubDirectory)),
-            ("nuget: packages", HubDirectories.NuGet(listing.HubDirectory)),
-            ("checkpoints", HubDirectories.Checkpoints(listing.HubDirectory)),
-        }.Select(p => (p.Name, Bytes: Directory.Exists(p.Path) ? HubCache.SizeOf(p.Path) : 0)).Where(p => p.Bytes > 0).ToList();
+        var parts = listing.Parts;
         var other = listing.TotalBytes - parts.Sum(p => p.Bytes);
         sb.AppendLine($"hub directory: {listing.HubDirectory}, {Size(listing.TotalBytes)} in all"
                       + (parts.Count == 0 ? "" : ": " + string.Join(", ", parts.Select(p => $"{p.Name} {Size(p.Bytes)}")) + (other > 0 ? $", other {Size(other)}" : "")));
@@ -90,7 +82,7 @@ internal static class CacheCommand
         return sb.ToString().TrimEnd();
     }
 
-    private static string ToText(RemovalReport report)
+    private static string ToText(CacheRemoval report)
     {
         var lines = report.Removed.Select(r => "removed " + r).Concat(report.Skipped.Select(s => "skipped " + s)).ToList();
         lines.Add(report.Removed.Count == 0 ? "nothing to remove" : $"freed {Size(report.Bytes)}");

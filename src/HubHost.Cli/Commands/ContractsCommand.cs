@@ -1,6 +1,4 @@
 using System.CommandLine;
-using HubHost.Building;
-using HubHost.Caching;
 
 namespace HubHost.Cli.Commands;
 
@@ -15,9 +13,9 @@ internal static class ContractsCommand
         var command = new Command("contracts", "Write the contract packages (HubHost.Contract) plugins build against into the hub's local NuGet feed and print its folder (for `dotnet nuget add source`).");
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            await ContractPackages.EnsureFeedAsync(app.WritableHub.HubDirectory, token);
-            var feed = HubDirectories.ContractFeed(app.Hub.HubDirectory);
-            var packages = ContractPackages.Assemblies.Select(a => new { id = a.GetName().Name, version = ContractPackages.PackageVersion(a) }).ToList();
+            var contracts = await app.Hub.WriteContractFeedAsync(token);
+            var feed = contracts.Folder;
+            var packages = contracts.Packages.Select(p => new { id = p.Id, version = p.Version }).ToList();
             app.Print(new { feed, packages },
                 () => $"{feed}\n{string.Join("\n", packages.Select(p => $"  {p.id} {p.version}"))}\nTo restore them in an IDE: dotnet nuget add source {feed} --name hubhost-contracts");
             return 0;

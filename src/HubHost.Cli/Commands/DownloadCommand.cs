@@ -28,7 +28,7 @@ internal static class DownloadCommand
             // Return to System.CommandLine first: it hooks Ctrl+C only once the action's task exists, and the
             // download creates its temp file before its first await.
             await Task.Yield();
-            var result = await WithProgressAsync(app, progress => app.Hub.DownloadFileAsync(
+            var result = await WithProgressAsync(app, progress => app.Hub.DownloadUrlToFileAsync(
                 parse.GetValue(url)!, parse.GetValue(destination)!, parse.GetValue(hashPrefix), progress, token));
             app.Print(
                 new { path = result.Path, sha256 = result.Sha256, bytes = result.Length, downloaded = result.Downloaded },

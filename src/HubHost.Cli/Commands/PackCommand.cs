@@ -22,19 +22,19 @@ internal static class PackCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var result = await HubPackager.PackAsync(app.WritableHub, parse.GetValue(repo)!, parse.GetValue(output) ?? Directory.GetCurrentDirectory(),
+            var result = await app.Hub.PackAsync(parse.GetValue(repo)!, parse.GetValue(output) ?? Directory.GetCurrentDirectory(),
                 parse.GetValue(id), parse.GetValue(version), RepoOptions.LoadOptions(parse), token);
             app.Print(new
             {
                 path = result.Path, id = result.Id, version = result.Version, bytes = result.Bytes, dependencies = result.Dependencies,
-                entrypoints = result.Manifest.Entrypoints.Select(e => e.Name).ToList(), contracts = result.Manifest.Contracts, files = result.Files,
+                entrypoints = result.Entrypoints, contracts = result.Contracts, files = result.Files,
             }, () => string.Join("\n",
                 result.Path,
                 $"  package:      {result.Id} {result.Version} ({CacheCommand.Size(result.Bytes)}, {result.Files.Count} files)",
-                $"  from:         {result.Manifest.Repo}{(result.Manifest.Commit is null ? "" : " @ " + result.Manifest.Commit[..12])}",
-                $"  entrypoints:  {string.Join(", ", result.Manifest.Entrypoints.Select(e => e.Name))}",
+                $"  from:         {result.Repo}{(result.Commit is null ? "" : " @ " + result.Commit[..12])}",
+                $"  entrypoints:  {string.Join(", ", result.Entrypoints)}",
                 $"  dependencies: {(result.Dependencies.Count == 0 ? "none" : string.Join(", ", result.Dependencies))}",
-                $"  contracts:    {(result.Manifest.Contracts.Count == 0 ? "none" : string.Join(", ", result.Manifest.Contracts.Select(c => $"{c.Key} {c.Value}")))} (provided by the host)",
+                $"  contracts:    {(result.Contracts.Count == 0 ? "none" : string.Join(", ", result.Contracts.Select(c => $"{c.Key} {c.Value}")))} (provided by the host)",
                 $"Push it with `dotnet nuget push {Path.GetFileName(result.Path)} --source FEED`; load it with nuget:{result.Id}@{result.Version}."));
             return 0;
         }, ct));

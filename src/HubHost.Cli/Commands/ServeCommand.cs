@@ -55,7 +55,7 @@ internal static class ServeCommand
             await using (host)
             {
                 await host.StartAsync(token);
-                app.Out.WriteLine($"Serving {host.Catalog.Repos.Count} repos ({host.Catalog.Repos.Sum(r => r.RefCount)} refs) at {string.Join(", ", host.Addresses)}. Ctrl+C stops.");
+                app.Out.WriteLine($"Serving {host.RepoCount} repos ({host.RefCount} refs) at {string.Join(", ", host.Addresses)}. Ctrl+C stops.");
                 app.Out.Flush();
                 await host.RunUntilCancelledAsync(token);
             }

@@ -22,7 +22,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, DTypes.Torch(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, Checkpoint.TorchName(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));
@@ -32,8 +32,7 @@ internal static class StateDictCommand
     /// <summary>Where FILE (a local path or an http(s) URL, cached under the hub's checkpoints) becomes a state dict; shared with `run --weights`.</summary>
     internal static async Task<Dictionary<string, torch.Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
     {
-        var path = await DownloadCommand.WithProgressAsync(app, progress => HubClient.ResolveLocalOrDownloadAsync(app.Hub, fileOrUrl, progress, cancellationToken));
-        return HubClient.ReadCheckpoint(path);
+        return await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(fileOrUrl, progress, cancellationToken));
     }
 
     internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);

@@ -1,8 +1,4 @@
 using System.CommandLine;
-using HubHost.Sources;
-using HubHost.Sources.Git;
-using HubHost.Sources.NuGet;
-using HubHost.Trust;
 
 namespace HubHost.Cli.Commands;
 
@@ -16,10 +12,10 @@ internal static class TrustCommand
         var ls = new Command("ls", "List the trusted repos.");
         ls.SetAction((parse, ct) => app.RunAsync(token =>
         {
-            var list = new TrustedList(app.Hub.HubDirectory);
-            var entries = list.Entries();
-            app.Print(new { file = list.FilePath, trusted = entries },
-                () => entries.Count == 0 ? $"no trusted repos ({list.FilePath})" : string.Join("\n", entries));
+            var entries = app.Hub.ListTrusted();
+            var file = app.Hub.TrustedListFile;
+            app.Print(new { file, trusted = entries },
+                () => entries.Count == 0 ? $"no trusted repos ({file})" : string.Join("\n", entries));
             return Task.FromResult(0);
         }, ct));
 
@@ -29,7 +25,7 @@ internal static class TrustCommand
         {
             var key = KeyOf(app, parse.GetValue(addRepo)!);
             if (key is null) return LocalAlwaysTrusted(app);
-            var added = await new TrustedList(app.Hub.HubDirectory).AddAsync(key, token);
+            var added = await app.Hub.TrustAsync(parse.GetValue(addRepo)!, token);
             app.Print(new { repo = key, added }, () => added ? $"trusted {key}" : $"{key} was already trusted");
             return 0;
         }, ct));
@@ -40,9 +36,8 @@ internal static class TrustCommand
         {
             var key = KeyOf(app, parse.GetValue(rmRepo)!);
             if (key is null) return LocalAlwaysTrusted(app);
-            var list = new TrustedList(app.Hub.HubDirectory);
-            if (!await list.RemoveAsync(key, token))
-                throw new HubException($"{key} is not in the trusted list {list.FilePath}. `hubhost trust ls` shows what is.");
+            if (!await app.Hub.UntrustAsync(parse.GetValue(rmRepo)!, token))
+                throw new HubException($"{key} is not in the trusted list {app.Hub.TrustedListFile}. `hubhost trust ls` shows what is.");
             app.Print(new { repo = key, removed = true }, () => $"no longer trusted: {key}");
             return 0;
         }, ct));
@@ -59,12 +54,7 @@ internal static class TrustCommand
     };
 
     /// <summary>The trusted-list key of a repo string; null for a local folder (always trusted).</summary>
-    private static string? KeyOf(CliApp app, string repo) => app.Hub.ParseSource(repo) switch
-    {
-        GitRepoSource git => git.Remote.TrustKey,
-        NuGetRepoSource package => package.TrustKey,
-        _ => null,
-    };
+    private static string? KeyOf(CliApp app, string repo) => app.Hub.DescribeSource(repo).TrustKey;
 
     private static int LocalAlwaysTrusted(CliApp app)
     {

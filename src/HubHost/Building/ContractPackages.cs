@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Reflection;
 using System.Security;
 using System.Text;
-using HubHost.Caching;
+using HubHost.Storage;
 
 namespace HubHost.Building;
 
@@ -74,9 +74,7 @@ internal static class ContractPackages
             var path = Path.Combine(feed, $"{id.ToLowerInvariant()}.{version}.nupkg");
             if (File.Exists(path) && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(bytes))
                 continue;
-            var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-            File.Move(temp, path, overwrite: true);
+            AtomicFile.WriteAllBytes(path, bytes);
             var stale = Path.Combine(HubDirectories.PluginPackages(hubDirectory), id.ToLowerInvariant(), version);
             if (Directory.Exists(stale)) Directory.Delete(stale, recursive: true);
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Loading;
 using HubHost.Sources.NuGet;
 using Microsoft.Extensions.Logging;
@@ -66,7 +66,7 @@ internal static class PackageLayout
         using var feeds = new LazyFeeds(package);
         var key = Key(id, version);
         var builds = HubDirectories.Builds(hubDirectory);
-        using var gate = await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "build-" + key + ".lock"), $"laying out {displayName}",
+        using var gate = await FileLock.AcquireAsync(HubLocks.Build(hubDirectory, key), $"laying out {displayName}",
             TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         if (TryOpen(hubDirectory, id, version) is { } meanwhile) return meanwhile;
 
@@ -80,7 +80,7 @@ internal static class PackageLayout
         var closure = await ResolveClosureAsync(store, feeds, id, version, root, cancellationToken).ConfigureAwait(false);
 
         var final = Path.Combine(builds, key);
-        var temp = Path.Combine(builds, $".tmp-{key}-{Guid.NewGuid():N}");
+        var temp = TempFolders.For(builds, key);
         try
         {
             var output = Path.Combine(temp, "out");
@@ -104,11 +104,7 @@ internal static class PackageLayout
         }
         finally
         {
-            if (Directory.Exists(temp))
-            {
-                try { Directory.Delete(temp, recursive: true); }
-                catch (IOException e) { logger.LogWarning("Could not remove the temp folder {Folder}: {Message}", temp, e.Message); }
-            }
+            FileTree.TryDelete(temp, logger, "the temp folder");
         }
         return TryOpen(hubDirectory, id, version) ?? throw new HubException($"The layout of {displayName} vanished from {final} right after it was written.");
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using HubHost.Caching;
+using System.Text.Json.Serialization;
+using HubHost.Storage;
 
 namespace HubHost.Building;
 
@@ -20,15 +21,20 @@ internal sealed record BuildRecord(string Repo, string Version, string ContentKe
 
     public static BuildRecord? TryRead(string buildDirectory)
     {
-        if (CacheJson.ReadFlatObject(Path.Combine(buildDirectory, FileName)) is not { } v) return null;
-        if (CacheJson.Text(v, nameof(Repo)) is not { } repo || CacheJson.Text(v, nameof(Version)) is not { } version
-            || CacheJson.Text(v, nameof(ContentKey)) is not { } contentKey || CacheJson.Text(v, nameof(ContractFingerprint)) is not { } contract
-            || CacheJson.Text(v, nameof(Assembly)) is not { } assembly || CacheJson.Date(v, nameof(BuiltAt)) is not { } builtAt)
+        if (JsonRecords.ReadFlatObject(Path.Combine(buildDirectory, FileName)) is not { } v) return null;
+        if (JsonRecords.Text(v, nameof(Repo)) is not { } repo || JsonRecords.Text(v, nameof(Version)) is not { } version
+            || JsonRecords.Text(v, nameof(ContentKey)) is not { } contentKey || JsonRecords.Text(v, nameof(ContractFingerprint)) is not { } contract
+            || JsonRecords.Text(v, nameof(Assembly)) is not { } assembly || JsonRecords.Date(v, nameof(BuiltAt)) is not { } builtAt)
             return null;
         var seconds = v.TryGetValue(nameof(BuildSeconds), out var s) && double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : 0;
         return new BuildRecord(repo, version, contentKey, contract, assembly, builtAt, seconds);
     }
 
     public void Write(string buildDirectory)
-        => File.WriteAllText(Path.Combine(buildDirectory, FileName), JsonSerializer.Serialize(this, CacheJson.Default.BuildRecord));
+        => File.WriteAllText(Path.Combine(buildDirectory, FileName), JsonSerializer.Serialize(this, BuildJson.Default.BuildRecord));
 }
+
+/// <summary>The generated serializer of build.json (read back with <see cref="JsonRecords"/>).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(BuildRecord))]
+internal sealed partial class BuildJson : JsonSerializerContext;

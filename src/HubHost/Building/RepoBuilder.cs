@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Processes;
 using HubHost.Sources;
 using Microsoft.Extensions.Logging;
@@ -17,8 +17,6 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     /// <summary>How long one <c>dotnet build</c> (restore included) may take.</summary>
     private TimeSpan BuildTimeout => options.BuildTimeout;
 
-    private const string TempPrefix = ".tmp-";
-
     private int _buildsStarted;
 
     /// <summary>How many <c>dotnet build</c>s this builder started.</summary>
@@ -31,7 +29,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         var final = Path.Combine(builds, key);
         if (TryOpen(final) is { } cached) return cached;
 
-        using var gate = await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "build-" + key + ".lock"), $"building {snapshot.DisplayName}", BuildTimeout + TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        using var gate = await FileLock.AcquireAsync(HubLocks.Build(hubDirectory, key), $"building {snapshot.DisplayName}", BuildTimeout + TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         if (TryOpen(final) is { } builtMeanwhile) return builtMeanwhile;
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not a finished build
 
@@ -40,7 +38,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
                                    "Load a prebuilt package (hubhost pack, then nuget:Id), or turn builds on, on a machine with the .NET SDK.");
         Interlocked.Increment(ref _buildsStarted);
         await ContractPackages.EnsureFeedAsync(hubDirectory, cancellationToken).ConfigureAwait(false);
-        var temp = Path.Combine(builds, $"{TempPrefix}{key}-{Guid.NewGuid():N}");
+        var temp = TempFolders.For(builds, key);
         try
         {
             var watch = Stopwatch.StartNew();
@@ -62,11 +60,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         }
         finally
         {
-            if (Directory.Exists(temp))
-            {
-                try { Directory.Delete(temp, recursive: true); }
-                catch (IOException e) { logger.LogWarning("Could not remove the temp build folder {Folder}: {Message}", temp, e.Message); }
-            }
+            FileTree.TryDelete(temp, logger, "the temp build folder");
         }
     }
 
@@ -82,9 +76,6 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         var key = snapshot.ContentKey.Length > 40 ? snapshot.ContentKey[..40] : snapshot.ContentKey;
         return $"{key}-c{ContractPackages.Fingerprint}-{Rid}";
     }
-
-    /// <summary>Whether a folder name is a build in progress (or left by a killed one).</summary>
-    internal static bool IsTempFolder(string name) => name.StartsWith(TempPrefix, StringComparison.Ordinal);
 
     private static RepoBuild? TryOpen(string folder)
     {

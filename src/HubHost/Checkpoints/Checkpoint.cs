@@ -79,6 +79,31 @@ public static class Checkpoint
                 throw source.Error("the file is not a recognised checkpoint: expected a torch.save zip archive (starts with PK), a legacy torch.save file (a pickle, starts with 0x80), or safetensors (an 8-byte header size, then a JSON header).");
         }
     }
+
+    /// <summary>A dtype as PyTorch names it (<c>float32</c>, <c>bfloat16</c>, <c>complex64</c>...), as in a state dict listing.</summary>
+    /// <param name="dtype">The TorchSharp scalar type.</param>
+    public static string TorchName(ScalarType dtype) => DTypes.Torch(dtype);
+
+    /// <summary>Reads a checkpoint file, turning a bad file into a HubException that names it.</summary>
+    internal static Dictionary<string, Tensor> Read(string path)
+    {
+        try
+        {
+            return Load(path);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new HubException($"Cannot read the checkpoint {e.Message.TrimEnd('.')}.", e);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new HubException($"Checkpoint file '{path}' does not exist; give the path of a .pt, .pth, .bin or .safetensors file.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HubException($"Checkpoint file '{path}' cannot be read: {e.Message}", e);
+        }
+    }
 }
 
 /// <summary>The file formats <see cref="Checkpoint"/> tells apart.</summary>

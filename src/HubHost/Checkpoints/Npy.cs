@@ -4,6 +4,8 @@ using System.Text;
 
 using static TorchSharp.torch;
 
+using HubHost.Storage;
+
 namespace HubHost.Checkpoints;
 
 /// <summary>
@@ -173,7 +175,7 @@ public static class Npy
         if (total + (64 - total % 64) % 64 - preamble > ushort.MaxValue) { major = 2; preamble = 12; total = preamble + dict.Length + 1; }
         int padding = (64 - total % 64) % 64;
         var header = Encoding.ASCII.GetBytes(dict + new string(' ', padding) + "\n");
-        AtomicStream.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             stream.Write(Magic);
             stream.WriteByte((byte)major);
@@ -183,6 +185,6 @@ public static class Npy
             else { BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)header.Length); stream.Write(length); }
             stream.Write(header);
             Safetensors.WriteValues(stream, tensor);
-        });
+        }, flushToDisk: false);
     }
 }

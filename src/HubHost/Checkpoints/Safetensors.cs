@@ -5,6 +5,8 @@ using System.Text.Json;
 
 using static TorchSharp.torch;
 
+using HubHost.Storage;
+
 namespace HubHost.Checkpoints;
 
 /// <summary>
@@ -264,14 +266,14 @@ public static class Safetensors
         }
         while (header.Length % 8 != 0) header.WriteByte((byte)' ');
 
-        AtomicStream.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             Span<byte> size = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
             stream.Write(size);
             stream.Write(header.GetBuffer(), 0, (int)header.Length);
             foreach (var (_, tensor) in list) WriteValues(stream, tensor);
-        });
+        }, flushToDisk: false);
     }
 
     /// <summary>Writes a tensor's values row-major, straight from its memory when it is contiguous.</summary>
@@ -284,32 +286,5 @@ public static class Safetensors
             return;
         }
         TensorMemory.ForEachValueSpan(tensor, stream.Write);
-    }
-}
-
-/// <summary>
-/// Writes a file under a temporary name and moves it into place only when complete (streaming, unlike
-/// HubHost.Caching.AtomicFile, which takes the whole content as one span).
-/// </summary>
-internal static class AtomicStream
-{
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: false);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
     }
 }

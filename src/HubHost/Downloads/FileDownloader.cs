@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using HubHost.Caching;
+using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 

@@ -5,15 +5,24 @@ using static TorchSharp.torch;
 
 namespace HubHost.Models;
 
-/// <summary>Runs a model entrypoint's module on a tensor the way inference is done: eval mode, no autograd.</summary>
-internal static class ModelRunner
+/// <summary>
+/// Running a model entrypoint's module on a tensor the way inference is done (eval mode, no autograd), with one
+/// clear <see cref="HubException"/> for each way it goes wrong: what <c>hubhost run</c> does.
+/// </summary>
+public static class ModelRunner
 {
     /// <summary>The module an entrypoint returned, or a clear error naming what it returned instead.</summary>
+    /// <param name="made">What the entrypoint returned.</param>
+    /// <param name="repo">The repo, for the message.</param>
+    /// <param name="entrypoint">The entrypoint, for the message.</param>
     public static nn.Module<Tensor, Tensor> AsModel(object? made, string repo, string entrypoint)
         => made as nn.Module<Tensor, Tensor>
            ?? throw new HubException($"The entrypoint {entrypoint} of {repo} returned {made?.GetType().FullName ?? "null"}, not a TorchSharp module taking and returning a tensor (torch.nn.Module<Tensor, Tensor>), so it cannot be run on an input. Use `hubhost load` for it.");
 
     /// <summary>Loads <paramref name="stateDict"/> into <paramref name="model"/> strictly, naming the entries that do not fit when it does not.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="stateDict">The weights, by parameter and buffer name.</param>
+    /// <param name="source">Where the weights came from, for the message.</param>
     public static void LoadWeights(nn.Module model, Dictionary<string, Tensor> stateDict, string source)
     {
         var expected = model.state_dict();
@@ -39,7 +48,11 @@ internal static class ModelRunner
         }
     }
 
-    /// <summary>Runs <paramref name="model"/> in eval mode without gradients on <paramref name="input"/> (float32).</summary>
+    /// <summary>Runs <paramref name="model"/> in eval mode without gradients on <paramref name="input"/> (as float32).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="input">The input batch.</param>
+    /// <param name="what">The model as messages name it (<c>resnet18 of owner/vision</c>).</param>
+    /// <returns>The output (the caller disposes it) and the time the forward pass took.</returns>
     public static (Tensor Output, TimeSpan Elapsed) Forward(nn.Module<Tensor, Tensor> model, Tensor input, string what)
     {
         model.eval();
@@ -58,11 +71,11 @@ internal static class ModelRunner
     }
 
     /// <summary>Each row's highest-scoring class for outputs [N, C] with C ≥ 2; otherwise null.</summary>
-    public static long[]? Top1(Tensor output)
+    internal static long[]? Top1(Tensor output)
         => output.dim() == 2 && output.shape[1] >= 2 ? output.argmax(1).data<long>().ToArray() : null;
 
     /// <summary>The number of parameter elements.</summary>
-    public static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
+    internal static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim().TrimEnd('.');
 }

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using HubHost.Caching;
+using HubHost.Storage;
 using TorchSharp;
 
 namespace HubHost.Native;

@@ -4,7 +4,7 @@ using System.Reflection.PortableExecutable;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HubHost.Building;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Loading;
 using HubHost.Sources;
 using HubHost.Sources.Git;
@@ -16,15 +16,19 @@ using NuGet.Versioning;
 
 namespace HubHost.Packing;
 
-/// <summary>What <c>hubhost pack</c> wrote.</summary>
+/// <summary>What <see cref="HubClient.PackAsync"/> (<c>hubhost pack</c>) wrote.</summary>
 /// <param name="Path">The .nupkg.</param>
 /// <param name="Id">The package id.</param>
 /// <param name="Version">The package version (normalized).</param>
 /// <param name="Bytes">The .nupkg's size.</param>
-/// <param name="Manifest">The hubhost.json it holds.</param>
+/// <param name="Repo">The repo packed, as named.</param>
+/// <param name="Commit">The full commit of a git repo; null for a local folder.</param>
+/// <param name="Entrypoints">The entrypoints' names.</param>
+/// <param name="Contracts">The contract assemblies it was built against (name and version), which the loading host provides.</param>
 /// <param name="Dependencies">The package dependencies declared (id and range), never the packages the host provides.</param>
 /// <param name="Files">The package's files besides the nuspec.</param>
-internal sealed record PackResult(string Path, string Id, string Version, long Bytes, HubPackageManifest Manifest, IReadOnlyList<string> Dependencies, IReadOnlyList<string> Files);
+public sealed record PackResult(string Path, string Id, string Version, long Bytes, string Repo, string? Commit, IReadOnlyList<string> Entrypoints,
+    IReadOnlyDictionary<string, string> Contracts, IReadOnlyList<string> Dependencies, IReadOnlyList<string> Files);
 
 /// <summary>
 /// <c>hubhost pack</c>: builds a repo as a load would (same build, same cache) and writes a NuGet package of the built
@@ -36,29 +40,27 @@ internal sealed record PackResult(string Path, string Id, string Version, long B
 /// </summary>
 internal static partial class HubPackager
 {
-    public static async Task<PackResult> PackAsync(HubClient hub, string repo, string outputDirectory, string? id, string? version, HubLoadOptions options, CancellationToken cancellationToken)
+    /// <summary>A source that can be packed (a local folder or a git repo, not a package), or one HubException.</summary>
+    public static void CheckPackable(RepoSource source, string repo)
     {
-        var source = hub.ParseSource(repo);
         if (source is NuGetRepoSource)
             throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
-        var snapshot = await hub.ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The package id and version: as given, else derived from the source (checked before anything is built).</summary>
+    public static (string Id, NuGetVersion Version) Name(RepoSource source, RepoSnapshot snapshot, string? id, string? version)
+    {
         var packageId = id ?? DeriveId(source, snapshot);
         if (!PackageIdValidator.IsValidPackageId(packageId))
             throw new HubException($"'{packageId}' is not a valid NuGet package id (letters, digits, '.', '-', '_'). Give one with --id.");
-        var packageVersion = ParseVersion(version) ?? DeriveVersion(source, snapshot);
+        return (packageId, ParseVersion(version) ?? DeriveVersion(source, snapshot));
+    }
 
-        var build = await hub.BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        var wasLoaded = hub.Loaded.Any(r => r.BuildKey == Path.GetFileName(build.Directory));
-        var opened = await hub.OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        List<HubPackageEntrypoint> entrypoints;
-        try
-        {
-            entrypoints = opened.Entrypoints.Select(e => new HubPackageEntrypoint(e.Name, e.Signature, e.Summary)).ToList();
-        }
-        finally
-        {
-            if (!wasLoaded) opened.Release();
-        }
+    /// <summary>Writes the package of a built version, whose entrypoints are <paramref name="entrypointInfos"/>.</summary>
+    public static PackResult Write(RepoSource source, RepoSnapshot snapshot, RepoBuild build, IReadOnlyList<EntrypointInfo> entrypointInfos,
+        string packageId, NuGetVersion packageVersion, string outputDirectory)
+    {
+        var entrypoints = entrypointInfos.Select(e => new HubPackageEntrypoint(e.Name, e.Signature, e.Summary)).ToList();
 
         var output = Path.GetDirectoryName(build.MainAssemblyPath)!;
         var deps = DepsJson.Read(Path.ChangeExtension(build.MainAssemblyPath, ".deps.json"), snapshot.DisplayName);
@@ -125,8 +127,8 @@ internal static partial class HubPackager
                 builder.Save(memory);
                 AtomicFile.WriteAllBytes(target, memory.ToArray());
             }
-            return new PackResult(target, packageId, packageVersion.ToNormalizedString(), new FileInfo(target).Length, manifest,
-                dependencies.Select(d => $"{d.Id} {d.VersionRange.ToNormalizedString()}").ToList(), files);
+            return new PackResult(target, packageId, packageVersion.ToNormalizedString(), new FileInfo(target).Length, manifest.Repo, manifest.Commit,
+                manifest.Entrypoints.Select(e => e.Name).ToList(), manifest.Contracts, dependencies.Select(d => $"{d.Id} {d.VersionRange.ToNormalizedString()}").ToList(), files);
         }
         finally
         {

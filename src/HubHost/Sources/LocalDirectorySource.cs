@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using HubHost.Caching;
+using HubHost.Storage;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -43,7 +43,10 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         return null;
     }
 
-    public override Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
+    /// <summary>Local folders are always trusted: the user pointed at files on their own machine.</summary>
+    public override TrustIdentity? Trust => null;
+
+    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
     {
         var full = System.IO.Path.GetFullPath(Path);
         if (!Directory.Exists(full))

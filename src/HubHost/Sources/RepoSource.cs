@@ -12,8 +12,14 @@ internal abstract class RepoSource
     /// <summary>How the user wrote it, for messages (never holds a credential).</summary>
     public abstract string DisplayName { get; }
 
-    /// <summary>Resolves the current version, fetching if needed (ForceReload: re-resolve a cached ref); checks trust before returning anything buildable.</summary>
-    public abstract Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken);
+    /// <summary>What the trusted list calls this source and how a refusal names it; null: always trusted (a local folder).</summary>
+    public abstract TrustIdentity? Trust { get; }
+
+    /// <summary>
+    /// Resolves the current version, fetching if needed (ForceReload: re-resolve a cached ref). Trust is the
+    /// caller's step, before this one (<see cref="HubClient"/>'s pipeline: parse, trust, resolve, build, load).
+    /// </summary>
+    public abstract Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken);
 
     /// <summary>
     /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
@@ -37,6 +43,16 @@ internal abstract class RepoSource
     }
 }
 
+/// <summary>What a source needs from the hub that resolves it: its directory, its settings and its logger.</summary>
+internal sealed record SourceContext(string HubDirectory, HubOptions Settings, Microsoft.Extensions.Logging.ILogger Logger);
+
+/// <summary>
+/// A source as the trusted list knows it: <paramref name="Key"/> (owner/name, a normalised URL, nuget:Id), how the
+/// user wrote it, what trusting allows (<paramref name="Verb"/>: build, load) and why that matters, the name
+/// <c>hubhost trust add</c> takes, and a note to add to messages (a same-named local folder).
+/// </summary>
+internal sealed record TrustIdentity(string Key, string Text, string Verb, string Why, string AddName, string? Note = null);
+
 /// <summary>A resolved version of a repo: its files and the key its build is cached under.</summary>
 /// <param name="DisplayName">The repo as the user named it.</param>
 /// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
@@ -46,7 +62,7 @@ internal abstract class RepoSource
 internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory, NuGetPackageRef? Package = null)
 {
     /// <summary>
-    /// The shared <see cref="Caching.ContentLease"/> that keeps <see cref="Directory"/> (a git checkout) and the
+    /// The shared <see cref="Storage.ContentLease"/> that keeps <see cref="Directory"/> (a git checkout) and the
     /// builds of <see cref="ContentKey"/> from being removed while they are used; whoever resolves owns it.
     /// </summary>
     public IDisposable? Lease { get; init; }

@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Sources.Git;
 
 namespace HubHost.Trust;
@@ -83,14 +83,8 @@ internal sealed class TrustedList(string hubDirectory)
     private Task<FileLock> Lock(CancellationToken cancellationToken)
     {
         HubDirectories.EnsureUsable(hubDirectory, write: true);
-        return FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock"), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
+        return FileLock.AcquireAsync(HubLocks.TrustedList(hubDirectory), "changing the trusted list", TimeSpan.FromSeconds(30), cancellationToken);
     }
 
-    private void Write(List<string> entries)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var temp = FilePath + $".tmp-{Guid.NewGuid():N}";
-        File.WriteAllLines(temp, entries);
-        File.Move(temp, FilePath, overwrite: true);
-    }
+    private void Write(List<string> entries) => AtomicFile.WriteAllLines(FilePath, entries);
 }

@@ -1,5 +1,5 @@
 using HubHost.Building;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Sources;
 using HubHost.Tests.Infrastructure;
 
@@ -43,12 +43,12 @@ public sealed class BuildCacheTests
         var repo = temp.Combine("hello");
         CopyHello(repo);
         var client = new HubClient(new HubOptions { HubDirectory = temp.Combine("hub") });
-        var before = await new LocalDirectorySource(repo).ResolveAsync(client, HubLoadOptions.Default, default);
+        var before = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
         Directory.CreateDirectory(Path.Combine(repo, "bin", "Debug"));
         File.WriteAllText(Path.Combine(repo, "bin", "Debug", "junk.dll"), "x");
         Directory.CreateDirectory(Path.Combine(repo, ".vs"));
         File.WriteAllText(Path.Combine(repo, ".vs", "state"), "x");
-        var after = await new LocalDirectorySource(repo).ResolveAsync(client, HubLoadOptions.Default, default);
+        var after = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
         Assert.Equal(before.ContentKey, after.ContentKey);
     }
 
@@ -59,7 +59,7 @@ public sealed class BuildCacheTests
         var repo = temp.Combine("hello");
         CopyHello(repo);
         var client = new HubClient(new HubOptions { HubDirectory = temp.Combine("hub") });
-        var snapshot = await new LocalDirectorySource(repo).ResolveAsync(client, HubLoadOptions.Default, default);
+        var snapshot = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
         // What a build killed between writing its output and its record would look like if it wrote in place,
         // plus a temp folder left by a killed build.
         var final = Path.Combine(HubDirectories.Builds(client.HubDirectory), RepoBuilder.BuildKey(snapshot));

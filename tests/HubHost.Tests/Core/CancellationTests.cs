@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Core;

@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 
 namespace HubHost.Tests.Core;
 

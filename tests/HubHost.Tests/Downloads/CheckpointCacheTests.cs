@@ -202,13 +202,13 @@ public sealed class CheckpointCacheTests : DownloadTestBase
     {
         var local = Path.Combine(Root, "w.pt");
         await File.WriteAllBytesAsync(local, _checkpoint);
-        Assert.Equal(local, await HubClient.ResolveLocalOrDownloadAsync(NewClient(), local, null, default));
+        Assert.Equal(local, await NewClient().ResolveLocalOrDownloadAsync(local, null, default));
     }
 
     [Fact]
     public async Task ResolveLocalOrDownload_MissingFile_SaysSo()
     {
-        var e = await Assert.ThrowsAsync<HubException>(() => HubClient.ResolveLocalOrDownloadAsync(NewClient(), Path.Combine(Root, "nope.pt"), null, default));
+        var e = await Assert.ThrowsAsync<HubException>(() => NewClient().ResolveLocalOrDownloadAsync(Path.Combine(Root, "nope.pt"), null, default));
         Assert.Contains("does not exist", e.Message);
         Assert.Contains("nope.pt", e.Message);
     }
@@ -220,8 +220,8 @@ public sealed class CheckpointCacheTests : DownloadTestBase
         Server.Serve("/digits_mlp-00000000.pt", _checkpoint);
         var client = NewClient();
 
-        var path = await HubClient.ResolveLocalOrDownloadAsync(client, Server.Url("/digits_mlp-41499836.pt"), null, default);
-        var e = await Assert.ThrowsAsync<HubException>(() => HubClient.ResolveLocalOrDownloadAsync(client, Server.Url("/digits_mlp-00000000.pt"), null, default));
+        var path = await client.ResolveLocalOrDownloadAsync(Server.Url("/digits_mlp-41499836.pt"), null, default);
+        var e = await Assert.ThrowsAsync<HubException>(() => client.ResolveLocalOrDownloadAsync(Server.Url("/digits_mlp-00000000.pt"), null, default));
 
         Assert.Equal(Path.Combine(Checkpoints, "digits_mlp-41499836.pt"), path);
         Assert.Contains("00000000", e.Message);
@@ -230,7 +230,7 @@ public sealed class CheckpointCacheTests : DownloadTestBase
     [Fact]
     public async Task ResolveLocalOrDownload_OtherScheme_IsRefused()
     {
-        var e = await Assert.ThrowsAsync<HubException>(() => HubClient.ResolveLocalOrDownloadAsync(NewClient(), "s3://bucket/w.pt", null, default));
+        var e = await Assert.ThrowsAsync<HubException>(() => NewClient().ResolveLocalOrDownloadAsync("s3://bucket/w.pt", null, default));
         Assert.Contains("s3://", e.Message);
     }
 

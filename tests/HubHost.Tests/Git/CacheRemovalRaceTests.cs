@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using HubHost.Caching;
+using HubHost.Storage;
 using Xunit.Abstractions;
 
 namespace HubHost.Tests.Git;
@@ -18,7 +18,7 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
         var home = Path.Combine(git.Root, "race-" + Guid.NewGuid().ToString("N")[..8]);
         var hub = Path.Combine(home, "hub");
         var alias = git.Alias("race" + Guid.NewGuid().ToString("N")[..6]);
-        var cache = new HubCache(hub, git.BaseFileUrl);
+        var cache = git.NewClient(hubDirectory: hub);
         var watch = Stopwatch.StartNew();
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(6)); // the bound on the whole run
@@ -41,7 +41,7 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
                 try
                 {
                     // Alternately the ref (its checkout and build go) and the whole repo (the mirror goes: the next load clones).
-                    await cache.RemoveAsync(removals % 2 == 0 ? alias + ":main" : alias, stop.Token);
+                    await cache.RemoveFromCacheAsync(removals % 2 == 0 ? alias + ":main" : alias, stop.Token);
                     removals++;
                 }
                 catch (HubException)
@@ -55,7 +55,7 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
         {
             while (!allLoaded.IsCompleted)
             {
-                await cache.PruneAsync(stop.Token);
+                await cache.PruneCacheAsync(stop.Token);
                 prunes++;
                 await Task.Delay(50);
             }

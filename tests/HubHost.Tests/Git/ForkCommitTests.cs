@@ -33,14 +33,14 @@ public sealed class ForkCommitTests(GitFixture git)
         var fork = ForkCommit();
         var alias = git.Alias("fork-refused");
         await git.Hub.OpenAsync("hubs/demo:main", GitFixture.Trusted);
-        var builds = Directory.EnumerateDirectories(Caching.HubDirectories.Builds(git.HubDirectory)).Count();
+        var builds = Directory.EnumerateDirectories(Storage.HubDirectories.Builds(git.HubDirectory)).Count();
 
         var e = await Assert.ThrowsAsync<HubException>(() => git.NewClient().OpenAsync(alias + ":" + fork, GitFixture.Trusted));
         Assert.Contains($"no branch or tag of {alias} contains the commit {fork[..12]}", e.Message);
         Assert.Contains("fork", e.Message);
         Assert.Contains("--skip-validation", e.Message);
         Assert.Contains("SkipValidation", e.Message);
-        Assert.Equal(builds, Directory.EnumerateDirectories(Caching.HubDirectories.Builds(git.HubDirectory)).Count()); // nothing built
+        Assert.Equal(builds, Directory.EnumerateDirectories(Storage.HubDirectories.Builds(git.HubDirectory)).Count()); // nothing built
     }
 
     [Fact]

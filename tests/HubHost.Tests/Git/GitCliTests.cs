@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using HubHost.Caching;
+using HubHost.Storage;
 
 namespace HubHost.Tests.Git;
 
@@ -156,7 +156,7 @@ public sealed class GitCliTests(GitFixture git)
 
         var prune = await git.RunCliAsync(["cache", "prune", "--json"]);
         Assert.True(prune.ExitCode == 0, prune.ToString());
-        var after = new HubCache(git.HubDirectory, git.BaseFileUrl).List();
+        var after = git.Hub.ListCache();
         var referenced = after.Repos.SelectMany(r => r.Refs).Select(r => "git-" + r.Commit).ToHashSet();
         Assert.All(after.Builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)), b => Assert.Contains(b.ContentKey, referenced));
         Assert.Contains(after.Builds, b => b.ContentKey == "git-" + git.V2); // still used by hubs/demo:v2

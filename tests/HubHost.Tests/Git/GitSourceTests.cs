@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using HubHost.Caching;
+using HubHost.Storage;
 
 namespace HubHost.Tests.Git;
 
@@ -89,7 +89,7 @@ public sealed class GitSourceTests(GitFixture git)
         Assert.Equal("main-2 c", await fresh.LoadAsync("hubs/demo:moving", "hello", new { name = "c" }, GitFixture.TrustedForce));
         Assert.Equal("main-2 d", await git.NewClient().LoadAsync("hubs/demo:moving", "hello", new { name = "d" }));
 
-        var listing = new HubCache(git.HubDirectory, git.BaseFileUrl).List();
+        var listing = git.Hub.ListCache();
         var builds = listing.Builds.Select(b => b.ContentKey).ToList();
         Assert.Contains("git-" + git.Main1, builds);
         Assert.Contains("git-" + main2, builds);
@@ -201,7 +201,7 @@ public sealed class GitSourceTests(GitFixture git)
         File.WriteAllText(Path.Combine(mirrors, remote.MirrorName, "refs", "heads", "main.lock"), "");
         Assert.Equal("main-1 l", await git.NewClient().LoadAsync(alias + ":main", "hello", new { name = "l" }, GitFixture.TrustedForce));
 
-        var pruned = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
+        var pruned = await git.Hub.PruneCacheAsync();
         Assert.Contains(pruned.Removed, r => r.Contains(".tmp-" + remote.MirrorName, StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateDirectories(mirrors, ".tmp-*"));
     }
@@ -221,12 +221,12 @@ public sealed class GitSourceTests(GitFixture git)
         using (await FileLock.AcquireAsync(Sources.Git.GitRepoCache.LockPath(git.HubDirectory, remote.MirrorName), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
         using (await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(git.HubDirectory), "build-git-busykey.lock"), "test", TimeSpan.FromSeconds(5), CancellationToken.None))
         {
-            var busy = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
+            var busy = await git.Hub.PruneCacheAsync();
             Assert.Contains(busy.Skipped, s => s.Contains(remote.MirrorName, StringComparison.Ordinal));
             Assert.True(Directory.Exists(temp));
             Assert.True(Directory.Exists(buildTemp));
         }
-        var free = await new HubCache(git.HubDirectory, git.BaseFileUrl).PruneAsync(CancellationToken.None);
+        var free = await git.Hub.PruneCacheAsync();
         Assert.False(Directory.Exists(temp));
         Assert.False(Directory.Exists(buildTemp));
         Assert.Equal("main-1 still", await git.NewClient().LoadAsync(alias + ":main", "hello", new { name = "still" })); // the ref's files and build stay

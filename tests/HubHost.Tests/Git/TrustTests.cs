@@ -1,4 +1,4 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Trust;
 
 namespace HubHost.Tests.Git;

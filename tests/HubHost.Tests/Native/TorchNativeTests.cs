@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Native;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;

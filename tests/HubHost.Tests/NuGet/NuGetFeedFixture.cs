@@ -27,7 +27,7 @@ public sealed class NuGetFeedFixture : IDisposable
             ("hello", "Hub.Hello", "1.0.0"), ("json-v12", "Hub.Json", "12.0.0"), ("json-v13", "Hub.Json", "13.0.0"), ("vision", "Hub.Vision", "1.0.0"),
         };
         foreach (var (sample, id, version) in packs)
-            Results[$"{id}@{version}"] = HubPackager.PackAsync(PackHub, RepoPaths.Sample(sample), Packed, id, version, HubLoadOptions.Default, CancellationToken.None).GetAwaiter().GetResult();
+            Results[$"{id}@{version}"] = PackHub.PackAsync(RepoPaths.Sample(sample), Packed, id, version).GetAwaiter().GetResult();
 
         Directory.CreateDirectory(Dependencies);
         foreach (var (id, version) in DependencyPackages)

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Sources.NuGet;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;
@@ -44,9 +44,9 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         Assert.Equal(["TorchVision [0.107.0, )"], vision.Dependencies);
         Assert.Contains("hub/repo/digits_mlp.pt", vision.Files);
         Assert.DoesNotContain(vision.Files, f => f.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase) || f.Contains("HubHost.Contract", StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(typeof(torch).Assembly.GetName().Version!.ToString(), vision.Manifest.Contracts["TorchSharp"]);
-        Assert.True(vision.Manifest.Contracts.ContainsKey("HubHost.Contract"));
-        Assert.Contains(vision.Manifest.Entrypoints, e => e.Name == "resnet18");
+        Assert.Equal(typeof(torch).Assembly.GetName().Version!.ToString(), vision.Contracts["TorchSharp"]);
+        Assert.True(vision.Contracts.ContainsKey("HubHost.Contract"));
+        Assert.Contains("resnet18", vision.Entrypoints);
     }
 
     [Fact]
@@ -261,7 +261,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         var (privateFeed, config) = feed.CopyFeed();
         var hub = feed.NewClient(config, out var hubDirectory);
         (await hub.OpenAsync("nuget:Hub.Hello@1.0.0", Trusted)).Release();
-        await new HubCache(hubDirectory, Sources.Git.GitRemote.DefaultBaseUrl).RemoveAsync("nuget:Hub.Hello", CancellationToken.None);
+        await hub.RemoveFromCacheAsync("nuget:Hub.Hello");
         var package = Path.Combine(privateFeed, "Hub.Hello.1.0.0.nupkg");
         NuGetFeedFixture.WriteAlteredCopy(feed.Results["Hub.Hello@1.0.0"].Path, package, "hub/repo/planted.txt", "not what was published");
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using HubHost.Caching;
+using System.Text.Json.Serialization;
+using HubHost.Storage;
 
 namespace HubHost.Sources.Git;
 
@@ -21,20 +22,14 @@ internal sealed record GitRefRecord(string Url, string Ref, string Commit, DateT
 
     public static GitRefRecord? TryRead(string path)
     {
-        if (CacheJson.ReadFlatObject(path) is not { } v
-            || CacheJson.Text(v, nameof(Url)) is not { } url || CacheJson.Text(v, nameof(Ref)) is not { } reference
-            || CacheJson.Text(v, nameof(Commit)) is not { } commit || CacheJson.Date(v, nameof(ResolvedAt)) is not { } resolvedAt)
+        if (JsonRecords.ReadFlatObject(path) is not { } v
+            || JsonRecords.Text(v, nameof(Url)) is not { } url || JsonRecords.Text(v, nameof(Ref)) is not { } reference
+            || JsonRecords.Text(v, nameof(Commit)) is not { } commit || JsonRecords.Date(v, nameof(ResolvedAt)) is not { } resolvedAt)
             return null;
-        return commit.Length == 40 && commit.All(Uri.IsHexDigit) ? new GitRefRecord(url, reference, commit, resolvedAt, CacheJson.Text(v, nameof(Validation))) : null;
+        return commit.Length == 40 && commit.All(Uri.IsHexDigit) ? new GitRefRecord(url, reference, commit, resolvedAt, JsonRecords.Text(v, nameof(Validation))) : null;
     }
 
-    public void Write(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + $".tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, CacheJson.Default.GitRefRecord));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, GitJson.Default.GitRefRecord));
 }
 
 /// <summary>mirror.json inside a mirror folder: which URL it mirrors (written before the folder is published).</summary>
@@ -44,12 +39,18 @@ internal sealed record GitMirrorInfo(string Url, string Name, DateTimeOffset Cre
 
     public static GitMirrorInfo? TryRead(string mirror)
     {
-        if (CacheJson.ReadFlatObject(Path.Combine(mirror, FileName)) is not { } v
-            || CacheJson.Text(v, nameof(Url)) is not { } url || CacheJson.Text(v, nameof(Name)) is not { } name
-            || CacheJson.Date(v, nameof(CreatedAt)) is not { } createdAt)
+        if (JsonRecords.ReadFlatObject(Path.Combine(mirror, FileName)) is not { } v
+            || JsonRecords.Text(v, nameof(Url)) is not { } url || JsonRecords.Text(v, nameof(Name)) is not { } name
+            || JsonRecords.Date(v, nameof(CreatedAt)) is not { } createdAt)
             return null;
         return new GitMirrorInfo(url, name, createdAt);
     }
 
-    public void Write(string mirror) => File.WriteAllText(Path.Combine(mirror, FileName), JsonSerializer.Serialize(this, CacheJson.Default.GitMirrorInfo));
+    public void Write(string mirror) => File.WriteAllText(Path.Combine(mirror, FileName), JsonSerializer.Serialize(this, GitJson.Default.GitMirrorInfo));
 }
+
+/// <summary>The generated serializer of the git records (read back with <see cref="JsonRecords"/>).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(GitRefRecord))]
+[JsonSerializable(typeof(GitMirrorInfo))]
+internal sealed partial class GitJson : JsonSerializerContext;

@@ -1,5 +1,5 @@
 using System.Formats.Tar;
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Processes;
 using Microsoft.Extensions.Logging;
 
@@ -18,8 +18,6 @@ namespace HubHost.Sources.Git;
 /// </summary>
 internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILogger logger)
 {
-    public const string TempPrefix = ".tmp-";
-
     private readonly GitCli _git = new(options, logger);
 
     public string MirrorPath(GitRemote remote) => Path.Combine(HubDirectories.GitMirrors(hubDirectory), remote.MirrorName);
@@ -28,7 +26,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
 
     public string CheckoutPath(string commit) => Path.Combine(HubDirectories.GitCheckouts(hubDirectory), commit);
 
-    public static string LockPath(string hubDirectory, string mirrorName) => Path.Combine(HubDirectories.Locks(hubDirectory), "git-" + mirrorName + ".lock");
+    public static string LockPath(string hubDirectory, string mirrorName) => HubLocks.GitMirror(hubDirectory, mirrorName);
 
     /// <summary>How long to wait for another process working on the same mirror (a clone may take a while).</summary>
     private TimeSpan LockTimeout => _git.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
@@ -97,7 +95,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         var work = mirror;
         if (!mirrorReady)
         {
-            temp = Path.Combine(HubDirectories.GitMirrors(hubDirectory), $"{TempPrefix}{remote.MirrorName}-{Guid.NewGuid():N}");
+            temp = TempFolders.For(HubDirectories.GitMirrors(hubDirectory), remote.MirrorName);
             await InitMirrorAsync(temp, remote, cancellationToken).ConfigureAwait(false);
             work = temp;
         }
@@ -127,7 +125,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         }
         finally
         {
-            if (temp is not null) TryDelete(temp);
+            if (temp is not null) FileTree.TryDelete(temp, logger, "the temp folder");
         }
     }
 
@@ -321,7 +319,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         if (Directory.Exists(final)) return final;
         var root = HubDirectories.GitCheckouts(hubDirectory);
         Directory.CreateDirectory(root);
-        var temp = Path.Combine(root, $"{TempPrefix}{commit}-{Guid.NewGuid():N}");
+        var temp = TempFolders.For(root, commit);
         var tar = temp + ".tar";
         try
         {
@@ -341,21 +339,8 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         }
         finally
         {
-            TryDelete(tar);
-            TryDelete(temp);
-        }
-    }
-
-    private void TryDelete(string path)
-    {
-        try
-        {
-            if (File.Exists(path)) File.Delete(path);
-            else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.LogWarning("Could not remove {Path}: {Message}", path, e.Message);
+            FileTree.TryDelete(tar, logger, "the temp archive");
+            FileTree.TryDelete(temp, logger, "the temp folder");
         }
     }
 }

@@ -1,12 +1,10 @@
-using HubHost.Trust;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost.Sources.Git;
 
 /// <summary>
 /// A hub repo in git: <c>owner/name[:ref]</c> (on <see cref="HubOptions.GitBaseUrl"/>, default https://github.com/) or a
-/// git URL with <c>#ref</c>. Resolves to a commit through the commit-pinned cache (<see cref="GitRepoCache"/>);
-/// trust is checked before anything is fetched or built.
+/// git URL with <c>#ref</c>. Resolves to a commit through the commit-pinned cache (<see cref="GitRepoCache"/>).
 /// </summary>
 internal sealed class GitRepoSource : RepoSource
 {
@@ -19,17 +17,19 @@ internal sealed class GitRepoSource : RepoSource
     /// <summary>Parses a git source; malformed strings are a HubException naming the accepted forms.</summary>
     public static GitRepoSource FromString(string repo, string gitBaseUrl) => new(GitRemote.Parse(repo, gitBaseUrl));
 
-    public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
+    public override TrustIdentity Trust
+        => new(Remote.TrustKey, Remote.Text, "build", "Loading a repo builds and runs its code.", Remote.RepoName,
+               Remote.IsOwnerForm ? LocalDirectorySource.LookalikeNote(Remote.Text) : null);
+
+    public override async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
     {
         // owner/name is always git; a folder of the same name here is named in errors, with the ./ form that loads it.
-        var note = Remote.IsOwnerForm ? LocalDirectorySource.LookalikeNote(Remote.Text) : null;
+        var note = Trust.Note;
         try
         {
-            var record = TrustCheck.EnsureTrusted(hub, Remote, options.TrustRepo, note);
-            var cache = new GitRepoCache(hub.HubDirectory, hub.Settings, hub.Logger);
+            var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
             var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
-            if (record) await TrustCheck.RecordAsync(hub, Remote, cancellationToken).ConfigureAwait(false);
-            if (note is not null) hub.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
+            if (note is not null) context.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
             return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
         }
         catch (HubException e) when (note is not null)

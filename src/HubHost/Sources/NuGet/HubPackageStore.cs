@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
-using HubHost.Caching;
+using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 using NuGet.Packaging;
 using NuGet.Versioning;
@@ -48,12 +48,12 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
         if (Installed(id, version) is { } ready) return ready;
         if (feeds is null) return null;
         Directory.CreateDirectory(Root);
-        using var gate = await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(hubDirectory), $"nuget-{id.ToLowerInvariant()}-{version.ToNormalizedString()}.lock"),
+        using var gate = await FileLock.AcquireAsync(HubLocks.NuGetPackage(hubDirectory, id.ToLowerInvariant(), version.ToNormalizedString()),
             $"installing {id} {version}", LockTimeout, cancellationToken).ConfigureAwait(false);
         if (Installed(id, version) is { } meanwhile) return meanwhile;
 
         var final = Paths.GetInstallPath(id, version);
-        var temp = Path.Combine(Root, $"{GitTempPrefix}{id.ToLowerInvariant()}-{version.ToNormalizedString()}-{Guid.NewGuid():N}");
+        var temp = TempFolders.For(Root, $"{id.ToLowerInvariant()}-{version.ToNormalizedString()}");
         Directory.CreateDirectory(temp);
         try
         {
@@ -81,16 +81,11 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
         }
         finally
         {
-            if (Directory.Exists(temp))
-            {
-                try { Directory.Delete(temp, recursive: true); }
-                catch (IOException e) { logger.LogWarning("Could not remove the temp package folder {Folder}: {Message}", temp, e.Message); }
-            }
+            FileTree.TryDelete(temp, logger, "the temp package folder");
         }
     }
 
     /// <summary>The prefix of every cache folder in progress (as the hub's other caches use, so <c>cache ls</c> tells them apart).</summary>
-    private const string GitTempPrefix = ".tmp-";
 
     private async Task CheckKnownHashAsync(string id, NuGetVersion version, string hash, string source, CancellationToken cancellationToken)
     {

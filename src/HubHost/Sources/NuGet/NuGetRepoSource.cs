@@ -1,6 +1,5 @@
-using HubHost.Caching;
+using HubHost.Storage;
 using HubHost.Sources.Git;
-using HubHost.Trust;
 using Microsoft.Extensions.Logging;
 using NuGet.Versioning;
 
@@ -63,13 +62,14 @@ internal sealed partial class NuGetRepoSource : RepoSource
         throw new HubException($"'{spec}' in '{repo}' is neither a NuGet version nor a version range. {Forms}");
     }
 
-    public override async Task<RepoSnapshot> ResolveAsync(HubClient hub, HubLoadOptions options, CancellationToken cancellationToken)
+    public override TrustIdentity Trust => new(TrustKey, Text, "load", "Loading a package runs its code.", TrustKey);
+
+    public override async Task<RepoSnapshot> ResolveAsync(SourceContext hub, HubLoadOptions options, CancellationToken cancellationToken)
     {
         var offline = hub.Settings.Offline;
         if (offline && options.ForceReload)
             throw new HubException($"Cannot force-reload {Text}: {GitCli.OfflineNote}, and that needs the feeds. " +
                                    "Turn offline mode off, or load without --force-reload to use the cached version.");
-        var record = TrustCheck.EnsureTrusted(hub, TrustKey, Text, "load", "Loading a package runs its code.", options.TrustRepo);
         var store = new HubPackageStore(hub.HubDirectory, hub.Logger);
         NuGetFeeds? feeds = null;
         try
@@ -83,7 +83,6 @@ internal sealed partial class NuGetRepoSource : RepoSource
             var folder = store.Installed(Id, version)
                          ?? await store.EnsureInstalledAsync(Feeds(), Id, version, cancellationToken).ConfigureAwait(false)
                          ?? throw await NotFoundAsync(Feeds(), version, cancellationToken).ConfigureAwait(false);
-            if (record) await TrustCheck.RecordAsync(hub, TrustKey, cancellationToken).ConfigureAwait(false);
             // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
             return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
                 Package: new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline));
@@ -98,7 +97,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
     public static string ContentKey(string id, NuGetVersion version) => $"nuget-{id.ToLowerInvariant()}@{version.ToNormalizedString().ToLowerInvariant()}";
 
     private NuGetVersion? RecordedVersion(string hubDirectory)
-        => CacheJson.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
+        => JsonRecords.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
 
     private async Task<HubException> NotFoundAsync(NuGetFeeds? feeds, NuGetVersion version, CancellationToken cancellationToken)
     {
@@ -111,7 +110,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
             : new HubException($"{Id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.");
     }
 
-    private async Task<NuGetVersion> ChooseVersionAsync(HubClient hub, HubPackageStore store, Func<NuGetFeeds?>? feeds, bool forceReload, CancellationToken cancellationToken)
+    private async Task<NuGetVersion> ChooseVersionAsync(SourceContext hub, HubPackageStore store, Func<NuGetFeeds?>? feeds, bool forceReload, CancellationToken cancellationToken)
     {
         if (Exact is not null) return Exact;
         var recordPath = ResolutionPath(hub.HubDirectory);

@@ -1,11 +1,11 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Runtime.Loader;
-using HubHost.Building;
 using HubHost.Entrypoints;
 using HubHost.Loading;
 using HubHost.Native;
 using HubHost.Sources;
+using Microsoft.Extensions.Logging;
 
 namespace HubHost;
 
@@ -16,15 +16,24 @@ namespace HubHost;
 /// </summary>
 public sealed class HubRepo : IDisposable
 {
-    private readonly HubClient _hub;
+    private readonly ILogger _logger;
+    private readonly Action<HubRepo> _forget;
     private readonly bool _usesTorchSharp;
     private RepoLoadContext? _context;
     private EntrypointCatalog? _catalog;
     private IDisposable? _lease;
 
-    private HubRepo(HubClient hub, RepoSnapshot snapshot, RepoBuild build, RepoLoadContext context, EntrypointCatalog catalog, bool usesTorchSharp)
+    /// <param name="snapshot">The version loaded (its lease is now this object's).</param>
+    /// <param name="buildDirectory">Its build folder.</param>
+    /// <param name="context">Its load context, with the main assembly loaded.</param>
+    /// <param name="catalog">Its entrypoints.</param>
+    /// <param name="usesTorchSharp">Whether the main assembly references TorchSharp (libtorch is loaded before the first call).</param>
+    /// <param name="logger">Where a context that outlives its release is reported.</param>
+    /// <param name="forget">Called on release, so the hub that loaded it stops handing it out.</param>
+    internal HubRepo(RepoSnapshot snapshot, string buildDirectory, RepoLoadContext context, EntrypointCatalog catalog, bool usesTorchSharp, ILogger logger, Action<HubRepo> forget)
     {
-        _hub = hub;
+        _logger = logger;
+        _forget = forget;
         _usesTorchSharp = usesTorchSharp;
         _context = context;
         _catalog = catalog;
@@ -32,7 +41,7 @@ public sealed class HubRepo : IDisposable
         Name = snapshot.DisplayName;
         Version = snapshot.Version;
         ContentKey = snapshot.ContentKey;
-        BuildDirectory = build.Directory;
+        BuildDirectory = buildDirectory;
         SourceDirectory = snapshot.Directory;
         LoadContextName = context.Name!;
     }
@@ -130,10 +139,10 @@ public sealed class HubRepo : IDisposable
         var context = Interlocked.Exchange(ref _context, null);
         if (context is null) return;
         _catalog = null;
-        _hub.Forget(this);
+        _forget(this);
         ReleasedContexts.ForgetTypes(context);
         context.Unload();
-        ReleasedContexts.Watch(context, LoadContextName, _hub.Logger);
+        ReleasedContexts.Watch(context, LoadContextName, _logger);
         Interlocked.Exchange(ref _lease, null)?.Dispose(); // cache rm/prune may remove its files from now on
     }
 
@@ -142,30 +151,4 @@ public sealed class HubRepo : IDisposable
 
     private EntrypointCatalog Catalog()
         => Volatile.Read(ref _catalog) ?? throw new HubException($"{Name} ({Version}) was released; load it again.");
-
-    internal static HubRepo Load(HubClient hub, RepoSnapshot snapshot, RepoBuild build)
-    {
-        var services = new RepoServices(hub, build.SourceDirectory);
-        var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", build.MainAssemblyPath, services);
-        try
-        {
-            Assembly assembly;
-            try
-            {
-                assembly = context.LoadFromAssemblyPath(build.MainAssemblyPath);
-            }
-            catch (Exception e) when (e is FileLoadException or BadImageFormatException or FileNotFoundException)
-            {
-                throw new HubException($"Could not load {Path.GetFileName(build.MainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
-            }
-            ContractVersions.Check(snapshot.DisplayName, assembly, SharedAssemblies.ByName);
-            var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, build.MainAssemblyPath);
-            return new HubRepo(hub, snapshot, build, context, catalog, assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp"));
-        }
-        catch
-        {
-            context.Unload();
-            throw;
-        }
-    }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HubHost.Caching;
+namespace HubHost.Storage;
 
 /// <summary>
 /// A lock between processes (and threads) on a lock file: a FileStream opened with FileShare.None, which on

@@ -1,4 +1,4 @@
-namespace HubHost.Caching;
+namespace HubHost.Storage;
 
 /// <summary>Where the hub keeps things, all below one hub directory.</summary>
 internal static class HubDirectories

@@ -1,4 +1,4 @@
-namespace HubHost.Caching;
+namespace HubHost.Storage;
 
 /// <summary>
 /// The lock that keeps one version's files (a git checkout, the builds of a content key) from being removed

@@ -2,8 +2,9 @@ using HubHost.Building;
 using HubHost.Sources;
 using HubHost.Sources.Git;
 using HubHost.Sources.NuGet;
+using HubHost.Storage;
 
-namespace HubHost.Caching;
+namespace HubHost.Cache;
 
 /// <summary>
 /// What the hub directory holds and how to clean it (<c>hubhost cache ls|rm|prune</c>): git mirrors, the
@@ -30,13 +31,22 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             var refs = records.Select(r => new CachedRef(r.Ref, r.Commit, r.ResolvedAt,
                 Directory.Exists(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), r.Commit)),
                 builds.Where(b => b.ContentKey == "git-" + r.Commit).Select(b => b.Name).ToList())).OrderBy(r => r.Ref, StringComparer.Ordinal).ToList();
-            repos.Add(new CachedRepo(info?.Name ?? url, url, mirrorName, Directory.Exists(mirror), SizeOf(mirror), refs));
+            repos.Add(new CachedRepo(info?.Name ?? url, url, mirrorName, Directory.Exists(mirror), FileTree.SizeOf(mirror), refs));
         }
-        var checkouts = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !IsTemp(n))
-            .Select(n => new CachedCheckout(n, SizeOf(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), n)))).ToList();
+        var checkouts = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
+            .Select(n => new CachedCheckout(n, FileTree.SizeOf(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), n)))).ToList();
         var temps = TempEntries().Select(t => t.Path).ToList();
-        var total = SizeOf(HubDirectory);
-        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds));
+        var total = FileTree.SizeOf(HubDirectory);
+        // What the total counts: the restore folder of repo builds usually dominates it.
+        var parts = new (string Name, string Path)[]
+        {
+            ("builds", HubDirectories.Builds(HubDirectory)),
+            ("repo package restores (packages/)", HubDirectories.PluginPackages(HubDirectory)),
+            ("git", HubDirectories.Git(HubDirectory)),
+            ("nuget: packages", HubDirectories.NuGet(HubDirectory)),
+            ("checkpoints", HubDirectories.Checkpoints(HubDirectory)),
+        }.Select(p => new CachePart(p.Name, p.Path, FileTree.SizeOf(p.Path))).Where(p => p.Bytes > 0).ToList();
+        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds), parts);
     }
 
     /// <summary>
@@ -83,9 +93,9 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             {
                 if (!Directory.Exists(mirror) && records.Count == 0)
                     throw new HubException($"{remote.RepoName} is not cached. `hubhost cache ls` shows what is.");
-                report.Bytes += SizeOf(mirror);
-                Delete(mirror);
-                Delete(refsFolder);
+                report.Bytes += FileTree.SizeOf(mirror);
+                FileTree.Delete(mirror);
+                FileTree.Delete(refsFolder);
                 report.Removed.Add($"mirror {remote.RepoName} ({remote.MirrorName})");
                 report.Removed.AddRange(records.Select(r => $"ref {RefText(remote, r.Ref)} -> {r.Commit[..12]}"));
                 removed = records;
@@ -108,19 +118,19 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             throw new HubException($"cache rm takes nuget:{package.Id} (every version) or nuget:{package.Id}@VERSION, not a range.");
         var id = package.Id.ToLowerInvariant();
         var versions = package.Exact is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
-            : Subfolders(Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id)).Where(n => !IsTemp(n)).ToList();
+            : Subfolders(Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id)).Where(n => !TempFolders.IsTemp(n)).ToList();
         foreach (var version in versions)
         {
-            using (await FileLock.AcquireAsync(Path.Combine(HubDirectories.Locks(HubDirectory), $"nuget-{id}-{version}.lock"), $"removing {package.Id} {version}",
+            using (await FileLock.AcquireAsync(HubLocks.NuGetPackage(HubDirectory, id, version), $"removing {package.Id} {version}",
                        TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false))
             {
                 var folder = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id, version);
                 if (!Directory.Exists(folder)) continue;
-                report.Bytes += SizeOf(folder);
+                report.Bytes += FileTree.SizeOf(folder);
                 // Rename first: a half-deleted package must not look installed.
-                var doomed = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), $"{GitRepoCache.TempPrefix}rm-{Guid.NewGuid():N}");
+                var doomed = TempFolders.For(HubDirectories.NuGetPackages(HubDirectory), "rm");
                 Directory.Move(folder, doomed);
-                Delete(doomed);
+                FileTree.Delete(doomed);
                 report.Removed.Add($"package {package.Id} {version}");
             }
         }
@@ -132,7 +142,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
         {
             foreach (var record in Directory.EnumerateFiles(resolved, "*.json"))
             {
-                if (package.Exact is not null && CacheJson.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
+                if (package.Exact is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
                 File.Delete(record);
                 report.Removed.Add($"resolution {Path.GetFileNameWithoutExtension(record)} of nuget:{package.Id}");
             }
@@ -182,15 +192,15 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             {
                 if (ReadRecords(name).Count > 0) continue;
                 var mirror = Path.Combine(HubDirectories.GitMirrors(HubDirectory), name);
-                report.Bytes += SizeOf(mirror);
-                Delete(mirror);
+                report.Bytes += FileTree.SizeOf(mirror);
+                FileTree.Delete(mirror);
                 report.Removed.Add($"mirror {name} (no ref points to it)");
             }
 
             // Checkouts and builds of commits no ref points to, each under its content lease: a load that is about
             // to record a ref to one of them holds that lease first, so what is removed here no load is using.
             var builds = ReadBuilds();
-            var commits = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !IsTemp(n))
+            var commits = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
                 .Concat(builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)).Select(b => b.ContentKey[4..]))
                 .Where(c => !referenced.Contains(c)).Distinct().ToList();
             foreach (var commit in commits)
@@ -218,8 +228,8 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 }
                 using (owner)
                 {
-                    report.Bytes += SizeOf(path);
-                    Delete(path);
+                    report.Bytes += FileTree.SizeOf(path);
+                    FileTree.Delete(path);
                     report.Removed.Add($"temp {path}");
                 }
             }
@@ -280,39 +290,37 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
         }
     }
 
-    /// <summary>Temp folders and files left behind, each with the lock its owner holds while it exists (null: a mirror lock, already held).</summary>
+    /// <summary>
+    /// Temp folders and files left behind, each with the lock its owner holds while it exists (null: a mirror lock,
+    /// already held, or a file only a killed write leaves). The names are <see cref="TempFolders"/>' and
+    /// <see cref="AtomicFile"/>'s; the locks <see cref="HubLocks"/>'.
+    /// </summary>
     private IEnumerable<(string Path, string? Lock)> TempEntries()
     {
+        // builds/.tmp-<key>-<guid>: the builder (or layout) of <key> holds its build lock.
         var builds = HubDirectories.Builds(HubDirectory);
-        foreach (var name in Subfolders(builds).Where(IsTemp))
-        {
-            // .tmp-<key>-<32 hex guid>: the builder holds build-<key>.lock while it writes it.
-            var key = name.Length > 38 ? name[5..^33] : name;
-            yield return (Path.Combine(builds, name), Path.Combine(HubDirectories.Locks(HubDirectory), "build-" + key + ".lock"));
-        }
+        foreach (var name in Subfolders(builds).Where(TempFolders.IsTemp))
+            yield return (Path.Combine(builds, name), TempFolders.OwnerOf(name) is { } key ? HubLocks.Build(HubDirectory, key) : null);
+        // git/mirrors/.tmp-<mirror>-<guid>: a clone in progress holds the mirror's lock.
         var mirrors = HubDirectories.GitMirrors(HubDirectory);
-        if (Directory.Exists(mirrors))
-        {
-            // .tmp-<mirror>-<32 hex guid>: a clone in progress holds the lock of <mirror>.
-            foreach (var name in Subfolders(mirrors).Where(IsTemp))
-                yield return (Path.Combine(mirrors, name), name.Length > 38 ? GitRepoCache.LockPath(HubDirectory, name[5..^33]) : null);
-        }
+        foreach (var name in Subfolders(mirrors).Where(TempFolders.IsTemp))
+            yield return (Path.Combine(mirrors, name), TempFolders.OwnerOf(name) is { } mirror ? HubLocks.GitMirror(HubDirectory, mirror) : null);
+        // git/checkouts/.tmp-<commit>-<guid>[.tar]: an extraction in progress holds the commit's content lease.
         var checkouts = HubDirectories.GitCheckouts(HubDirectory);
         if (Directory.Exists(checkouts))
         {
-            // .tmp-<commit>-<guid>[.tar]: an extraction in progress holds the commit's content lease.
-            foreach (var entry in Directory.EnumerateFileSystemEntries(checkouts).Where(e => IsTemp(Path.GetFileName(e))))
+            foreach (var entry in Directory.EnumerateFileSystemEntries(checkouts).Where(e => TempFolders.IsTemp(Path.GetFileName(e))))
             {
-                var name = Path.GetFileName(entry);
-                var commit = name.Length >= 45 ? name[5..45] : "";
-                yield return (entry, GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, "git-" + commit) : null);
+                var commit = TempFolders.OwnerOf(Path.GetFileName(entry));
+                yield return (entry, commit is not null && GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, "git-" + commit) : null);
             }
         }
+        // git/refs/<mirror>/<record>.json.<guid>.tmp: only a write killed between its two steps leaves one.
         var refs = HubDirectories.GitRefs(HubDirectory);
         if (Directory.Exists(refs))
         {
-            foreach (var file in Directory.EnumerateFiles(refs, "*.tmp-*", SearchOption.AllDirectories))
-                if (File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddMinutes(-1)) yield return (file, null);
+            foreach (var file in Directory.EnumerateFiles(refs, "*.tmp", SearchOption.AllDirectories))
+                if (AtomicFile.IsTempFile(Path.GetFileName(file)) && File.GetLastWriteTimeUtc(file) < DateTime.UtcNow.AddMinutes(-1)) yield return (file, null);
         }
     }
 
@@ -320,8 +328,8 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     {
         var path = Path.Combine(HubDirectories.GitCheckouts(HubDirectory), commit);
         if (!Directory.Exists(path)) return;
-        report.Bytes += SizeOf(path);
-        Delete(path);
+        report.Bytes += FileTree.SizeOf(path);
+        FileTree.Delete(path);
         report.Removed.Add($"checkout {commit[..12]}");
     }
 
@@ -334,13 +342,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     {
         var builds = HubDirectories.Builds(HubDirectory);
         var path = Path.Combine(builds, build.Name);
-        using var gate = await FileLock.TryAcquireAsync(Path.Combine(HubDirectories.Locks(HubDirectory), "build-" + build.Name + ".lock"), cancellationToken).ConfigureAwait(false);
+        using var gate = await FileLock.TryAcquireAsync(HubLocks.Build(HubDirectory, build.Name), cancellationToken).ConfigureAwait(false);
         if (gate is null)
         {
             report.Skipped.Add($"build {build.Name} (being built)");
             return;
         }
-        var doomed = Path.Combine(builds, $"{GitRepoCache.TempPrefix}{build.Name}-{Guid.NewGuid():N}");
+        var doomed = TempFolders.For(builds, build.Name);
         try
         {
             Directory.Move(path, doomed);
@@ -350,7 +358,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             return;
         }
         report.Bytes += build.Bytes;
-        Delete(doomed);
+        FileTree.Delete(doomed);
         report.Removed.Add($"build {build.Name} ({build.Repo} {build.Version}){(why is null ? "" : ": " + why)}");
     }
 
@@ -358,13 +366,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     {
         var root = HubDirectories.Builds(HubDirectory);
         var result = new List<CachedBuild>();
-        foreach (var name in Subfolders(root).Where(n => !IsTemp(n)))
+        foreach (var name in Subfolders(root).Where(n => !TempFolders.IsTemp(n)))
         {
             var folder = Path.Combine(root, name);
             var record = BuildRecord.TryRead(folder);
             result.Add(record is null
-                ? new CachedBuild(name, "(unfinished)", "", "", SizeOf(folder), null)
-                : new CachedBuild(name, record.Repo, record.Version, record.ContentKey, SizeOf(folder), record.BuiltAt));
+                ? new CachedBuild(name, "(unfinished)", "", "", FileTree.SizeOf(folder), null)
+                : new CachedBuild(name, record.Repo, record.Version, record.ContentKey, FileTree.SizeOf(folder), record.BuiltAt));
         }
         return result;
     }
@@ -374,20 +382,20 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     {
         var root = HubDirectories.NuGetPackages(HubDirectory);
         var result = new List<CachedPackage>();
-        foreach (var id in Subfolders(root).Where(n => !IsTemp(n)))
+        foreach (var id in Subfolders(root).Where(n => !TempFolders.IsTemp(n)))
         {
             foreach (var version in Subfolders(Path.Combine(root, id)))
             {
                 var folder = Path.Combine(root, id, version);
                 var isHub = File.Exists(Path.Combine(folder, HubPackageManifest.FileName));
                 var layouts = builds.Where(b => b.ContentKey == $"nuget-{id}@{version}").Select(b => b.Name).ToList();
-                result.Add(new CachedPackage(id, version, isHub, SizeOf(folder), layouts));
+                result.Add(new CachedPackage(id, version, isHub, FileTree.SizeOf(folder), layouts));
             }
         }
         return result;
     }
 
-    private IEnumerable<string> MirrorNames() => Subfolders(HubDirectories.GitMirrors(HubDirectory)).Where(n => !IsTemp(n));
+    private IEnumerable<string> MirrorNames() => Subfolders(HubDirectories.GitMirrors(HubDirectory)).Where(n => !TempFolders.IsTemp(n));
 
     private List<GitRefRecord> ReadRecords(string mirrorName)
     {
@@ -399,53 +407,10 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
 
     private IEnumerable<GitRefRecord> AllRecords() => Subfolders(HubDirectories.GitRefs(HubDirectory)).SelectMany(ReadRecords);
 
-    private static bool IsTemp(string name) => name.StartsWith(GitRepoCache.TempPrefix, StringComparison.Ordinal);
-
     private static IEnumerable<string> Subfolders(string folder)
         => Directory.Exists(folder) ? Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal) : [];
 
-    private static void Delete(string path)
-    {
-        try
-        {
-            if (File.Exists(path)) File.Delete(path);
-            else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // gone already
-        }
-    }
-
-    /// <summary>Bytes of the files below a folder (0 when missing).</summary>
-    public static long SizeOf(string path)
-    {
-        if (File.Exists(path)) return new FileInfo(path).Length;
-        if (!Directory.Exists(path)) return 0;
-        long total = 0;
-        foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }))
-            total += file.Length;
-        return total;
-    }
 }
-
-/// <summary>The result of <c>hubhost cache ls</c>.</summary>
-internal sealed record CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds, IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages);
-
-/// <summary>A package in the hub's package folder (<c>nuget:</c> sources): a hub package or a dependency, and the load folders made from it.</summary>
-internal sealed record CachedPackage(string Id, string Version, bool HubPackage, long Bytes, IReadOnlyList<string> Layouts);
-
-/// <summary>A git repo in the cache: its mirror and the refs fetched from it.</summary>
-internal sealed record CachedRepo(string Name, string Url, string Mirror, bool HasMirror, long MirrorBytes, IReadOnlyList<CachedRef> Refs);
-
-/// <summary>A ref and the commit it resolved to, with whether its files are checked out and its builds.</summary>
-internal sealed record CachedRef(string Ref, string Commit, DateTimeOffset ResolvedAt, bool CheckedOut, IReadOnlyList<string> Builds);
-
-/// <summary>The files of one commit.</summary>
-internal sealed record CachedCheckout(string Commit, long Bytes);
-
-/// <summary>A build folder.</summary>
-internal sealed record CachedBuild(string Name, string Repo, string Version, string ContentKey, long Bytes, DateTimeOffset? BuiltAt);
 
 /// <summary>What <c>cache rm</c> or <c>cache prune</c> removed, and what it left because it was in use.</summary>
 internal sealed class RemovalReport
@@ -455,4 +420,6 @@ internal sealed class RemovalReport
     public List<string> Skipped { get; } = [];
 
     public long Bytes { get; set; }
+
+    public CacheRemoval ToResult() => new(Removed.ToList(), Skipped.ToList(), Bytes);
 }

@@ -1,21 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using HubHost.Building;
-using HubHost.Sources.Git;
 
-namespace HubHost.Caching;
+namespace HubHost.Storage;
 
 /// <summary>
-/// The JSON records the hub keeps in its cache. They are written by generated serialisers and read back with a
-/// plain Utf8JsonReader: a record is read on every load (build.json, a ref's record), and in a fresh process
-/// the serializer's first use costs about 30 ms, the reader's well under one.
+/// Reads the JSON records the hub keeps in its cache (build.json, a ref's record, a mirror's info). Each folder writes
+/// its own records with a generated serializer (Building's <c>BuildJson</c>, Sources.Git's <c>GitJson</c>) and reads
+/// them back here with a plain Utf8JsonReader: a record is read on every load, and in a fresh process the
+/// serializer's first use costs about 30 ms, the reader's well under one.
 /// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(BuildRecord))]
-[JsonSerializable(typeof(GitRefRecord))]
-[JsonSerializable(typeof(GitMirrorInfo))]
-internal sealed partial class CacheJson : JsonSerializerContext
+internal static class JsonRecords
 {
     /// <summary>
     /// The properties of a flat JSON object (strings and numbers) by name, or null when the file is missing,
