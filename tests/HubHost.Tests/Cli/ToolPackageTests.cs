@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using HubHost.Processes;
+using HubHost.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace HubHost.Tests.Cli;
+
+/// <summary>The CLI as a .NET tool (README's install): packed, installed from that folder, run as `hubhost`.</summary>
+public sealed class ToolPackageTests(ITestOutputHelper output)
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    [Fact]
+    public async Task The_cli_packs_as_a_tool_that_installs_and_runs_a_model_with_its_own_libtorch()
+    {
+        using var temp = new TempDirectory("hubhost-tool");
+        var feed = temp.Combine("feed");
+        var tools = temp.Combine("tools");
+        // A version no cache can hold (a rebuilt package of an installed version would not be taken); PackageVersion
+        // only, so the assemblies (their informational version) and the builds of the test run stay as they are.
+        var version = "0.1.0-test." + Guid.NewGuid().ToString("N")[..12];
+        var clock = Stopwatch.StartNew();
+        // --no-restore: the test run's build restored the CLI (its RuntimeIdentifiers included) and nothing here may rewrite it.
+        await Dotnet.RunAsync(RepoPaths.Root, "pack", Path.Combine(RepoPaths.Root, "src", "HubHost.Cli"), "-c", Configuration,
+            "-o", feed, "--no-restore", $"-p:PackageVersion={version}");
+        output.WriteLine($"pack: {clock.Elapsed.TotalSeconds:F1} s");
+
+        // A RID-specific tool: a small pointer package and the one for this platform, with libtorch inside.
+        var rid = RuntimeInformation.RuntimeIdentifier;
+        Assert.True(new FileInfo(Path.Combine(feed, $"HubHost.Cli.{version}.nupkg")).Length < 100_000, "the pointer package holds more than README and tool settings");
+        var package = new FileInfo(Path.Combine(feed, $"HubHost.Cli.{rid}.{version}.nupkg"));
+        Assert.True(package.Exists, $"no {package.Name} in {string.Join(", ", Directory.GetFiles(feed).Select(Path.GetFileName))}");
+        output.WriteLine($"{package.Name}: {package.Length / 1e6:F0} MB");
+
+        // Installed into a folder of the test's own, from that feed alone (no other source is asked, nothing of the user's is touched).
+        var config = temp.Combine("nuget.config");
+        File.WriteAllText(config, $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="hubhost-tool" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        clock.Restart();
+        await Dotnet.RunCommandAsync(temp.Path, "tool", "install", "HubHost.Cli", "--tool-path", tools, "--version", version, "--configfile", config);
+        output.WriteLine($"install: {clock.Elapsed.TotalSeconds:F1} s");
+        var hubhost = Path.Combine(tools, "hubhost");
+        Assert.True(File.Exists(hubhost), $"no hubhost command in {tools}");
+        var store = Path.Combine(tools, ".store", "hubhost.cli", version, $"hubhost.cli.{rid}", version, "tools", "net10.0", rid);
+        Assert.True(File.Exists(Path.Combine(store, "libtorch_cpu.so")), $"no libtorch_cpu.so in {store}");
+
+        var environment = Dotnet.Environment(new Dictionary<string, string?> { ["HUBHOST_HOME"] = temp.Combine("home") });
+        Task<ProcessResult> Hubhost(params string[] args)
+            => ChildProcess.RunAsync(hubhost, args, RepoPaths.Root, environment, TimeSpan.FromMinutes(3), CancellationToken.None);
+
+        // The same program as the CLI the tests run.
+        var installed = await Hubhost("--version");
+        Assert.True(installed.ExitCode == 0, installed.CombinedOutput);
+        var built = await CliRunner.RunAsync(temp.Combine("home"), ["--version"]);
+        Assert.Equal(built.Stdout, installed.StandardOutput);
+
+        // A model: the hub builds and loads the sample repo, TorchSharp runs on the tool's libtorch (the README's first run).
+        clock.Restart();
+        var run = await Hubhost("run", "./plugins-sample/vision", "digits_mlp", "--arg", "pretrained=true",
+            "--input", "plugins-sample/vision/samples/digits.npy", "--top", "2");
+        output.WriteLine($"run: {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.True(run.ExitCode == 0, run.CombinedOutput);
+        var lines = run.StandardOutput.Split('\n');
+        Assert.Equal("output shape [12, 10]", lines[0]);
+        Assert.StartsWith("row 1: 7 (98.", lines[2]);
+    }
+}
