@@ -22,9 +22,10 @@ public static class HubHostServiceCollectionExtensions
     /// from <see cref="HubOptions.FromEnvironment()"/> (the HUBHOST_* variables, as for the command line), then every
     /// configuration applies (<paramref name="configure"/>, <c>services.Configure&lt;HubOptions&gt;</c>, a bound section);
     /// <see cref="HubOptions.LoggerFactory"/> defaults to the container's <c>ILoggerFactory</c>, and a relative
-    /// <see cref="HubOptions.HubDirectory"/> is taken relative to the host's content root. The options are checked when
-    /// the host starts: a bad one fails the start with the hub's message. Disposing the container releases the repo
-    /// versions the client still has loaded. Calling this again adds <paramref name="configure"/> only.
+    /// <see cref="HubOptions.HubDirectory"/> is taken relative to the host's content root (<c>~/</c>: the user's home;
+    /// empty: the default). The options are checked when the host starts: a bad one fails the start with the hub's
+    /// message. The client is made once, so configuration changed later does not reach it. Disposing the container
+    /// releases the repo versions the client still has loaded. Calling this again adds <paramref name="configure"/> only.
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="configure">Sets options in code (after the environment and any configuration registered before it); null for none.</param>

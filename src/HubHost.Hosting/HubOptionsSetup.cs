@@ -19,7 +19,7 @@ internal sealed class HubOptionsFactory(
     protected override HubOptions CreateInstance(string name) => HubOptions.FromEnvironment();
 }
 
-/// <summary>After every configure: the container's logging unless the app set a logger factory; relative paths against the content root.</summary>
+/// <summary>After every configure: the container's logging unless the app set a logger factory; the hub directory made absolute (empty: the default).</summary>
 internal sealed class HubOptionsDefaults(IServiceProvider services) : IPostConfigureOptions<HubOptions>
 {
     public void PostConfigure(string? name, HubOptions options)
@@ -27,7 +27,7 @@ internal sealed class HubOptionsDefaults(IServiceProvider services) : IPostConfi
         options.LoggerFactory ??= services.GetService<ILoggerFactory>();
         options.HubDirectory = string.IsNullOrWhiteSpace(options.HubDirectory)
             ? null
-            : HubPaths.HubDirectoryFromContentRoot(options.HubDirectory, services.GetService<IHostEnvironment>());
+            : HubPaths.HubDirectory(options.HubDirectory, services.GetService<IHostEnvironment>());
     }
 }
 

@@ -13,9 +13,15 @@ internal static class HubPaths
         return relative && environment?.ContentRootPath is { Length: > 0 } root ? Path.GetFullPath(Path.Combine(root, text)) : text;
     }
 
-    /// <summary>A relative hub directory (not <c>~</c>-based) made absolute against the content root; anything else as is.</summary>
-    public static string? HubDirectoryFromContentRoot(string? directory, IHostEnvironment? environment)
-        => directory is { Length: > 0 } && !Path.IsPathRooted(directory) && !directory.StartsWith('~') && environment?.ContentRootPath is { Length: > 0 } root
-            ? Path.GetFullPath(Path.Combine(root, directory))
-            : directory;
+    /// <summary>
+    /// A hub directory as written in configuration, made absolute: <c>~</c> or <c>~/x</c> under the user's home, another
+    /// relative path against the content root (the current folder without a host); an absolute one as is.
+    /// </summary>
+    public static string HubDirectory(string directory, IHostEnvironment? environment)
+    {
+        var text = directory.Trim();
+        if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal))
+            return Path.GetFullPath(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), text.Length > 2 ? text[2..] : ""));
+        return environment?.ContentRootPath is { Length: > 0 } root ? Path.GetFullPath(Path.Combine(root, text)) : Path.GetFullPath(text);
+    }
 }

@@ -55,6 +55,10 @@ public sealed class HostingTests(SharedHub hub)
         Assert.Equal("https://git.example/mirror/", options.GitBaseUrl);
         Assert.Equal("/etc/myapp/nuget.config", options.NuGetConfigFile);
         Assert.Equal(new HubOptions().DownloadStallTime, options.DownloadStallTime); // not in the section: the default
+
+        using var home = Builder(new Dictionary<string, string?> { ["HubHost:HubDirectory"] = "~/.cache/myapp/hub" }).Build();
+        Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "myapp", "hub"),
+            home.Services.GetRequiredService<HubClient>().HubDirectory);
     }
 
     [Fact]
