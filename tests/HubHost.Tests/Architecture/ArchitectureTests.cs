@@ -43,7 +43,7 @@ public sealed partial class ArchitectureTests
     public void The_products_see_no_internals_only_tests_and_test_tools_do()
     {
         string[] allowed = ["HubHost.Tests", "HubHost.Checkpoints.Tests", "HubHost.Serve.Tests", "HubHost.Bench", "HubHost.Fuzz"];
-        foreach (var assembly in new[] { typeof(HubClient).Assembly, typeof(HubHost.Serve.ServeHost).Assembly, typeof(HubHost.Contract.IHubServices).Assembly })
+        foreach (var assembly in new[] { typeof(HubClient).Assembly, typeof(HubHost.Serve.ServeHost).Assembly, typeof(HubHost.Contract.IHubServices).Assembly, typeof(HubHost.Hosting.HubEntrypointOptions).Assembly })
         {
             var friends = assembly.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName).ToList();
             Assert.All(friends, f => Assert.Contains(f, allowed));

@@ -14,6 +14,7 @@ public sealed class PublicApiTests
     [InlineData("HubHost")]
     [InlineData("HubHost.Contract")]
     [InlineData("HubHost.Serve")]
+    [InlineData("HubHost.Hosting")]
     public void Public_api_matches_the_approved_file(string assemblyName)
     {
         var assembly = assemblyName switch
@@ -21,6 +22,7 @@ public sealed class PublicApiTests
             "HubHost" => typeof(HubClient).Assembly,
             "HubHost.Contract" => typeof(HubHost.Contract.IHubServices).Assembly,
             "HubHost.Serve" => typeof(HubHost.Serve.ServeHost).Assembly,
+            "HubHost.Hosting" => typeof(HubHost.Hosting.HubEntrypointOptions).Assembly,
             _ => throw new ArgumentOutOfRangeException(nameof(assemblyName)),
         };
         var actual = Describe(assembly);

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Hosting;
+
+namespace HubHost.Hosting;
+
+/// <summary>Relative paths in configuration are taken relative to the host's content root, as ASP.NET Core takes its files.</summary>
+internal static class HubPaths
+{
+    /// <summary>A relative local repo (<c>./x</c>, <c>../x</c>, <c>.</c>, <c>..</c>) made absolute against the content root; anything else as is.</summary>
+    public static string FromContentRoot(string repo, IHostEnvironment? environment)
+    {
+        var text = repo.Trim();
+        var relative = text is "." or ".." || text.StartsWith("./", StringComparison.Ordinal) || text.StartsWith("../", StringComparison.Ordinal);
+        return relative && environment?.ContentRootPath is { Length: > 0 } root ? Path.GetFullPath(Path.Combine(root, text)) : text;
+    }
+
+    /// <summary>
+    /// A hub directory as written in configuration, made absolute: <c>~</c> or <c>~/x</c> under the user's home, another
+    /// relative path against the content root (the current folder without a host); an absolute one as is.
+    /// </summary>
+    public static string HubDirectory(string directory, IHostEnvironment? environment)
+    {
+        var text = directory.Trim();
+        if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal))
+            return Path.GetFullPath(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), text.Length > 2 ? text[2..] : ""));
+        return environment?.ContentRootPath is { Length: > 0 } root ? Path.GetFullPath(Path.Combine(root, text)) : Path.GetFullPath(text);
+    }
+}

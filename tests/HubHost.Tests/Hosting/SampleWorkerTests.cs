@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HubHost.Tests.Infrastructure;
+
+namespace HubHost.Tests.Hosting;
+
+/// <summary>
+/// samples/worker end to end, as the README runs it (`dotnet run --project samples/worker` from the repo root), built
+/// once with the tests (HubHost.Tests.csproj references it without its assembly) and run without building again.
+/// </summary>
+[Collection(SharedHubCollection.Name)]
+public sealed class SampleWorkerTests(SharedHub hub)
+{
+    [Fact]
+    public async Task The_sample_worker_classifies_the_sample_digits_with_the_hosted_model_and_stops_after_its_iterations()
+    {
+        // The configuration these tests were built in (bin/<Configuration>/net10.0/) is the sample's too.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "run", "--project", "samples/worker", "-c", configuration, "--no-build", "--", "--iterations", "1" })
+            info.ArgumentList.Add(arg);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
+        // The sample's appsettings.json names no hub directory: HUBHOST_HOME applies (the shared hub, where vision is built once).
+        info.Environment["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory);
+
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+        {
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("The sample worker did not stop by itself after --iterations 1:\n" + await stdout + await stderr);
+            }
+        }
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{output}\n{await stderr}");
+
+        // PyTorch's predictions for these rows (tests/fixtures/pytorch/digits_mlp.json), as the CLI's run gives them.
+        using var reference = JsonDocument.Parse(File.ReadAllText(RepoPaths.Fixture("pytorch", "digits_mlp.json")));
+        var expected = reference.RootElement.GetProperty("expected_logits").EnumerateArray().Take(12)
+            .Select(r => r.EnumerateArray().Select((v, i) => (v.GetDouble(), i)).Max().i).ToArray();
+        Assert.Contains($"Hub entrypoint digits: digits_mlp of {RepoPaths.Sample("vision")} (", output);
+        Assert.Matches($@"Run 1: digits [0-9a-f]{{12}} predicts {string.Join(" ", expected)}\n", output.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("Run 2:", output);
+        Assert.Contains("Application is shutting down", output);
+    }
+}
