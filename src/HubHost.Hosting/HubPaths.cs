@@ -14,14 +14,13 @@ internal static class HubPaths
     }
 
     /// <summary>
-    /// A hub directory as written in configuration, made absolute: <c>~</c> or <c>~/x</c> under the user's home, another
-    /// relative path against the content root (the current folder without a host); an absolute one as is.
+    /// A hub directory as written in configuration: <c>~</c> or <c>~/x</c> as is (the client takes it under the user's
+    /// home), another relative path made absolute against the content root (the current folder without a host).
     /// </summary>
     public static string HubDirectory(string directory, IHostEnvironment? environment)
     {
         var text = directory.Trim();
-        if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal))
-            return Path.GetFullPath(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), text.Length > 2 ? text[2..] : ""));
+        if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal)) return text;
         return environment?.ContentRootPath is { Length: > 0 } root ? Path.GetFullPath(Path.Combine(root, text)) : Path.GetFullPath(text);
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class HubClient
     public HubClient(HubOptions? options = null)
     {
         Settings = (options ?? new HubOptions()).Snapshot();
-        HubDirectory = Path.GetFullPath(Settings.HubDirectory ?? HubDirectories.Default());
+        HubDirectory = Path.GetFullPath(Settings.HubDirectory is { } directory ? HubDirectories.ExpandHome(directory) : HubDirectories.Default());
         Logger = (Settings.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost");
         DownloadSettings = Downloads.DownloadSettings.Default with { MinimumSpeed = Settings.DownloadMinimumSpeed, StallTime = Settings.DownloadStallTime };
     }

@@ -17,7 +17,7 @@ public sealed class HubOptions
     public const string GitHubBaseUrl = GitRemote.DefaultBaseUrl;
 
     /// <summary>
-    /// The hub directory (torch.hub's hub_dir). Null: <c>$XDG_CACHE_HOME/hubhost/hub</c>, else
+    /// The hub directory (torch.hub's hub_dir); a leading <c>~/</c> is the home folder. Null: <c>$XDG_CACHE_HOME/hubhost/hub</c>, else
     /// <c>~/.cache/hubhost/hub</c>. Environment variable: <c>HUBHOST_HOME</c> (the hub directory is its <c>hub</c> folder).
     /// </summary>
     public string? HubDirectory { get; set; }

@@ -58,14 +58,23 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(repo);
         ArgumentException.ThrowIfNullOrWhiteSpace(entrypoint);
         options ??= new ReloadOptions();
+        if (options.PollInterval is { } poll && poll <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), poll, "PollInterval must be positive.");
+        var loadedBefore = hub.Loaded.ToHashSet(ReferenceEqualityComparer.Instance);
         var opened = await hub.OpenAsync(repo, new HubLoadOptions { TrustRepo = options.TrustRepo }, cancellationToken).ConfigureAwait(false);
-        var value = await CallAsync(opened, repo, entrypoint, arguments, cancellationToken).ConfigureAwait(false);
-        var handle = new ReloadableEntrypoint<T>(hub, repo, entrypoint, arguments, options, new Generation(opened, value));
-        if (options.PollInterval is { } interval)
+        T value;
+        try
         {
-            if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), interval, "PollInterval must be positive.");
-            handle._polling = Task.Run(() => handle.PollAsync(interval));
+            value = await CallAsync(opened, repo, entrypoint, arguments, cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            // The handle would have owned this version; with no handle, nobody releases it, unless another caller had it loaded.
+            if (!loadedBefore.Contains(opened)) opened.Release();
+            throw;
+        }
+        var handle = new ReloadableEntrypoint<T>(hub, repo, entrypoint, arguments, options, new Generation(opened, value));
+        if (options.PollInterval is { } interval) handle._polling = Task.Run(() => handle.PollAsync(interval));
         return handle;
     }
 

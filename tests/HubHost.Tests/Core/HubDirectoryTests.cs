@@ -32,6 +32,10 @@ public sealed class HubDirectoryTests
     }
 
     [Fact]
+    public void A_leading_tilde_in_the_hub_directory_is_the_home_folder()
+        => Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "hh-test"), new HubClient(new HubOptions { HubDirectory = "~/hh-test" }).HubDirectory);
+
+    [Fact]
     public void Options_hub_directory_wins_and_is_made_absolute()
     {
         var client = new HubClient(new HubOptions { HubDirectory = "relative/hub" });
