@@ -37,14 +37,7 @@ public sealed partial class HubClient
     {
         var source = ParseSource(repo);
         var trust = source.Trust;
-        return source switch
-        {
-            LocalDirectorySource local => new HubSourceInfo(repo.Trim(), true, Path.GetFullPath(local.Path), null, true),
-            Sources.Git.GitRepoSource git => new HubSourceInfo(repo.Trim(), false, git.Remote.RepoName, git.Remote.Ref, TrustedList.Contains(trust!.Key)) { TrustKey = trust.Key },
-            Sources.NuGet.NuGetRepoSource package => new HubSourceInfo(repo.Trim(), false, package.TrustKey, package.Exact?.ToNormalizedString() ?? package.Range?.ToString(),
-                TrustedList.Contains(trust!.Key)) { TrustKey = trust.Key },
-            _ => throw new HubException($"Unknown kind of repo source: {repo}"),
-        };
+        return new HubSourceInfo(repo.Trim(), trust is null, source.RepoName, source.Ref, trust is null || TrustedList.Contains(trust.Key)) { TrustKey = trust?.Key };
     }
 
     /// <summary>Parses a repo string against this client's <see cref="HubOptions.GitBaseUrl"/>.</summary>

@@ -21,6 +21,10 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
 
     public override string DisplayName => Path;
 
+    public override string RepoName => System.IO.Path.GetFullPath(Path);
+
+    public override string? Ref => null;
+
     /// <summary>Whether a repo string names a local folder: an absolute path, or one starting with <c>./</c>, <c>../</c> or <c>~/</c> (or <c>.</c>, <c>..</c>, <c>~</c>).</summary>
     public static bool LooksLikePath(string repo)
         => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)

@@ -12,6 +12,12 @@ internal abstract class RepoSource
     /// <summary>How the user wrote it, for messages (never holds a credential).</summary>
     public abstract string DisplayName { get; }
 
+    /// <summary>The repo without its ref or version: a local folder's full path, <c>owner/name</c>, the git URL, <c>nuget:Id</c>.</summary>
+    public abstract string RepoName { get; }
+
+    /// <summary>The ref or version asked for; null for a local folder, a git repo's default branch, or a package's highest version.</summary>
+    public abstract string? Ref { get; }
+
     /// <summary>What the trusted list calls this source and how a refusal names it; null: always trusted (a local folder).</summary>
     public abstract TrustIdentity? Trust { get; }
 

@@ -14,6 +14,10 @@ internal sealed class GitRepoSource : RepoSource
 
     public override string DisplayName => Remote.Text;
 
+    public override string RepoName => Remote.RepoName;
+
+    public override string? Ref => Remote.Ref;
+
     /// <summary>Parses a git source; malformed strings are a HubException naming the accepted forms.</summary>
     public static GitRepoSource FromString(string repo, string gitBaseUrl) => new(GitRemote.Parse(repo, gitBaseUrl));
 

@@ -38,6 +38,10 @@ internal sealed partial class NuGetRepoSource : RepoSource
 
     public override string DisplayName => Text;
 
+    public override string RepoName => TrustKey;
+
+    public override string? Ref => Exact?.ToNormalizedString() ?? Range?.ToString();
+
     /// <summary>The trusted-list key: <c>nuget:Id</c> (NuGet ids ignore case).</summary>
     public string TrustKey => Prefix + Id;
 
