@@ -5,9 +5,11 @@ namespace HubHost.Bench.Downloads;
 
 /// <summary>
 /// download: a 256 MB file of random bytes served on 127.0.0.1 by <see cref="LoopbackFileServer"/>
-/// (Content-Length, Range), fetched with a hash check by HubHost's DownloadUrlToFileAsync and by
+/// (Content-Length, Range, sendfile), fetched with a hash check by HubHost's DownloadUrlToFileAsync and by
 /// torch.hub.download_url_to_file (bench/python/download.py, /usr/bin/python3), with curl to /dev/null as the
-/// cost of the transfer alone. Median of 3 interleaved rounds after a warm-up; args: [MB] [rounds].
+/// cost of the transfer alone and SHA-256 of as many bytes in memory as the floor: a download with a hash check
+/// cannot take less than hashing its bytes on one core. Median of 5 interleaved rounds after a warm-up, and
+/// torch's time over HubHost's in each round; args: [MB] [rounds].
 /// </summary>
 internal sealed class DownloadBenchmark : IBenchmark
 {
@@ -18,7 +20,7 @@ internal sealed class DownloadBenchmark : IBenchmark
     public async Task RunAsync(string[] args)
     {
         var megabytes = args.Length > 0 && int.TryParse(args[0], out var mb) ? mb : 256;
-        var runs = args.Length > 1 && int.TryParse(args[1], out var r) ? r : 3;
+        var runs = args.Length > 1 && int.TryParse(args[1], out var r) ? r : 5;
         var size = (long)megabytes << 20;
         var work = Directory.CreateTempSubdirectory("hubhost-bench-download-").FullName;
         try
@@ -29,7 +31,7 @@ internal sealed class DownloadBenchmark : IBenchmark
 
             using var server = new LoopbackFileServer(source, "/source.bin");
             var url = server.Url;
-            Console.WriteLine($"download: {megabytes} MB of random bytes from {url}, hash prefix {prefix}; median of {runs} interleaved rounds");
+            Console.WriteLine($"download: {megabytes} MB of random bytes from {url}, hash prefix {prefix}; median of {runs} interleaved rounds; load average {LoadAverage()} on {Environment.ProcessorCount} cores");
 
             var client = new HubClient(new HubOptions { HubDirectory = Path.Combine(work, "hub") });
             var destination = Path.Combine(work, "hubhost.bin");
@@ -50,7 +52,7 @@ internal sealed class DownloadBenchmark : IBenchmark
             // curl's run is the server's cost, subtracted from this process's CPU during HubHost's run;
             // torch's is its process's CPU time.
             var scratch = Path.Combine(work, "scratch.bin");
-            List<Sample> curlRuns = [], hubhostRuns = [], torchRuns = [];
+            List<Sample> curlRuns = [], hubhostRuns = [], torchRuns = [], hashRuns = [];
             for (var round = 0; round < runs; round++)
             {
                 await Settle(scratch, size);
@@ -60,6 +62,7 @@ internal sealed class DownloadBenchmark : IBenchmark
                 File.Delete(destination);
                 await Settle(scratch, size);
                 torchRuns.Add(await torch.RunAsync());
+                hashRuns.Add(await MeasureAsync(() => HashInMemory(size)));
             }
             var serverCpu = Median(curlRuns.Select(x => x.Cpu));
 
@@ -68,12 +71,18 @@ internal sealed class DownloadBenchmark : IBenchmark
             Row("curl -o /dev/null (transfer alone)", curlRuns, megabytes, cpu: null);
             Row("HubHost DownloadUrlToFileAsync + hash", hubhostRuns, megabytes, Median(hubhostRuns.Select(x => x.Cpu)) - serverCpu);
             Row("torch.hub.download_url_to_file + hash", torchRuns, megabytes, Median(torchRuns.Select(x => x.Cpu)));
-            Console.WriteLine($"(the server's CPU per transfer: {serverCpu:0.000} s; load average now {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores)");
+            Row("SHA-256 in memory, one core (floor)", hashRuns, megabytes, Median(hashRuns.Select(x => x.Cpu)));
+            Console.WriteLine($"(the server's CPU per transfer: {serverCpu:0.000} s; load average now {LoadAverage()} on {Environment.ProcessorCount} cores)");
             double c = Median(curlRuns.Select(x => x.Seconds)), h = Median(hubhostRuns.Select(x => x.Seconds)), t = Median(torchRuns.Select(x => x.Seconds));
+            var floor = Median(hashRuns.Select(x => x.Seconds));
             var hc = Median(hubhostRuns.Select(x => x.Cpu)) - serverCpu;
             var tc = Median(torchRuns.Select(x => x.Cpu));
+            var ratios = torchRuns.Zip(hubhostRuns, (torchRun, hubhostRun) => torchRun.Seconds / hubhostRun.Seconds).ToList();
+            var ceilings = torchRuns.Zip(hashRuns, (torchRun, hashRun) => torchRun.Seconds / hashRun.Seconds).ToList();
             Console.WriteLine();
-            Console.WriteLine($"HubHost has {t / h:0.00}x torch's throughput and uses {hc / tc:0.00}x its CPU; HubHost takes {h / c:0.00}x curl's time, torch {t / c:0.00}x.");
+            Console.WriteLine($"torch's time / HubHost's, per round: {string.Join(" ", ratios.Select(x => x.ToString("0.00")))} (median {Median(ratios):0.00}x, min {ratios.Min():0.00}x, max {ratios.Max():0.00}x)");
+            Console.WriteLine($"torch's time / SHA-256 alone, per round: {string.Join(" ", ceilings.Select(x => x.ToString("0.00")))} (median {Median(ceilings):0.00}x: no download with a hash check can beat that here)");
+            Console.WriteLine($"HubHost has {t / h:0.00}x torch's throughput and uses {hc / tc:0.00}x its CPU; HubHost takes {h / c:0.00}x curl's time, torch {t / c:0.00}x; HubHost takes {h / floor:0.00}x the time of SHA-256 alone.");
         }
         finally
         {
@@ -103,6 +112,19 @@ internal sealed class DownloadBenchmark : IBenchmark
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
+    }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    /// <summary>SHA-256 of <paramref name="size"/> bytes already in memory (a 1 MB buffer over and over), on this thread.</summary>
+    private static Task HashInMemory(long size)
+    {
+        var buffer = new byte[1 << 20];
+        RandomNumberGenerator.Fill(buffer);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long hashed = 0; hashed < size; hashed += buffer.Length) hash.AppendData(buffer);
+        hash.GetHashAndReset();
+        return Task.CompletedTask;
     }
 
     private static async Task Settle(string scratch, long size)

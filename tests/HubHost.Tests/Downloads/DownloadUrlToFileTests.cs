@@ -452,6 +452,29 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     }
 
     [Fact]
+    public async Task TheCallerGoesOnAtItsOwnPriority_NotAtTheReceivingThreadsLoweredOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // only there has each thread a nice value of its own
+        Server.Serve("/w.bin", _content);
+        var client = NewClient();
+
+        // In the pool, with no synchronization context: the code after the await runs on whatever thread completed the download.
+        var (before, after) = await Task.Run(async () =>
+        {
+            var start = NiceOfThisThread();
+            await client.DownloadUrlToFileAsync(Server.Url("/w.bin"), Path.Combine(Root, "w.bin"));
+            return (start, NiceOfThisThread());
+        });
+
+        Assert.Equal(before, after);
+        Assert.Equal(_content, File.ReadAllBytes(Path.Combine(Root, "w.bin")));
+    }
+
+    /// <summary>Field 19 of /proc/thread-self/stat (the 17th after the command name).</summary>
+    private static int NiceOfThisThread()
+        => int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[16], System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task Cancellation_StopsTheDownload_AndRemovesTheTempFile()
     {
         var file = Server.Serve("/w.bin", _content);
