@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
+using HubHost.Storage;
+
 namespace HubHost.Downloads;
 
 /// <summary>
@@ -20,11 +22,7 @@ internal sealed class CompletedDownloads(string directory)
             info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture), result.Sha256);
         try
         {
-            Directory.CreateDirectory(directory);
-            var path = NotePath(result.Path);
-            var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
+            AtomicFile.Write(NotePath(result.Path), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), flushToDisk: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

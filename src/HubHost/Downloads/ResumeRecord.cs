@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 
+using HubHost.Storage;
+
 namespace HubHost.Downloads;
 
 /// <summary>
@@ -20,10 +22,8 @@ internal sealed record ResumeRecord(RangeConditionHeaderValue Validator, long? T
 
     public static void Write(string partial, Uri url, RangeConditionHeaderValue validator, long? total)
     {
-        var path = PathFor(partial);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllText(temp, string.Join("\n", Magic, UrlDigest(url), validator.ToString(), total?.ToString(CultureInfo.InvariantCulture) ?? ""));
-        File.Move(temp, path, overwrite: true);
+        var text = string.Join("\n", Magic, UrlDigest(url), validator.ToString(), total?.ToString(CultureInfo.InvariantCulture) ?? "");
+        AtomicFile.Write(PathFor(partial), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), flushToDisk: false);
     }
 
     /// <summary>The record beside <paramref name="partial"/> when it was written for <paramref name="url"/>; null otherwise.</summary>
