@@ -36,8 +36,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
         var checkouts = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
             .Select(n => new CachedCheckout(n, FileTree.SizeOf(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), n)))).ToList();
         var temps = TempEntries().Select(t => t.Path).ToList();
-        var total = FileTree.SizeOf(HubDirectory);
-        // What the total counts: the restore folder of repo builds usually dominates it.
+        // The hub directory's entries are measured once: the total is their sum, and the parts (what the total
+        // counts; the restore folder of repo builds usually dominates it) are some of them. Links are not followed.
+        var sizes = Directory.Exists(HubDirectory)
+            ? new DirectoryInfo(HubDirectory).EnumerateFileSystemInfos().Where(e => !e.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                .ToDictionary(e => e.FullName, e => FileTree.SizeOf(e.FullName), StringComparer.Ordinal)
+            : [];
+        var total = sizes.Values.Sum();
         var parts = new (string Name, string Path)[]
         {
             ("builds", HubDirectories.Builds(HubDirectory)),
@@ -45,7 +50,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             ("git", HubDirectories.Git(HubDirectory)),
             ("nuget: packages", HubDirectories.NuGet(HubDirectory)),
             ("checkpoints", HubDirectories.Checkpoints(HubDirectory)),
-        }.Select(p => new CachePart(p.Name, p.Path, FileTree.SizeOf(p.Path))).Where(p => p.Bytes > 0).ToList();
+        }.Select(p => new CachePart(p.Name, p.Path, sizes.GetValueOrDefault(p.Path))).Where(p => p.Bytes > 0).ToList();
         return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds), parts);
     }
 

@@ -94,6 +94,10 @@ public sealed class GitSourceTests(GitFixture git)
         Assert.Contains("git-" + git.Main1, builds);
         Assert.Contains("git-" + main2, builds);
         Assert.Contains(listing.Repos.SelectMany(r => r.Refs), r => r.Ref == "moving" && r.Commit == main2);
+        // The total is what the parts count and more; the builds part holds every build, the git part every mirror.
+        Assert.True(listing.Parts.Sum(p => p.Bytes) <= listing.TotalBytes, $"{listing.Parts.Sum(p => p.Bytes)} > {listing.TotalBytes}");
+        Assert.True(listing.Parts.Single(p => p.Name == "builds").Bytes >= listing.Builds.Sum(b => b.Bytes));
+        Assert.True(listing.Parts.Single(p => p.Name == "git").Bytes >= listing.Repos.Sum(r => r.MirrorBytes) + listing.Checkouts.Sum(c => c.Bytes));
     }
 
     [Fact]
