@@ -24,7 +24,7 @@ public sealed partial class HubClient
     {
         var source = ParseSource(repo);
         HubPackager.CheckPackable(source, repo);
-        var snapshot = await ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);
+        var snapshot = await ResolveAsync(source, options, cancellationToken).ConfigureAwait(false);
         var (packageId, packageVersion) = HubPackager.Name(source, snapshot, id, version);
         var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
         var wasLoaded = Loaded.Any(r => r.BuildKey == Path.GetFileName(build.Directory));

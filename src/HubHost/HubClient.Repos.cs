@@ -47,10 +47,13 @@ public sealed partial class HubClient
     /// Resolves a repo to the version it names now, without building it: the first steps of the pipeline —
     /// parse, trust (before anything is fetched or built), resolve (fetching), and remembering the trust given.
     /// </summary>
-    internal async Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
+    internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
+        => ResolveAsync(ParseSource(repo), options, cancellationToken);
+
+    /// <summary>The same for a source already parsed.</summary>
+    internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken)
     {
         options ??= HubLoadOptions.Default;
-        var source = ParseSource(repo);
         EnsureWritableHubDirectory();
         var trust = source.Trust;
         var record = trust is not null && TrustCheck.EnsureTrusted(TrustedList, Settings.TrustPrompt, trust, options.TrustRepo);

@@ -21,9 +21,12 @@ internal sealed class GitRepoSource : RepoSource
     /// <summary>Parses a git source; malformed strings are a HubException naming the accepted forms.</summary>
     public static GitRepoSource FromString(string repo, string gitBaseUrl) => new(GitRemote.Parse(repo, gitBaseUrl));
 
+    /// <summary>Made once per parse: its note (a same-named local folder here) looks at the file system.</summary>
     public override TrustIdentity Trust
-        => new(Remote.TrustKey, Remote.Text, "build", "Loading a repo builds and runs its code.", Remote.RepoName,
+        => _trust ??= new(Remote.TrustKey, Remote.Text, "build", "Loading a repo builds and runs its code.", Remote.RepoName,
                Remote.IsOwnerForm ? LocalDirectorySource.LookalikeNote(Remote.Text) : null);
+
+    private TrustIdentity? _trust;
 
     public override async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
     {
