@@ -88,8 +88,10 @@ internal static class PackageLayout
             // Dependencies first, the package's own assemblies last: its files win a name clash.
             foreach (var (depId, depVersion, folder) in closure)
                 CopyAssets(folder, output, depId, depVersion, logger);
+            // ReadManifest refused names that leave lib/<tfm>/; a link inside the package could still point out of it.
             var libFolder = Path.Combine(root, "lib", manifest.TargetFramework);
-            if (!File.Exists(Path.Combine(libFolder, manifest.Assembly)))
+            var assembly = Path.Combine(libFolder, manifest.Assembly);
+            if (!File.Exists(assembly) || !FileNames.IsInside(root, assembly))
                 throw new HubException($"{displayName} is damaged: its manifest names lib/{manifest.TargetFramework}/{manifest.Assembly}, which the package does not have. Pack it again.");
             foreach (var file in Directory.EnumerateFiles(libFolder))
                 File.Copy(file, Path.Combine(output, Path.GetFileName(file)), overwrite: true);
@@ -119,6 +121,9 @@ internal static class PackageLayout
                        ?? throw new HubException($"The package {id} {version} has a {HubPackageManifest.FileName} that cannot be read. Pack it again with `hubhost pack`.");
         if (manifest.Format > HubPackageManifest.CurrentFormat)
             throw new HubException($"The package {id} {version} was packed in hub package format {manifest.Format}; this host reads format {HubPackageManifest.CurrentFormat}. Update the host.");
+        if (manifest.PathProblem() is { } problem)
+            throw new HubException($"The package {id} {version} is refused: {problem}. A hub package's {HubPackageManifest.FileName} names only its own " +
+                                   "lib/<tfm>/ assembly; nothing was loaded. Ask its publisher to pack it again with `hubhost pack`.");
         return manifest;
     }
 

@@ -24,7 +24,8 @@ internal sealed record BuildRecord(string Repo, string Version, string ContentKe
         if (JsonRecords.ReadFlatObject(Path.Combine(buildDirectory, FileName)) is not { } v) return null;
         if (JsonRecords.Text(v, nameof(Repo)) is not { } repo || JsonRecords.Text(v, nameof(Version)) is not { } version
             || JsonRecords.Text(v, nameof(ContentKey)) is not { } contentKey || JsonRecords.Text(v, nameof(ContractFingerprint)) is not { } contract
-            || JsonRecords.Text(v, nameof(Assembly)) is not { } assembly || JsonRecords.Date(v, nameof(BuiltAt)) is not { } builtAt)
+            || JsonRecords.Text(v, nameof(Assembly)) is not { } assembly || JsonRecords.Date(v, nameof(BuiltAt)) is not { } builtAt
+            || !FileNames.IsPlainFileName(assembly)) // out/<assembly> only: a record naming a path is not one this hub wrote
             return null;
         var seconds = v.TryGetValue(nameof(BuildSeconds), out var s) && double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : 0;
         return new BuildRecord(repo, version, contentKey, contract, assembly, builtAt, seconds);

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.RegularExpressions;
+using HubHost.Storage;
 
 namespace HubHost.Downloads;
 
@@ -25,7 +26,7 @@ internal static partial class CheckpointFiles
     {
         var path = url.AbsolutePath;
         var name = Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]);
-        if (name.Length == 0 || !IsPlainFileName(name))
+        if (!FileNames.IsPlainFileName(name))
             throw new HubException($"Cannot name a checkpoint file after {UrlText.Redact(url)}: its path does not end in a file name. Give a file name.");
         return name;
     }
@@ -33,16 +34,11 @@ internal static partial class CheckpointFiles
     /// <summary>Refuses names that are not a single file name (separators, "..", empty).</summary>
     public static string CheckFileName(string fileName)
     {
-        if (string.IsNullOrWhiteSpace(fileName) || !IsPlainFileName(fileName))
+        if (!FileNames.IsPlainFileName(fileName))
             throw new HubException($"'{fileName}' is not a file name: give a name without directories, such as 'weights.pth'.");
         return fileName;
     }
 
-    private static bool IsPlainFileName(string name)
-        => name is not ("." or "..")
-           && name.IndexOfAny(['/', '\\', '\0']) < 0
-           && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0
-           && !(name.Length >= 2 && name[1] == ':');
 
     /// <summary>
     /// The file to load for a cached checkpoint: <paramref name="path"/> itself, or, for a zip with exactly one

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HubHost.Storage;
+using NuGet.Frameworks;
 
 namespace HubHost.Sources.NuGet;
 
@@ -52,6 +54,33 @@ internal sealed record HubPackageManifest
 
     /// <summary>The HubHost version that packed it.</summary>
     public string? PackedBy { get; init; }
+
+    /// <summary>
+    /// What is wrong with the paths this manifest names, or null: <see cref="Assembly"/> must be one .dll file name and
+    /// <see cref="TargetFramework"/> one framework folder name (net10.0), so that <c>lib/&lt;tfm&gt;/&lt;assembly&gt;</c> is a
+    /// file of the package itself. A manifest is data from the package's author: a name like <c>../../x.dll</c> or an
+    /// absolute path would load code from outside the package, past its SHA-512 check.
+    /// </summary>
+    public string? PathProblem()
+    {
+        if (!FileNames.IsPlainFileName(Assembly) || !Assembly.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            return $"its assembly '{Assembly}' is not the file name of a .dll (such as hubconf.dll)";
+        if (!FileNames.IsPlainFileName(TargetFramework) || !IsFrameworkFolder(TargetFramework))
+            return $"its targetFramework '{TargetFramework}' is not a target framework folder name (such as net10.0)";
+        return null;
+    }
+
+    private static bool IsFrameworkFolder(string name)
+    {
+        try
+        {
+            return !NuGetFramework.ParseFolder(name).IsUnsupported;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Readable JSON (signatures keep their <c>-&gt;</c> and quotes unescaped).</summary>
     public byte[] ToJson()
