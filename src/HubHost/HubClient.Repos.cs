@@ -130,7 +130,7 @@ public sealed partial class HubClient
     {
         var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
         var services = new RepoServices(build.SourceDirectory,
-            (url, fileName, checkHash) => LoadStateDictFromUrlAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult());
+            (url, fileName, checkHash, _) => DownloadCheckpointAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult());
         return RepoLoader.Load(snapshot, build.Directory, build.MainAssemblyPath, services, Logger, Forget);
     }
 

@@ -58,4 +58,14 @@ internal sealed class RepoLoadContext : AssemblyLoadContext, IHubServices
 
     public Dictionary<string, torch.Tensor> LoadStateDictFromUrl(string url, string? fileName = null, bool checkHash = true, bool progress = true)
         => _services.LoadStateDictFromUrl(url, fileName, checkHash, progress);
+
+    public torch.jit.ScriptModule<T, TResult> LoadScript<T, TResult>(string path) => _services.LoadScript<T, TResult>(path);
+
+    public torch.jit.ScriptModule<TResult> LoadScript<TResult>(string path) => _services.LoadScript<TResult>(path);
+
+    public torch.jit.ScriptModule<T, TResult> LoadScriptFromUrl<T, TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
+        => _services.LoadScriptFromUrl<T, TResult>(url, fileName, checkHash, progress);
+
+    public torch.jit.ScriptModule<TResult> LoadScriptFromUrl<TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
+        => _services.LoadScriptFromUrl<TResult>(url, fileName, checkHash, progress);
 }
