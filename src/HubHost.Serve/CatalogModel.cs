@@ -21,17 +21,8 @@ internal enum RefStatus
     Failed,
 }
 
-/// <summary>Optional card metadata a repo declares in <c>hubconf.catalog.json</c>.</summary>
-internal sealed record EntryMetadata(string? Title, string? Category, IReadOnlyList<string> Tags, string? Image, string? Paper)
-{
-    public static EntryMetadata Empty { get; } = new(null, null, [], null, null);
-
-    /// <summary>The metadata file at a repo's root.</summary>
-    public const string FileName = "hubconf.catalog.json";
-}
-
 /// <summary>One entrypoint as the catalog shows it.</summary>
-internal sealed record CatalogEntrypoint(EntrypointInfo Info, EntryMetadata Meta);
+internal sealed record CatalogEntrypoint(EntrypointInfo Info, EntrypointCard Meta);
 
 /// <summary>One ref of a repo at one point in time (replaced as a whole when it changes).</summary>
 internal sealed record RefState(
@@ -97,53 +88,4 @@ internal sealed partial class CatalogRepo
 
     [GeneratedRegex("[^a-z0-9._-]+")]
     private static partial Regex NotSlug();
-}
-
-/// <summary>Reads <see cref="EntryMetadata.FileName"/>: top-level fields apply to every entrypoint, <c>entrypoints.NAME</c> overrides them.</summary>
-internal static class MetadataFile
-{
-    public static Dictionary<string, EntryMetadata> Read(string sourceDirectory, IEnumerable<string> names, out string? error)
-    {
-        error = null;
-        var result = new Dictionary<string, EntryMetadata>(StringComparer.Ordinal);
-        var path = Path.Combine(sourceDirectory, EntryMetadata.FileName);
-        JsonElement root = default;
-        var has = false;
-        if (File.Exists(path))
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-                root = doc.RootElement.Clone();
-                has = root.ValueKind == JsonValueKind.Object;
-                if (!has) error = $"{EntryMetadata.FileName} is not a JSON object";
-            }
-            catch (Exception e) when (e is JsonException or IOException)
-            {
-                error = $"{EntryMetadata.FileName} could not be read: {e.Message}";
-            }
-        }
-        var defaults = has ? Parse(root, EntryMetadata.Empty) : EntryMetadata.Empty;
-        foreach (var name in names)
-        {
-            var meta = defaults;
-            if (has && root.TryGetProperty("entrypoints", out var entries) && entries.ValueKind == JsonValueKind.Object
-                && entries.TryGetProperty(name, out var entry) && entry.ValueKind == JsonValueKind.Object)
-                meta = Parse(entry, defaults);
-            result[name] = meta;
-        }
-        return result;
-    }
-
-    private static EntryMetadata Parse(JsonElement e, EntryMetadata fallback) => new(
-        Str(e, "title") ?? fallback.Title,
-        Str(e, "category") ?? fallback.Category,
-        e.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array
-            ? tags.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!.Trim()).Where(t => t.Length > 0).ToList()
-            : fallback.Tags,
-        Str(e, "image") ?? fallback.Image,
-        Str(e, "paper") ?? fallback.Paper);
-
-    private static string? Str(JsonElement e, string name)
-        => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString()!.Trim() is { Length: > 0 } s ? s : null;
 }

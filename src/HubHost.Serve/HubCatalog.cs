@@ -105,14 +105,14 @@ internal sealed class HubCatalog
             try
             {
                 var entrypoints = opened.Entrypoints;
-                var meta = MetadataFile.Read(opened.SourceDirectory, entrypoints.Select(e => e.Name), out var metaError);
+                var cards = opened.Cards;
                 var readme = Markdown.RenderReadme(opened.SourceDirectory);
                 return old with
                 {
                     Status = RefStatus.Ready,
                     Version = opened.Version,
-                    Error = metaError,
-                    Entrypoints = entrypoints.Select(e => new CatalogEntrypoint(e, meta[e.Name])).ToList(),
+                    Error = cards.Error,
+                    Entrypoints = entrypoints.Select(e => new CatalogEntrypoint(e, cards.For(e.Name))).ToList(),
                     ReadmeHtml = readme,
                     UpdatedAt = now,
                     SourceDirectory = opened.SourceDirectory,

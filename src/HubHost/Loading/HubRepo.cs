@@ -67,6 +67,11 @@ public sealed class HubRepo : IDisposable
     /// <summary>The name of its AssemblyLoadContext (<c>repo@version</c>).</summary>
     public string LoadContextName { get; }
 
+    /// <summary>What the repo says of its entrypoints in <c>hubconf.catalog.json</c> (read on first access).</summary>
+    public RepoCards Cards => _cards ??= RepoCards.Read(SourceDirectory, Entrypoints.Select(e => e.Name));
+
+    private RepoCards? _cards;
+
     /// <summary>The entrypoints, in declaration order (their doc comments are read on first access).</summary>
     public IReadOnlyList<EntrypointInfo> Entrypoints => _entrypoints ??= Catalog().All.Select(e => e.Info).ToList();
 
