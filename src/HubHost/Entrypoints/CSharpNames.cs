@@ -32,7 +32,25 @@ internal static class CSharpNames
         {
             name = type.Name;
         }
+        name = Outer(type) + name;
         return name + (nullability is { ReadState: NullabilityState.Nullable } && !type.IsValueType ? "?" : "");
+    }
+
+    /// <summary>
+    /// The declaring types of a nested type as a prefix (<c>jit.</c> for torch.jit.ScriptModule, <c>nn.</c> for
+    /// torch.nn.Module): written as code with <c>using static TorchSharp.torch;</c> writes them, so TorchSharp's outer
+    /// <c>torch</c> class is left out. Empty for a type that is not nested (or nested in a generic type).
+    /// </summary>
+    private static string Outer(Type type)
+    {
+        var prefix = "";
+        for (var outer = type.DeclaringType; outer is not null; outer = outer.DeclaringType)
+        {
+            if (outer.IsGenericType) return "";
+            if (outer.FullName == "TorchSharp.torch") break;
+            prefix = outer.Name + "." + prefix;
+        }
+        return prefix;
     }
 
     public static string Value(object? value) => value switch
