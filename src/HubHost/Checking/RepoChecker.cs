@@ -136,8 +136,9 @@ internal sealed class RepoChecker(CheckOptions options)
             Returns(entrypoint.Method, made, name);
             if (made is nn.Module module) TrainingMode(module, name, label);
             var card = repo.Cards.For(name);
-            if (card.Input is { } input) RunExample(repo, made, input, card, name, label, compareGolden);
-            else if (compareGolden) Add(name, "golden", "has a golden file, but its card declares no example input to run it on.", $"Declare one in {EntrypointCard.FileName}: \"entrypoints\": {{ \"{name}\": {{ \"input\": {{ \"file\": \"samples/x.npy\" }} }} }}.");
+            // A null result has nothing to run (Returns said whether null was allowed).
+            if (made is not null && card.Input is { } input) RunExample(repo, made, input, card, name, label, compareGolden);
+            else if (made is not null && compareGolden) Add(name, "golden", "has a golden file, but its card declares no example input to run it on.", $"Declare one in {EntrypointCard.FileName}: \"entrypoints\": {{ \"{name}\": {{ \"input\": {{ \"file\": \"samples/x.npy\" }} }} }}.");
         }
         finally
         {
@@ -158,7 +159,9 @@ internal sealed class RepoChecker(CheckOptions options)
             {
                 failed++;
                 Add(name, "weights", $"cannot load its weights {d.Url}: {Reason(d.Error)}",
-                    prefix is null ? "Publish the file at that URL." : $"Publish the file at that URL, named after its hash: the first hex digits of `sha256sum {file}` must be {prefix}.");
+                    prefix is null
+                        ? $"Publish it as {HashedName(file)} (torch.hub's convention: '-', the first 8 hex digits of its SHA-256, then the extension; `sha256sum {file}`), and load it from that URL."
+                        : $"Publish the file at that URL, named after its hash: the first hex digits of `sha256sum {file}` must be {prefix}.");
                 continue;
             }
             if (prefix is null)

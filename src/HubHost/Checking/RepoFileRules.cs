@@ -167,7 +167,7 @@ internal static class RepoFileRules
             else if (file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                 NpyMatches(inside, file, shape, dtype, where, add);
         }
-        else if (shape is null)
+        else if (!input.TryGetProperty("shape", out _))
         {
             add($"{where} declares neither a shape nor a file, so there is no example input to run.", $"Give a shape (and dtype) or an example file: {example}.");
         }
