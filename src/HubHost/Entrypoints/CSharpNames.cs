@@ -21,7 +21,11 @@ internal static class CSharpNames
         if (Nullable.GetUnderlyingType(type) is { } underlying) return Type(underlying) + "?";
         if (type.IsArray) return Type(type.GetElementType()!, nullability?.ElementType) + "[]";
         string name;
-        if (type.IsGenericType)
+        if (type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true && type.GetGenericArguments().Length < 8)
+        {
+            name = "(" + string.Join(", ", type.GetGenericArguments().Select(a => Type(a))) + ")";
+        }
+        else if (type.IsGenericType)
         {
             var bare = type.Name[..Math.Max(0, type.Name.IndexOf('`'))];
             var args = type.GetGenericArguments();
