@@ -319,7 +319,10 @@ internal sealed class RepoChecker(CheckOptions options)
     /// <summary>An exception's message on one line, with an entrypoint failure's inner reason.</summary>
     private static string Reason(Exception e) => string.Join(" ", e.Message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Take(6));
 
-    /// <summary>One forward pass of what an entrypoint made, through the library's model runner (eval mode, no gradients).</summary>
+    /// <summary>
+    /// One forward pass of what an entrypoint made (any TorchSharp callable model, TorchScript included), through the
+    /// library's model runner: eval mode, no gradients, the first output of a tuple or dictionary.
+    /// </summary>
     private static Tensor Forward(object? made, Tensor input, string repo, string entrypoint)
-        => ModelRunner.Forward(ModelRunner.AsModel(made, repo, entrypoint), input, $"{entrypoint} of {repo}").Output;
+        => ModelRunner.Forward(ModelRunner.AsModel(made, repo, entrypoint), [input]).Tensor; // the model is `made`, disposed by the caller
 }
