@@ -1,8 +1,10 @@
 #!/bin/sh
 # Time from `dotnet new hubrepo` to a passing `hubhost check` on a fresh clone, as a new publisher goes:
 # dotnet new, git init + commit, git clone (the fresh clone CI gets), dotnet build in it, hubhost check --pretrained
-# --golden golden with an empty hub directory (so the hub builds the repo too). NuGet's package cache is as the machine
-# has it (TorchSharp already restored). Needs a Release build of the tree: dotnet build HubHost.sln -c Release.
+# --golden golden with an empty hub directory (so the hub builds the repo too). The build restores into a packages
+# folder of its own with the user's as a read-only fallback (TorchSharp already restored there), so HubHost.Contract
+# comes from the repo's feed/ and never lands in the user's NuGet cache, where the hub's own builds would find it.
+# Needs a Release build of the tree: dotnet build HubHost.sln -c Release.
 # Usage: sh bench/template_to_check.sh
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ cd "$work" && dotnet new hubrepo -n MyModels --debug:custom-hive "$work/hive" >/
 cd MyModels && git init -q && git add -A && git -c user.name=bench -c user.email=bench@example.invalid commit -qm "dotnet new hubrepo"
 git clone -q "$work/MyModels" "$work/clone"
 t1=$(now)
-cd "$work/clone" && dotnet build -nologo -v:q -nodeReuse:false -p:UseSharedCompilation=false >/dev/null
+cd "$work/clone" && NUGET_PACKAGES="$work/packages" NUGET_FALLBACK_PACKAGES="${NUGET_PACKAGES:-$HOME/.nuget/packages}" dotnet build -nologo -v:q -nodeReuse:false -p:UseSharedCompilation=false >/dev/null
 t2=$(now)
 HUBHOST_HOME="$work/home" dotnet "$cli" check . --pretrained --golden golden
 t3=$(now)
