@@ -251,7 +251,8 @@ public static class Hubconf
 
     /// <summary>
     /// Inception v3 from "Rethinking the Inception Architecture for Computer Vision" (torchvision.models.inception_v3),
-    /// without the auxiliary classifier. Expects 299x299 inputs.
+    /// with its auxiliary classifier (TorchVision for .NET always builds it, and torchvision's weights fill it); forward
+    /// returns the main logits. Expects 299x299 inputs.
     /// </summary>
     /// <param name="pretrained">Load torchvision's ImageNet weights IMAGENET1K_V1 (torchvision's legacy <c>pretrained=True</c>).</param>
     /// <param name="weights">torchvision's weights name instead: IMAGENET1K_V1 or DEFAULT (IMAGENET1K_V1); null: as <paramref name="pretrained"/> says.</param>
@@ -263,7 +264,7 @@ public static class Hubconf
     public static InceptionV3 inception_v3(bool pretrained = false, string? weights = null, bool progress = true, int numClasses = 1000, bool? transformInput = null, float dropout = 0.5f, string? weightsUrl = null)
     {
         var url = Pretrained.Choose("inception_v3", pretrained, weights, weightsUrl, numClasses);
-        return Pretrained.Load(models.inception_v3(num_classes: numClasses, dropout: dropout, transform_input: transformInput ?? url is not null), url, progress, "AuxLogits.");
+        return Pretrained.Load(models.inception_v3(num_classes: numClasses, dropout: dropout, transform_input: transformInput ?? url is not null), url, progress);
     }
 
     /// <summary>MobileNetV2 from "MobileNetV2: Inverted Residuals and Linear Bottlenecks" (torchvision.models.mobilenet_v2).</summary>

@@ -20,7 +20,7 @@ internal static class Api
         refs = repo.Refs.Select(r => new
         {
             @ref = r.Label,
-            load = r.LoadText,
+            load = r.Shown,
             status = Status(r.Status),
             version = r.Version,
             error = r.Error,
@@ -57,8 +57,8 @@ internal static class Api
         remarks = entry.Info.Remarks,
         examples = entry.Info.Examples,
         metadata = new { entry.Meta.Title, entry.Meta.Category, entry.Meta.Tags, image = Urls.ImageSource(repo, state.Label, entry.Info.Name, entry.Meta.Image), paper = Urls.Paper(entry.Meta.Paper) },
-        csharp = Snippets.CSharp(state.LoadText, entry.Info),
-        cli = Snippets.Cli(state.LoadText, entry.Info),
+        csharp = entry.Info.CSharpCall(state.Shown),
+        cli = entry.Info.CliCall(state.Shown),
         page = Urls.Entry(repo, state.Label, entry.Info.Name),
     };
 

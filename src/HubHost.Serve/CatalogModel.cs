@@ -36,6 +36,9 @@ internal sealed record RefState(
     DateTimeOffset? UpdatedAt,
     string? SourceDirectory = null)
 {
+    /// <summary>The ref as a user loads it, for one-liners and the API's <c>load</c>: <see cref="LoadText"/>, with a local folder shown as <see cref="CatalogRepo.Name"/> says.</summary>
+    public string Shown { get; init; } = LoadText;
+
     public CatalogEntrypoint? Find(string name) => Entrypoints.FirstOrDefault(e => e.Info.Name == name);
 }
 
@@ -46,16 +49,19 @@ internal sealed partial class CatalogRepo
 
     public CatalogRepo(HubSourceInfo first, IReadOnlyList<HubSourceInfo> refs)
     {
-        Name = first.RepoName;
+        Name = Shown(first);
         IsLocal = first.IsLocal;
         TrustCommand = first.TrustCommand;
-        Id = MakeId(Name);
-        _refs = refs.Select(r => new RefState(LabelOf(r), r.Text, RefStatus.Loading, null, null, [], null, null)).ToArray();
+        Id = MakeId(first.RepoName);
+        _refs = refs.Select(r => new RefState(LabelOf(r), r.Text, RefStatus.Loading, null, null, [], null, null) { Shown = r.IsLocal ? Name : r.Text }).ToArray();
     }
 
     public string Id { get; }
 
-    /// <summary>The repo without a ref: owner/name, a git URL, or a folder's full path.</summary>
+    /// <summary>
+    /// The repo without a ref, as the catalog was given it: owner/name, a git URL, nuget:Id, or a folder as written
+    /// (<c>./vision</c>); never an absolute path of the server's machine (<see cref="Shown(HubSourceInfo)"/>).
+    /// </summary>
     public string Name { get; }
 
     public bool IsLocal { get; }
@@ -73,6 +79,29 @@ internal sealed partial class CatalogRepo
     /// <summary>The ref named <paramref name="label"/>, or the first when null or empty.</summary>
     public RefState? FindRef(string? label)
         => string.IsNullOrEmpty(label) ? Ref(0) : Refs.FirstOrDefault(r => r.Label == label);
+
+    /// <summary>
+    /// How a repo is shown: a folder given as a relative path (<c>./vision</c>, <c>../x</c>, <c>~/x</c>) as given; one given
+    /// as an absolute path relative to the server's current folder (<c>./vision</c>) or home (<c>~/vision</c>) when it is
+    /// below one, else as <c>./</c> and its folder name; any other repo by its name (owner/name, URL, nuget:Id).
+    /// </summary>
+    internal static string Shown(HubSourceInfo source)
+    {
+        if (!source.IsLocal) return source.RepoName;
+        var text = source.Text.TrimEnd('/');
+        if (text.Length == 0) return "/";
+        if (!Path.IsPathRooted(text)) return text;
+        var full = Path.GetFullPath(text);
+        var below = Below(full, Environment.CurrentDirectory, ".") ?? Below(full, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "~");
+        return below ?? "./" + Path.GetFileName(full);
+
+        static string? Below(string path, string folder, string prefix)
+        {
+            if (string.IsNullOrEmpty(folder) || folder == "/") return null;
+            var relative = Path.GetRelativePath(folder, path);
+            return relative == "." ? prefix : relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? null : prefix + "/" + relative;
+        }
+    }
 
     private static string LabelOf(HubSourceInfo source) => source.IsLocal ? "folder" : source.Ref ?? "HEAD";
 

@@ -164,8 +164,8 @@ internal sealed class Pages(HubCatalog catalog, string title)
             }
             if (Urls.ImageSource(repo, state.Label, info.Name, meta.Image) is { } src) h.Raw("<img class=\"hero\" alt=\"\"").Attr("src", src).Raw(">");
 
-            Snippet(h, "csharp", "C#", Snippets.CSharp(state.LoadText, info));
-            Snippet(h, "cli", "CLI", Snippets.Cli(state.LoadText, info));
+            Snippet(h, "csharp", "C#", info.CSharpCall(state.Shown));
+            Snippet(h, "cli", "CLI", info.CliCall(state.Shown));
             h.Raw("<p id=\"copy-status\" role=\"status\"></p><textarea id=\"copy-fallback\" readonly hidden aria-label=\"Text to copy\"></textarea>");
 
             if (info.Parameters.Count > 0)

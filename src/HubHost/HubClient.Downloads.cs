@@ -82,6 +82,20 @@ public sealed partial class HubClient
         return await CheckpointFiles.ResolveLegacyZipAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Where the checkpoint cache keeps the file of <paramref name="url"/> (as <see cref="DownloadCheckpointAsync"/> names it), or null for a URL it cannot name.</summary>
+    private string? CachedCheckpointPath(string url, string? fileName)
+    {
+        try
+        {
+            var name = fileName is null ? CheckpointFiles.FileNameOf(UrlText.ParseHttp(url)) : CheckpointFiles.CheckFileName(fileName);
+            return Path.Combine(HubDirectories.Checkpoints(HubDirectory), name);
+        }
+        catch (HubException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Reads the state dict of a local checkpoint file or of an http(s) URL (through the checkpoint cache, hash-checked
     /// when its file name has torch's <c>-&lt;hex&gt;.</c> hash part): torch.save zip or legacy, or safetensors; never

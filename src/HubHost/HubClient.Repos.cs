@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using HubHost.Building;
+using HubHost.Downloads;
 using HubHost.Storage;
 using HubHost.Loading;
 using HubHost.Sources;
@@ -130,7 +131,8 @@ public sealed partial class HubClient
     {
         var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
         var services = new RepoServices(build.SourceDirectory,
-            (url, fileName, checkHash, _) => DownloadCheckpointAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult());
+            (url, fileName, checkHash, _) => DownloadWatch.Run(url, fileName, checkHash, CachedCheckpointPath(url, fileName),
+                () => DownloadCheckpointAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult()));
         return RepoLoader.Load(snapshot, build.Directory, build.MainAssemblyPath, services, Logger, Forget);
     }
 

@@ -23,6 +23,10 @@ public sealed class ApiTests(ServeFixture fixture)
         var repos = root.GetProperty("repos").EnumerateArray().ToList();
         Assert.Equal(fixture.Host.Catalog.Repos.Count, repos.Count);
         var hello = repos.Single(r => r.GetProperty("name").GetString()!.EndsWith("/hello"));
+        // Repos show under the name the catalog was given, never as an absolute path of the server's machine.
+        Assert.Equal("./hello", hello.GetProperty("name").GetString());
+        Assert.All(repos, r => Assert.False(r.GetProperty("name").GetString()!.StartsWith('/'), r.GetProperty("name").GetString()));
+        Assert.All(repos.SelectMany(r => r.GetProperty("refs").EnumerateArray()), r => Assert.False(r.GetProperty("load").GetString()!.StartsWith('/'), r.GetProperty("load").GetString()));
         var helloRef = hello.GetProperty("refs").EnumerateArray().Single();
         Assert.Equal("ready", helloRef.GetProperty("status").GetString());
         Assert.True(helloRef.GetProperty("hasReadme").GetBoolean());
@@ -58,10 +62,16 @@ public sealed class ApiTests(ServeFixture fixture)
         Assert.Equal("int", times.GetProperty("type").GetString());
         Assert.Equal("1", times.GetProperty("default").GetString());
         Assert.Equal("How many times to say hello.", times.GetProperty("description").GetString());
-        Assert.StartsWith("var result = Hub.Load<string>(", e.GetProperty("csharp").GetString());
+        // The shortest correct call: the repo as the catalog was given it, no default spelled out.
+        Assert.Equal("using HubHost;\nvar result = Hub.Load<string>(\"./hello\", \"greet\");", e.GetProperty("csharp").GetString());
+        Assert.Equal("hubhost load ./hello greet", e.GetProperty("cli").GetString());
         var add = await GetJsonAsync($"/api/repos/{hello.Id}/entrypoints/add");
-        Assert.EndsWith("\"add\", new { a = default(double), b = default(double) });", add.GetProperty("csharp").GetString());
-        Assert.EndsWith("add --arg 'a=<double>' --arg 'b=<double>'", add.GetProperty("cli").GetString());
+        Assert.EndsWith("\"add\", new { a = 0.0, b = 0.0 });", add.GetProperty("csharp").GetString());
+        Assert.EndsWith("add --arg a=0 --arg b=0", add.GetProperty("cli").GetString());
+        // A model: pretrained = true, the type the host can cast to (TorchVision's ResNet is private to the repo), no null.
+        var resnet = await GetJsonAsync($"/api/repos/{fixture.Repo("/vision").Id}/entrypoints/resnet18");
+        Assert.Equal("using HubHost;\nusing static TorchSharp.torch;\nvar model = Hub.Load<nn.Module<Tensor, Tensor>>(\"./vision\", \"resnet18\", new { pretrained = true });", resnet.GetProperty("csharp").GetString());
+        Assert.Equal("hubhost load ./vision resnet18 --arg pretrained=true", resnet.GetProperty("cli").GetString());
         var missing = await GetJsonAsync($"/api/repos/{hello.Id}/entrypoints/nope", HttpStatusCode.NotFound);
         Assert.Contains("has no entrypoint 'nope'", missing.GetProperty("error").GetString());
         var readme = await GetJsonAsync($"/api/repos/{hello.Id}/readme");

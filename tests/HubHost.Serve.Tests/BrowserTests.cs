@@ -71,15 +71,16 @@ public sealed class BrowserTests(ServeFixture fixture, ITestOutputHelper output)
         var page = browser.Page;
         var hello = fixture.Repo("/hello");
         await page.GotoAsync($"/repos/{hello.Id}/entrypoints/greet");
-        var repoPath = hello.Ref(0).LoadText;
+        var repoPath = hello.Ref(0).Shown;
+        Assert.Equal("./hello", repoPath); // as given, not the server's absolute path
 
         await page.ClickAsync("#copy-csharp");
-        var csharp = $"var result = Hub.Load<string>(\"{repoPath}\", \"greet\", new {{ name = \"world\", times = 1, excited = false }});";
+        var csharp = $"using HubHost;\nvar result = Hub.Load<string>(\"{repoPath}\", \"greet\");";
         await Assertions.Expect(page.Locator("#copy-status")).ToHaveTextAsync("Copied: " + csharp);
         Assert.Equal(csharp, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
 
         await page.ClickAsync("#copy-cli");
-        var cli = $"hubhost load {repoPath} greet --arg name=world --arg times=1 --arg excited=false";
+        var cli = $"hubhost load {repoPath} greet";
         await Assertions.Expect(page.Locator("#copy-status")).ToHaveTextAsync("Copied: " + cli);
         Assert.Equal(cli, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
     }

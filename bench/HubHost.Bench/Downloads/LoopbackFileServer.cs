@@ -6,7 +6,7 @@ using System.Text;
 namespace HubHost.Bench.Downloads;
 
 /// <summary>
-/// A plain, cheap HTTP/1.1 file server on 127.0.0.1 for the download benchmark: one file, Content-Length,
+/// A plain, cheap HTTP/1.1 file server on 127.0.0.1 for the download and check benchmarks: one file or a folder's, Content-Length,
 /// Accept-Ranges and <c>Range: bytes=N-</c> (206), one request per connection. Blocking sockets on dedicated
 /// threads and sendfile(2), as a real file server sends: serving 256 MB costs 0.03-0.04 s of CPU and no
 /// thread-pool work, so the machine's two cores are left to the clients being measured. Reading the file into a
@@ -17,17 +17,25 @@ namespace HubHost.Bench.Downloads;
 /// </summary>
 internal sealed partial class LoopbackFileServer : IDisposable
 {
-    private readonly string _path;
-    private readonly long _length;
+    private readonly Func<string, string?> _resolve;
     private readonly Socket _listener;
     private readonly Thread _acceptThread;
     private volatile bool _stopping;
 
+    /// <summary>Serves the file <paramref name="path"/> at <paramref name="urlPath"/>.</summary>
     public LoopbackFileServer(string path, string urlPath)
+        : this(p => p == urlPath ? path : null, urlPath)
     {
-        _path = path;
-        _length = new FileInfo(path).Length;
-        UrlPath = urlPath;
+    }
+
+    /// <summary>Serves each file of <paramref name="folder"/> at <paramref name="urlPrefix"/> + its name (<see cref="Url"/> is the prefix's).</summary>
+    public static LoopbackFileServer ForFolder(string folder, string urlPrefix)
+        => new(p => p.StartsWith(urlPrefix, StringComparison.Ordinal) && p[urlPrefix.Length..] is var name && name.Length > 0 && !name.Contains('/') && name != ".." && File.Exists(Path.Combine(folder, name))
+            ? Path.Combine(folder, name) : null, urlPrefix);
+
+    private LoopbackFileServer(Func<string, string?> resolve, string urlPath)
+    {
+        _resolve = resolve;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(16);
@@ -37,9 +45,6 @@ internal sealed partial class LoopbackFileServer : IDisposable
     }
 
     public string Url { get; }
-
-
-    private string UrlPath { get; }
 
     private void AcceptLoop()
     {
@@ -71,34 +76,36 @@ internal sealed partial class LoopbackFileServer : IDisposable
             if (head is null) return;
             var lines = head.Split("\r\n");
             var parts = lines[0].Split(' ');
-            if (parts.Length != 3 || parts[0] != "GET" || parts[1].Split('?')[0] != UrlPath)
+            var path = parts.Length == 3 && parts[0] == "GET" ? _resolve(Uri.UnescapeDataString(parts[1].Split('?')[0])) : null;
+            if (path is null)
             {
                 client.Send(Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
                 return;
             }
+            var length = new FileInfo(path).Length;
             long start = 0;
             var range = lines.Skip(1).FirstOrDefault(l => l.StartsWith("Range:", StringComparison.OrdinalIgnoreCase));
             if (range is not null)
             {
                 var spec = range["Range:".Length..].Trim();
                 if (spec.StartsWith("bytes=", StringComparison.Ordinal) && spec.EndsWith('-')
-                    && long.TryParse(spec["bytes=".Length..^1], out var from) && from < _length)
+                    && long.TryParse(spec["bytes=".Length..^1], out var from) && from < length)
                     start = from;
             }
             var header = start == 0
-                ? $"HTTP/1.1 200 OK\r\nContent-Length: {_length}\r\n"
-                : $"HTTP/1.1 206 Partial Content\r\nContent-Length: {_length - start}\r\nContent-Range: bytes {start}-{_length - 1}/{_length}\r\n";
+                ? $"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n"
+                : $"HTTP/1.1 206 Partial Content\r\nContent-Length: {length - start}\r\nContent-Range: bytes {start}-{length - 1}/{length}\r\n";
             header += "Content-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n";
             client.Send(Encoding.ASCII.GetBytes(header));
-            using (var file = File.OpenHandle(_path))
+            using (var file = File.OpenHandle(path))
             {
                 var offset = start;
-                while (offset < _length)
+                while (offset < length)
                 {
-                    var sent = SendFile((int)client.SafeHandle.DangerousGetHandle(), (int)file.DangerousGetHandle(), ref offset, (nint)Math.Min(_length - offset, 1L << 30));
+                    var sent = SendFile((int)client.SafeHandle.DangerousGetHandle(), (int)file.DangerousGetHandle(), ref offset, (nint)Math.Min(length - offset, 1L << 30));
                     if (sent < 0 && Marshal.GetLastPInvokeError() == 4) continue; // EINTR
                     if (sent < 0) throw new IOException($"sendfile failed: errno {Marshal.GetLastPInvokeError()}");
-                    if (sent == 0) throw new IOException($"'{_path}' ended at byte {offset} of {_length}");
+                    if (sent == 0) throw new IOException($"'{path}' ended at byte {offset} of {length}");
                 }
             }
             client.Shutdown(SocketShutdown.Send);

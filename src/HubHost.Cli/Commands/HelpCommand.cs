@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.Text.Json;
 
 namespace HubHost.Cli.Commands;
 
-/// <summary><c>hubhost help REPO ENTRY</c>: signature and doc comment (torch.hub.help).</summary>
+/// <summary>
+/// <c>hubhost help REPO ENTRY</c>: signature and doc comment (torch.hub.help), and the shortest call that loads it on
+/// the command line and in C# (only the arguments a user would set, the repo as it was given).
+/// </summary>
 internal static class HelpCommand
 {
     public static Command Create(CliApp app)
@@ -13,13 +17,22 @@ internal static class HelpCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
+            var given = parse.GetValue(repo)!.Trim();
+            var opened = await app.Hub.OpenAsync(given, RepoOptions.LoadOptions(parse), token);
             var name = parse.GetValue(entry)!;
             var help = opened.Help(name);
             var info = opened.Entrypoints.First(e => help.StartsWith(e.Signature, StringComparison.Ordinal));
-            app.Print(info, () => help);
+            var (cli, csharp) = (info.CliCall(given), info.CSharpCall(given));
+            var json = JsonSerializer.SerializeToNode(info, JsonOptions)!.AsObject();
+            json["cli"] = cli;
+            json["csharp"] = csharp;
+            app.Print(json, () => $"{help}\n\nLoad it:\n  {cli}\n\n{Indent(csharp)}");
             return 0;
         }, ct));
         return command;
     }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private static string Indent(string text) => string.Join("\n", text.Split('\n').Select(l => "  " + l));
 }

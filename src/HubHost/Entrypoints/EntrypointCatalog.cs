@@ -9,13 +9,17 @@ internal sealed class EntrypointCatalog
 {
     private readonly Dictionary<string, Entrypoint> _byName;
 
-    private EntrypointCatalog(List<Entrypoint> entrypoints)
+    private EntrypointCatalog(Type hubconf, List<Entrypoint> entrypoints)
     {
+        Hubconf = hubconf;
         All = entrypoints;
         _byName = entrypoints.ToDictionary(e => e.Name, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<Entrypoint> All { get; }
+
+    /// <summary>The repo's Hubconf class.</summary>
+    public Type Hubconf { get; }
 
     public static EntrypointCatalog Create(string repo, Assembly assembly, string assemblyPath)
     {
@@ -49,7 +53,7 @@ internal sealed class EntrypointCatalog
         var overloaded = methods.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
         if (overloaded is not null)
             throw new HubException($"{repo}: the entrypoint {overloaded.Key} has {overloaded.Count()} overloads. Entrypoints are called by name, so give each method its own name.");
-        return new EntrypointCatalog(methods.Select(m => new Entrypoint(m, method => Describe(method, docs.Value.For(method), nullability.Value))).ToList());
+        return new EntrypointCatalog(hubconf, methods.Select(m => new Entrypoint(m, method => Describe(method, docs.Value.For(method), nullability.Value))).ToList());
     }
 
     /// <summary>Finds an entrypoint by exact name, else by a unique case-insensitive match; otherwise an error listing them all.</summary>
@@ -82,6 +86,8 @@ internal sealed class EntrypointCatalog
             Returns = XmlDocumentation.Text(doc?.Element("returns")),
             Remarks = XmlDocumentation.Text(doc?.Element("remarks")),
             Examples = doc?.Elements("example").Select(XmlDocumentation.Text).OfType<string>().ToList() ?? [],
+            Result = ShortestCall.ResultType(method),
+            ReturnsNothing = method.ReturnType == typeof(void) || method.ReturnType == typeof(Task) || method.ReturnType == typeof(ValueTask),
         };
     }
 }

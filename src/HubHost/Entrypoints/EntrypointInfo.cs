@@ -1,3 +1,5 @@
+using HubHost.Entrypoints;
+
 namespace HubHost;
 
 /// <summary>One entrypoint of a hub repo: a public static method of its Hubconf class, with its help.</summary>
@@ -26,6 +28,24 @@ public sealed record EntrypointInfo
 
     /// <summary>The doc comment's examples.</summary>
     public IReadOnlyList<string> Examples { get; init; } = [];
+
+    /// <summary>The type a caller outside the repo can ask <c>Hub.Load&lt;T&gt;</c> for; null when only <c>object</c> fits.</summary>
+    internal CallResultType? Result { get; init; }
+
+    /// <summary>Whether it returns nothing (void, or a Task without a result).</summary>
+    internal bool ReturnsNothing { get; init; }
+
+    /// <summary>
+    /// The shortest C# that loads it from <paramref name="repo"/>, as it compiles in an app referencing HubHost: the usings
+    /// it needs and one <c>Hub.Load&lt;T&gt;</c> line with only the arguments a user would set (<c>pretrained = true</c>
+    /// for a model, a value for each parameter without a default), T the type the host can cast the result to.
+    /// </summary>
+    /// <param name="repo">The repo as the user writes it (<c>owner/name</c>, <c>./folder</c>, <c>nuget:Id</c>).</param>
+    public string CSharpCall(string repo) => ShortestCall.CSharp(repo, this);
+
+    /// <summary>The same call on the command line: <c>hubhost load REPO ENTRY --arg name=value …</c>.</summary>
+    /// <param name="repo">The repo as the user writes it.</param>
+    public string CliCall(string repo) => ShortestCall.Cli(repo, this);
 
     /// <summary>The whole help text: signature, summary, parameters, returns, remarks, examples.</summary>
     public string Help

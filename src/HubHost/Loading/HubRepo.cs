@@ -88,6 +88,12 @@ public sealed class HubRepo : IDisposable
     /// <summary>Whether this version holds <paramref name="lease"/> (the content lease of the load that made it).</summary>
     internal bool Holds(IDisposable? lease) => lease is not null && ReferenceEquals(Volatile.Read(ref _lease), lease);
 
+    /// <summary>Whether the repo's main assembly references TorchSharp (libtorch is loaded before the first call into it).</summary>
+    internal bool UsesTorchSharp => _usesTorchSharp;
+
+    /// <summary>The repo's Hubconf class and its entrypoints' methods (for <c>hubhost check</c>'s rules).</summary>
+    internal EntrypointCatalog EntrypointCatalog => Catalog();
+
     /// <summary>The help of one entrypoint (signature and doc comment).</summary>
     public string Help(string entrypoint) => Catalog().Find(Name, entrypoint).Info.Help;
 
