@@ -1,5 +1,9 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using HubHost.Checkpoints;
 using HubHost.Native;
+using HubHost.TorchScript;
 using SharpFuzz;
 using static TorchSharp.torch;
 
@@ -7,19 +11,24 @@ namespace HubHost.Fuzz;
 
 /// <summary>
 /// One afl++ target per checkpoint reader: <c>zip</c> (torch.save zip), <c>legacy</c> (pre-1.6 torch.save),
-/// <c>safetensors</c> and <c>npy</c>. Each input is read from memory as the stream readers do; every tensor
-/// read is digested (which walks odd strides) and disposed. Only a <see cref="CheckpointFormatException"/>
-/// is an expected outcome: any other exception, a crash, a hang or a runaway allocation is a finding.
+/// <c>safetensors</c> and <c>npy</c>; and two for TorchScript archives: <c>script</c> (the hub's archive check,
+/// <see cref="ArchiveCheck"/>) and <c>script-load</c> (the check, then libtorch's torch.jit.load of what passed
+/// it, with the members' CRC-32s recomputed so that mutations reach libtorch's parsers). Each input is read
+/// from memory as the stream readers do; every tensor read is digested (which walks odd strides) and disposed.
+/// Only a <see cref="CheckpointFormatException"/> (and, for script-load, libtorch refusing the archive with an
+/// error) is an expected outcome: any other exception, a crash, a hang or a runaway allocation is a finding.
 /// <c>HubHost.Fuzz TARGET --run FILE...</c> runs files once, without afl, and prints the outcome of each.
 /// </summary>
 internal static class Program
 {
-    private static readonly Dictionary<string, Func<ByteSource, int>> Targets = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<ByteSource, byte[], int>> Targets = new(StringComparer.Ordinal)
     {
-        ["zip"] = source => Consume(TorchCheckpoint.ReadZip(source)),
-        ["legacy"] = source => Consume(TorchCheckpoint.ReadLegacy(source)),
-        ["safetensors"] = source => Consume(Safetensors.Read(source, out _)),
-        ["npy"] = source => Consume(new Dictionary<string, Tensor> { ["array"] = Npy.Read(source) }),
+        ["zip"] = (source, _) => Consume(TorchCheckpoint.ReadZip(source)),
+        ["legacy"] = (source, _) => Consume(TorchCheckpoint.ReadLegacy(source)),
+        ["safetensors"] = (source, _) => Consume(Safetensors.Read(source, out Dictionary<string, string>? _)),
+        ["npy"] = (source, _) => Consume(new Dictionary<string, Tensor> { ["array"] = Npy.Read(source) }),
+        ["script"] = (source, _) => CheckArchive(source),
+        ["script-load"] = LoadArchive,
     };
 
     private static int Main(string[] args)
@@ -41,11 +50,15 @@ internal static class Program
             {
                 try
                 {
-                    Console.WriteLine($"{file}: {Run(target, File.ReadAllBytes(file))} tensors");
+                    Console.WriteLine($"{file}: {Run(target, File.ReadAllBytes(file))} tensors (or archive members)");
                 }
                 catch (CheckpointFormatException e)
                 {
                     Console.WriteLine($"{file}: refused: {e.Problem}");
+                }
+                catch (LibTorchRefusal e)
+                {
+                    Console.WriteLine($"{file}: passed the check; libtorch refused it: {e.Message}");
                 }
             }
             return 0;
@@ -61,18 +74,58 @@ internal static class Program
             catch (CheckpointFormatException)
             {
             }
+            catch (LibTorchRefusal)
+            {
+            }
         });
         return 0;
     }
 
-    private static int Run(Func<ByteSource, int> target, byte[] bytes)
+    private static int Run(Func<ByteSource, byte[], int> target, byte[] bytes)
     {
         // Mutations would almost all end at the zip entries' CRC-32; let them reach the pickle and records.
         // (Set here, not in Main: instrumented code may only run once SharpFuzz has set up its bitmap.)
         ZipReader.VerifyCrc = false;
         using var source = new MemorySource("input", bytes, bytes.Length);
-        return target(source);
+        return target(source, bytes);
     }
+
+    private static int CheckArchive(ByteSource source)
+    {
+        ArchiveCheck.Run(source);
+        return ZipReader.Open(source).Entries.Count;
+    }
+
+    /// <summary>
+    /// The check, then (for what passed it) libtorch's torch.jit.load, as ScriptArchive.Load does. libtorch checks
+    /// every member's CRC-32 itself, so the CRCs the check was told to ignore are written into the bytes first:
+    /// libtorch then reads exactly the mutated archive the check accepted.
+    /// </summary>
+    private static int LoadArchive(ByteSource source, byte[] bytes)
+    {
+        int members = CheckArchive(source);
+        var zip = ZipReader.Open(source);
+        var patched = (byte[])bytes.Clone();
+        foreach (var entry in zip.Entries)
+        {
+            uint crc = Crc32.HashToUInt32(zip.ReadAll(entry));
+            BinaryPrimitives.WriteUInt32LittleEndian(patched.AsSpan((int)entry.LocalHeaderOffset + 14), crc);
+            BinaryPrimitives.WriteUInt32LittleEndian(patched.AsSpan((int)entry.CentralHeaderOffset + 16), crc);
+        }
+        try
+        {
+            using var module = TorchSharp.torch.jit.load(patched);
+        }
+        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or NotImplementedException)
+        {
+            // What ScriptArchive.Load turns into a HubException: an expected outcome.
+            throw new LibTorchRefusal(e.Message.Split('\n', 2)[0]);
+        }
+        return members;
+    }
+
+    /// <summary>libtorch refused an archive that passed the check, with an error (not a crash).</summary>
+    private sealed class LibTorchRefusal(string message) : Exception(message);
 
     /// <summary>Digests every tensor of modest size (so strided reads are exercised) and disposes them all.</summary>
     private static int Consume(Dictionary<string, Tensor> tensors)
