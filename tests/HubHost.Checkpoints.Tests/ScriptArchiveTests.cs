@@ -289,6 +289,21 @@ public sealed class ScriptArchiveTests
     }
 
     [Fact]
+    public void Code_referring_to_a_class_or_function_no_member_defines_is_refused()
+    {
+        // libtorch 2.10 aborts the process on any compile error (torch::jit::ErrorReport escapes TorchSharp 0.107);
+        // a name the archive does not define is the one kind the check can see without compiling.
+        using var dir = new TempDir();
+        var code = Encoding.UTF8.GetBytes(Minimal.Code.Replace("    return torch.add(x, w)\n", "    return __torch__.helpers.scale(torch.add(x, w))\n"));
+        AssertRefused(Minimal.Write(dir, Minimal.Members(code: code)), "its code refers to __torch__.helpers.scale (m/code/__torch__.py, line 1), which no code/ member defines");
+        var withHelper = Minimal.Members(code: code);
+        withHelper.Add(("m/code/__torch__/helpers.py", "def scale(x: Tensor) -> Tensor:\n  return torch.mul(x, 2)\n"u8.ToArray()));
+        using var module = ScriptArchive.Load<Tensor, Tensor>(Minimal.Write(dir, withHelper));
+        using var output = module.call(torch.zeros(4));
+        Assert.Equal([2f, 4f, 6f, 8f], output.data<float>().ToArray());
+    }
+
+    [Fact]
     public void Members_in_code_that_are_not_sources_are_refused()
     {
         using var dir = new TempDir();

@@ -224,7 +224,25 @@ internal static partial class ArchiveCheck
                         throw Error($"its code defines more than {ArchiveLimits.MaxDefinitions} classes and functions, more than the hub loads");
                 }
             }
+            CheckReferences();
             CheckReferenceDepth();
+        }
+
+        /// <summary>
+        /// Every <c>__torch__</c> name the code mentions is a class or function some code/ member defines. libtorch 2.10
+        /// reports an unknown name, like any other compile error, with a torch::jit::ErrorReport that TorchSharp 0.107
+        /// does not catch: the process aborts. (Custom C++ classes, <c>__torch__.torch.classes.*</c>, are libtorch's own.)
+        /// </summary>
+        private void CheckReferences()
+        {
+            foreach (var definition in _definitions.Values)
+            {
+                foreach (var reference in definition.References)
+                {
+                    if (Resolve(reference) is null && !reference.StartsWith("__torch__.torch.classes.", StringComparison.Ordinal))
+                        throw Error($"its code refers to {Shorten(reference)} ({definition.Where}), which no code/ member defines; libtorch would fail to compile it in a way that ends the process");
+                }
+            }
         }
 
         /// <summary>
