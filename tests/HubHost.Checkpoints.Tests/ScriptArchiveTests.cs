@@ -303,6 +303,45 @@ public sealed class ScriptArchiveTests
         Assert.Equal([2f, 4f, 6f, 8f], output.data<float>().ToArray());
     }
 
+    [Theory]
+    [InlineData("Dict[str, int]", null)]
+    [InlineData("Dict[str, List[Tuple[int, str, float]]]", null)]
+    [InlineData("Dict[int, Optional[Tensor]]", null)]
+    [InlineData("Dict[str, Tuple[()]]", null)]
+    [InlineData("Dict[str, Union[int, str]]", null)]
+    [InlineData("Dict[str, __torch__.M]", null)]
+    [InlineData("DPct[str, int]", "uses 'DPct[...]', which is not a TorchScript type constructor")] // what afl found: it aborted libtorch
+    [InlineData("Dict[str, Nope]", "names 'Nope', which is neither a TorchScript built-in type nor a class")]
+    [InlineData("Dict[str, __torch__.Missing]", "names '__torch__.Missing'")]
+    [InlineData("Dict[str, __torch__.torch.classes.ns.Packed]", "names '__torch__.torch.classes.ns.Packed'")]
+    [InlineData("Dict[str]", "gives Dict 1 type arguments")]
+    [InlineData("List[int]", "is not a Dict[...] type")]
+    [InlineData("Dict[str, int]]", "has ']' after its end")]
+    [InlineData("Dict[str, int", "has an unclosed or malformed [...]")]
+    [InlineData("Dict[str, (int)]", "has '(' where a type name belongs")]
+    public void The_type_a_dict_is_tagged_with_must_be_one_libtorch_parses(string type, string? refusal)
+    {
+        var constants = new PickleWriter().Proto().Global("torch.jit._pickle", "restore_type_tag").Mark().EmptyDict().Str(type).Tuple().Reduce().Op(0x85).Stop().ToArray();
+        using var dir = new TempDir();
+        var path = Minimal.Write(dir, Minimal.Members(constants: constants));
+        if (refusal is not null)
+        {
+            AssertRefused(path, $"it tags a dict with the type '{type}', which {refusal}");
+            return;
+        }
+        using var module = ScriptArchive.Load<Tensor, Tensor>(path);
+    }
+
+    [Fact]
+    public void Fuzz_finding_a_type_tag_libtorch_cannot_parse_is_refused()
+    {
+        // afl (script-load target) mutated attributes_scripted.pt's "Dict[str, int]" into "DPct[str, int]": libtorch
+        // 2.10 threw torch::jit::ErrorReport("Unknown type constructor DPct") and the process aborted.
+        var path = Fixtures.Path("torchscript/fuzz/restore_type_tag_unknown_constructor.pt");
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        Assert.Contains("it tags a dict with the type 'DPct[str, int]', which uses 'DPct[...]'", e.Message);
+    }
+
     [Fact]
     public void Members_in_code_that_are_not_sources_are_refused()
     {

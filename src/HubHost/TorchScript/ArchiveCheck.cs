@@ -318,7 +318,8 @@ internal static partial class ArchiveCheck
             var entry = Member(relative)!;
             string member = Full(relative);
             string folder = kind == ScriptPickleKind.Constants ? "constants/" : "data/";
-            var rules = new ScriptPickleRules(kind, key => Member(folder + key), $"{_root}/{folder}");
+            var rules = new ScriptPickleRules(kind, key => Member(folder + key), $"{_root}/{folder}",
+                name => _definitions.TryGetValue(name, out var definition) && definition.IsClass);
             var bytes = zip.ReadAll(entry);
             object? value;
             try

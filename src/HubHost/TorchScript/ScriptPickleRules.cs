@@ -27,7 +27,7 @@ internal enum ScriptPickleKind
 /// against it by <see cref="ArchiveCheck"/>) through NEWOBJ then BUILD; <c>torch._utils._rebuild_tensor_v2</c>;
 /// <c>collections.OrderedDict</c> (an empty one, for a tensor's backward hooks); <c>torch.jit._pickle</c>'s
 /// <c>build_intlist</c>, <c>build_doublelist</c>, <c>build_boollist</c>, <c>build_tensorlist</c> and
-/// <c>restore_type_tag</c>; <c>builtins.complex</c>; <c>torch.device</c>; and <c>torch.&lt;Type&gt;Storage</c> inside
+/// <c>restore_type_tag</c> (with a type libtorch parses: <see cref="TypeName"/>); <c>builtins.complex</c>; <c>torch.device</c>; and <c>torch.&lt;Type&gt;Storage</c> inside
 /// persistent ids. Everything else is refused by name, including what libtorch itself would accept but a
 /// hostile archive could misuse: quantized and sparse tensors (built without bounds checks), custom C++ classes
 /// (<c>__torch__.torch.classes.*</c>, whose native __setstate__ sees unchecked state), enum values, RRefs;</item>
@@ -36,7 +36,7 @@ internal enum ScriptPickleKind
 /// </list>
 /// debug_pkl files allow only <c>torch.jit._pickle.build_intlist</c> and no persistent ids.
 /// </summary>
-internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<string, ZipEntry?> storageRecord, string storageFolder) : UnpicklerRules
+internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<string, ZipEntry?> storageRecord, string storageFolder, Func<string, bool> isClass) : UnpicklerRules
 {
     /// <summary>PROTO, STOP, MARK, the tuple, list and dict builders, ints, floats, strings, memo, GLOBAL, REDUCE, NEWOBJ, BUILD, BINPERSID.</summary>
     private static readonly bool[] Opcodes = AllowedOpcodes();
@@ -132,7 +132,8 @@ internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<stri
             case "torch.jit._pickle.restore_type_tag":
                 if (args.Count != 2 || args[0] is not (PyDict or List<object?>) || args[1] is not string type)
                     throw u.Error("it calls torch.jit._pickle.restore_type_tag with arguments other than (a dict or list, a type name)");
-                ScriptSource.CheckTypeName(type, problem => u.Error($"the type name '{Shorten(type)}' given to restore_type_tag {problem}"));
+                TypeName.Check(type, args[0] is PyDict ? "Dict" : "List", isClass,
+                    problem => u.Error($"it tags a {(args[0] is PyDict ? "dict" : "list")} with the type '{Shorten(type)}', which {problem}; libtorch would fail to parse it in a way that ends the process"));
                 return args[0];
             case "builtins.complex":
                 if (args.Count != 2 || args[0] is not double real || args[1] is not double imaginary)

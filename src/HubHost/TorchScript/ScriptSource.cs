@@ -63,27 +63,6 @@ internal static partial class ScriptSource
         return Declarations(lines, member, qualifier, error);
     }
 
-    /// <summary>Checks a type name given to <c>torch.jit._pickle.restore_type_tag</c>, which libtorch parses as TorchScript (e.g. <c>Dict[str, List[int]]</c>).</summary>
-    public static void CheckTypeName(string type, Func<string, Exception> error)
-    {
-        if (type.Length > 65536) throw error($"is {type.Length} characters long");
-        int depth = 0;
-        foreach (char c in type)
-        {
-            if (c == '[')
-            {
-                if (++depth > ArchiveLimits.MaxBracketDepth) throw error($"nests brackets more than {ArchiveLimits.MaxBracketDepth} deep");
-            }
-            else if (c == ']')
-            {
-                if (--depth < 0) throw error("has unbalanced brackets");
-            }
-            else if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ',' or ' '))
-                throw error($"contains '{c}', which no TorchScript type name does");
-        }
-        if (depth != 0) throw error("has unbalanced brackets");
-    }
-
     /// <summary>One logical line (a statement, possibly over several physical lines): its block level, text and references.</summary>
     private sealed record LogicalLine(int Level, int Number, string Text, List<string> References);
 
