@@ -218,6 +218,10 @@ public sealed class ScriptArchiveTests
         AssertRefused(Minimal.Write(dir, Minimal.Members(data: notBuilt)), "never built");
         var reduced = new PickleWriter().Proto().Global("__torch__", "M").EmptyTuple().Reduce().Stop().ToArray();
         AssertRefused(Minimal.Write(dir, Minimal.Members(data: reduced)), "never calls with REDUCE");
+        // An Enum "object": libtorch looks the state up among the enum's values and pushes nothing when it is not there.
+        var enumCode = Encoding.UTF8.GetBytes(Minimal.Code + "class Color(Enum):\n  RED = 1\n");
+        var enumObject = new PickleWriter().Proto().Global("__torch__", "Color").EmptyTuple().Op(0x81).EmptyDict().Op((byte)'b').Stop().ToArray();
+        AssertRefused(Minimal.Write(dir, Minimal.Members(data: enumObject, code: enumCode)), "a class based on Enum");
     }
 
     [Theory]

@@ -366,6 +366,10 @@ internal static partial class ArchiveCheck
             string name = obj.Class.FullName;
             if (!_definitions.TryGetValue(name, out var definition) || !definition.IsClass)
                 throw Error($"its pickle makes an object of class {Shorten(name)}, which no code/ member defines (libtorch would look for class {obj.Class.Name} in '{Full("code/" + obj.Class.Module.Replace('.', '/') + ".py")}'). {Remedy}");
+            // torch.jit.save instantiates modules and plain TorchScript classes; libtorch would treat an Enum "object" as a
+            // lookup that may push nothing, after which what it reads no longer matches what was checked.
+            if (definition.Bases is not (null or "Module"))
+                throw Error($"its pickle makes an object of {name}, a class based on {definition.Bases} ({definition.Where}); torch.jit.save pickles only modules and plain TorchScript classes as objects");
             if (definition.HasSetState) return; // libtorch hands the state to the class's own __setstate__ (TorchScript), which checks its type.
             if (obj.State is not PyDict state)
                 throw Error($"its pickle gives the {name} object a {Unpickler.TypeName(obj.State)} as state; a class without __setstate__ takes a dict of its attributes");

@@ -43,12 +43,6 @@ internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<stri
 
     private static readonly HashSet<string> ListBuilders = new(StringComparer.Ordinal) { "build_intlist", "build_doublelist", "build_boollist", "build_tensorlist" };
 
-    /// <summary>The archive's TorchScript classes this pickle names (checked against code/ afterwards).</summary>
-    public HashSet<string> Classes { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Every tensor the pickle rebuilds, with the storage it views.</summary>
-    public List<TensorSpec> Tensors { get; } = [];
-
     private static bool[] AllowedOpcodes()
     {
         var allowed = new bool[256];
@@ -113,7 +107,6 @@ internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<stri
                 throw u.Error($"it refers to the TorchScript class '{Shorten(global.FullName)}', which is not a dotted name of identifiers as torch.jit.save writes");
             if (module == "__torch__.torch.classes" || module.StartsWith("__torch__.torch.classes.", StringComparison.Ordinal))
                 throw u.Error($"it holds an object of the custom C++ class {global.FullName} (torch.classes, e.g. prepacked or quantized weights), which the hub does not load: its native __setstate__ would run on state the hub cannot check");
-            Classes.Add(global.FullName);
             return global;
         }
         throw u.Error($"it refers to the global '{Shorten(global.FullName)}', which a TorchScript archive never contains: libtorch builds only the archive's own classes (__torch__.*) and torch's tensor and list rebuilders, and the hub refuses anything else (os.system, builtins.eval, subprocess.Popen...) by name");
@@ -212,7 +205,7 @@ internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<stri
     }
 
     /// <summary>_rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
-    private TensorSpec RebuildTensor(Unpickler u, PyTuple args)
+    private static TensorSpec RebuildTensor(Unpickler u, PyTuple args)
     {
         if (args.Count is not (6 or 7)) throw u.Error($"it calls torch._utils._rebuild_tensor_v2 with {args.Count} arguments; torch.jit.save passes 6 or 7");
         if (args[0] is not StorageRef storage) throw u.Error($"it rebuilds a tensor from a {Unpickler.TypeName(args[0])} instead of a storage");
@@ -229,9 +222,7 @@ internal sealed partial class ScriptPickleRules(ScriptPickleKind kind, Func<stri
             if (args[6] is not PyDict metadata || metadata.Items.Any(kv => kv.Key is not string || kv.Value is not bool))
                 throw u.Error($"a tensor of storage '{storage.Key}' has metadata {Unpickler.TypeName(args[6])} that is not a dict of flags");
         }
-        var spec = new TensorSpec(storage, offset, shape, strides);
-        Tensors.Add(spec);
-        return spec;
+        return new TensorSpec(storage, offset, shape, strides);
     }
 
     private static long[] Integers(Unpickler u, object? value, string what, string key)
