@@ -29,6 +29,7 @@ internal static class Program
         ["npy"] = (source, _) => Consume(new Dictionary<string, Tensor> { ["array"] = Npy.Read(source) }),
         ["script"] = (source, _) => CheckArchive(source),
         ["script-load"] = LoadArchive,
+        ["script-pickle"] = (_, bytes) => LoadPickle(bytes),
     };
 
     private static int Main(string[] args)
@@ -50,7 +51,7 @@ internal static class Program
             {
                 try
                 {
-                    Console.WriteLine($"{file}: {Run(target, File.ReadAllBytes(file))} tensors (or archive members)");
+                    Console.WriteLine($"{file}: {Run(target, File.ReadAllBytes(file))} tensors (archive members for script targets){(args[0] is "script-load" or "script-pickle" ? ", loaded by libtorch and run" : "")}");
                 }
                 catch (CheckpointFormatException e)
                 {
@@ -59,6 +60,10 @@ internal static class Program
                 catch (LibTorchRefusal e)
                 {
                     Console.WriteLine($"{file}: passed the check; libtorch refused it: {e.Message}");
+                }
+                catch (NotLoaded e)
+                {
+                    Console.WriteLine($"{file}: passed the check; not loaded: {e.Message}");
                 }
             }
             return 0;
@@ -75,6 +80,9 @@ internal static class Program
             {
             }
             catch (LibTorchRefusal)
+            {
+            }
+            catch (NotLoaded)
             {
             }
         });
@@ -130,7 +138,8 @@ internal static class Program
         var zip = ZipReader.Open(source);
         foreach (var entry in zip.Entries.Where(e => e.Name.Contains("/code/", StringComparison.Ordinal) && e.Name.EndsWith(".py", StringComparison.Ordinal)))
         {
-            if (!SeedCode.Value.Contains(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(zip.ReadAll(entry))))) return members;
+            if (!SeedCode.Value.Contains(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(zip.ReadAll(entry)))))
+                throw new NotLoaded($"its code member '{entry.Name}' differs from the seeds'");
         }
         var patched = (byte[])bytes.Clone();
         foreach (var entry in zip.Entries)
@@ -155,8 +164,67 @@ internal static class Program
         return members;
     }
 
+    /// <summary>The seed archives (seeds/script/*.pt, in ordinal order of their names) as (member name, bytes, compressed) lists.</summary>
+    private static readonly Lazy<List<(string Name, byte[] Data, bool Deflated)>[]> Templates = new(() =>
+    {
+        var files = Directory.GetFiles("seeds/script", "*.pt");
+        Array.Sort(files, StringComparer.Ordinal);
+        return files.Select(file =>
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(file);
+            return zip.Entries.Select(e =>
+            {
+                using var stream = e.Open();
+                var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                return (e.FullName, memory.ToArray(), e.CompressedLength != e.Length);
+            }).ToList();
+        }).ToArray();
+    });
+
+    /// <summary>
+    /// script-pickle: the input is one byte choosing a seed archive (low 7 bits, modulo their number) and which pickle to
+    /// replace (high bit: constants.pkl, else data.pkl), then that pickle's bytes. The archive is rebuilt around them as a
+    /// valid zip (true CRCs, the seed's code unchanged), checked with the CRC-32 check on, and what passes is loaded by
+    /// libtorch and called on a wrong-shaped input, as script-load does. Mutations thus reach the pickles, where the
+    /// allow-list is, instead of ending in the zip structure.
+    /// </summary>
+    private static int LoadPickle(byte[] input)
+    {
+        if (input.Length < 2) return 0;
+        var template = Templates.Value[(input[0] & 0x7f) % Templates.Value.Length];
+        string replaced = (input[0] & 0x80) != 0 ? "/constants.pkl" : "/data.pkl";
+        var archive = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(archive, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, data, deflated) in template)
+            {
+                var entry = zip.CreateEntry(name, deflated ? System.IO.Compression.CompressionLevel.Optimal : System.IO.Compression.CompressionLevel.NoCompression);
+                using var stream = entry.Open();
+                stream.Write(name.EndsWith(replaced, StringComparison.Ordinal) ? input.AsSpan(1) : data);
+            }
+        }
+        var bytes = archive.ToArray();
+        ZipReader.VerifyCrc = true;
+        using (var source = new MemorySource("input", bytes, bytes.Length)) ArchiveCheck.Run(source);
+        try
+        {
+            using var module = TorchSharp.torch.jit.load<Tensor, Tensor>(bytes);
+            using var wrongShape = zeros(1, 3);
+            using var output = module.call(wrongShape);
+        }
+        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or NotImplementedException or InvalidCastException)
+        {
+            throw new LibTorchRefusal(e.Message.Split('\n', 2)[0]);
+        }
+        return template.Count;
+    }
+
     /// <summary>libtorch refused an archive that passed the check, with an error (not a crash).</summary>
     private sealed class LibTorchRefusal(string message) : Exception(message);
+
+    /// <summary>script-load did not give an archive that passed the check to libtorch (its code changed).</summary>
+    private sealed class NotLoaded(string message) : Exception(message);
 
     /// <summary>Digests every tensor of modest size (so strided reads are exercised) and disposes them all.</summary>
     private static int Consume(Dictionary<string, Tensor> tensors)
