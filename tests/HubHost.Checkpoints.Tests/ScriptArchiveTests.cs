@@ -325,9 +325,9 @@ public sealed class ScriptArchiveTests
     [InlineData("Dict[str, (int)]", "has '(' where a type name belongs")]
     public void The_type_a_dict_is_tagged_with_must_be_one_libtorch_parses(string type, string? refusal)
     {
-        var constants = new PickleWriter().Proto().Global("torch.jit._pickle", "restore_type_tag").Mark().EmptyDict().Str(type).Tuple().Reduce().Op(0x85).Stop().ToArray();
+        var data = Minimal.Data(extra: p => p.Str("tagged").Global("torch.jit._pickle", "restore_type_tag").Mark().EmptyDict().Str(type).Tuple().Reduce());
         using var dir = new TempDir();
-        var path = Minimal.Write(dir, Minimal.Members(constants: constants));
+        var path = Minimal.Write(dir, Minimal.Members(data: data));
         if (refusal is not null)
         {
             AssertRefused(path, $"it tags a dict with the type '{type}', which {refusal}");
@@ -344,6 +344,16 @@ public sealed class ScriptArchiveTests
         var path = Fixtures.Path("torchscript/fuzz/restore_type_tag_unknown_constructor.pt");
         var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
         Assert.Contains("it tags a dict with the type 'DPct[str, int]', which uses 'DPct[...]'", e.Message);
+    }
+
+    [Fact]
+    public void Fuzz_finding_a_constant_that_is_not_a_tensor_is_refused()
+    {
+        // afl (script-pickle target) replaced constants_traced.pt's constants with ({},): the code adds CONSTANTS.c0
+        // as a tensor, libtorch 2.10 failed to compile it with torch::jit::ErrorReport and the process aborted.
+        var path = Fixtures.Path("torchscript/fuzz/constants_not_a_tensor.pt");
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        Assert.Contains("holds a tuple as constant c0; torch.jit.save's constants are tensors, strings or objects", e.Message);
     }
 
     [Fact]
@@ -444,7 +454,7 @@ public sealed class ScriptArchiveTests
         public const string Code = "class M(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n  w : Tensor\n"
                                    + "  def forward(self: __torch__.M,\n    x: Tensor) -> Tensor:\n    w = self.w\n    return torch.add(x, w)\n";
 
-        public static byte[] Data(long numel = 4, long offset = 0, long[]? shape = null, long[]? stride = null)
+        public static byte[] Data(long numel = 4, long offset = 0, long[]? shape = null, long[]? stride = null, Action<PickleWriter>? extra = null)
         {
             var p = new PickleWriter().Proto().Global("__torch__", "M").EmptyTuple().Op(0x81).EmptyDict().Mark()
                 .Str("training").Op(0x89)
@@ -456,6 +466,7 @@ public sealed class ScriptArchiveTests
             p.Tuple().Mark();
             foreach (var s in stride ?? [1]) p.Long1(s);
             p.Tuple().Op(0x89).Global("collections", "OrderedDict").EmptyTuple().Reduce().Tuple().Reduce();
+            extra?.Invoke(p); // more key, value pairs of the module's state (libtorch ignores undeclared ones)
             return p.Op((byte)'u').Op((byte)'b').Stop().ToArray();
         }
 

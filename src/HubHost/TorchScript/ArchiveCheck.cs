@@ -302,7 +302,15 @@ internal static partial class ArchiveCheck
         {
             var objects = new List<ScriptObject>();
             var constants = ReadPickle("constants.pkl", ScriptPickleKind.Constants, objects);
-            if (constants is not PyTuple) throw Error($"member '{Full("constants.pkl")}' holds a {Unpickler.TypeName(constants)} where torch.jit.save writes a tuple of constants");
+            if (constants is not PyTuple table) throw Error($"member '{Full("constants.pkl")}' holds a {Unpickler.TypeName(constants)} where torch.jit.save writes a tuple of constants");
+            // The code uses each constant (CONSTANTS.cN) as what torch.jit.save put in the table: a tensor, a string it
+            // could not print as ASCII, or an object. libtorch compiles the code against the values it finds, and a
+            // mismatch is a compile error that ends the process (afl found a tuple where a tensor was).
+            for (int i = 0; i < table.Count; i++)
+            {
+                if (table[i] is not (TensorSpec or string or ScriptObject))
+                    throw Error($"member '{Full("constants.pkl")}' holds a {Unpickler.TypeName(table[i])} as constant c{i}; torch.jit.save's constants are tensors, strings or objects, and libtorch would fail to compile code expecting one in a way that ends the process");
+            }
             var data = ReadPickle("data.pkl", ScriptPickleKind.Data, objects);
             if (data is not ScriptObject) throw Error($"member '{Full("data.pkl")}' holds a {Unpickler.TypeName(data)} where torch.jit.save writes a TorchScript module object");
             foreach (var obj in objects) CheckObject(obj);
