@@ -60,7 +60,7 @@ internal static class ScriptValues
         {
             if (value is null) return null;
             if (!IsLeaf(value) && !IsContainer(value))
-                throw error($"its pickle holds a {Describe(value)} as a value, which torch.jit.save never writes");
+                throw error($"its pickle holds {Describe(value)} as a value, which torch.jit.save never writes");
             visit(value);
             if (IsLeaf(value))
             {
@@ -110,10 +110,10 @@ internal static class ScriptValues
 
     private static string Describe(object value) => value switch
     {
-        PyGlobal g => $"reference to {g.FullName}",
-        PendingObject p => $"{p.Class.FullName} object that was never built",
-        StorageRef => "bare storage",
-        System.Numerics.BigInteger => "integer beyond 64 bits",
-        _ => Unpickler.TypeName(value),
+        PyGlobal g => $"a reference to {g.FullName}",
+        PendingObject p => $"a {p.Class.FullName} object that was never built",
+        StorageRef => "a bare storage",
+        System.Numerics.BigInteger => "an integer beyond 64 bits",
+        _ => "a " + Unpickler.TypeName(value),
     };
 }
