@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the fuzz targets and instruments the checkpoint readers (namespace HubHost.Checkpoints of
-# HubHost.dll) with SharpFuzz, in fuzz/HubHost.Fuzz/bin/Release/net10.0. Run from anywhere.
+# Builds the fuzz targets and instruments the checkpoint readers and the TorchScript archive check (namespaces
+# HubHost.Checkpoints and HubHost.TorchScript of HubHost.dll) with SharpFuzz, in fuzz/HubHost.Fuzz/bin/Release/net10.0.
+# Run from anywhere.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -10,4 +11,4 @@ out=HubHost.Fuzz/bin/Release/net10.0
 # The build hard-links project outputs where it can: give HubHost.dll its own inode before rewriting it,
 # so that instrumenting never changes src/HubHost's build output.
 cp "$out/HubHost.dll" "$out/HubHost.dll.copy" && mv -f "$out/HubHost.dll.copy" "$out/HubHost.dll"
-dotnet sharpfuzz "$out/HubHost.dll" HubHost.Checkpoints
+dotnet sharpfuzz "$out/HubHost.dll" HubHost.Checkpoints HubHost.TorchScript

@@ -460,3 +460,23 @@ public class LegacyFormatTests
         Assert.Contains("magic number", e.Message);
     }
 }
+
+/// <summary>Integers the pickle writes with LONG1 (2^31 and more).</summary>
+public class LargeIntegerTests
+{
+    [Theory]
+    [InlineData(CheckpointReadMode.MemoryMap)]
+    [InlineData(CheckpointReadMode.Copy)]
+    public void Sizes_of_2_to_the_31_and_more_written_as_long1_are_read(CheckpointReadMode mode)
+    {
+        // Python pickles such integers with LONG1; the reader kept every LONG1 as a big integer and refused these
+        // sizes as "outside the 64-bit range" (make_large_sizes.py).
+        var stateDict = Checkpoint.Load(Fixtures.Path("checkpoints/large_sizes.pt"), mode);
+        Assert.Equal([3_000_000_000L], stateDict["wide"].shape);
+        Assert.Equal([0L], stateDict["wide"].stride());
+        Assert.Equal([2L, 2_147_483_650L], stateDict["wide2d"].shape);
+        Assert.Equal(ScalarType.Int8, stateDict["wide2d"].dtype);
+        Assert.Equal(1, stateDict["wide2d"][1, 2_147_483_649L].item<sbyte>());
+        foreach (var t in stateDict.Values) t.Dispose();
+    }
+}

@@ -57,6 +57,8 @@ public static class TorchCheckpoint
     {
         var zip = ZipReader.Open(source);
         string root = FindArchiveRoot(source, zip);
+        if (IsTorchScriptArchive(zip, root))
+            throw source.Error("it is a TorchScript archive (torch.jit.save: a model's code together with its weights), not a state dict. An archive is code that libtorch runs, so the hub never reads one as weights: load it as a model from a hub repo you trust (IHubServices.LoadScript, or LoadScriptFromUrl for a hash-checked URL). To get its weights as a state dict, load it in PyTorch and torch.save(model.state_dict(), path).");
         var byteOrder = zip.Find($"{root}/byteorder");
         if (byteOrder is not null && byteOrder.UncompressedSize < 16)
         {
@@ -117,6 +119,13 @@ public static class TorchCheckpoint
             DisposeStorages(storages.Values);
         }
     }
+
+    /// <summary>
+    /// Whether a zip with <c>root/data.pkl</c> is a torch.jit.save archive rather than a torch.save file: it has
+    /// constants.pkl or TorchScript code (torch.save writes neither).
+    /// </summary>
+    internal static bool IsTorchScriptArchive(ZipReader zip, string root)
+        => zip.Find($"{root}/constants.pkl") is not null || zip.Entries.Any(e => e.Name.StartsWith($"{root}/code/", StringComparison.Ordinal));
 
     /// <summary>The archive's root folder: torch names it after the file, but any name is accepted.</summary>
     private static string FindArchiveRoot(ByteSource source, ZipReader zip)
@@ -271,17 +280,26 @@ public static class TorchCheckpoint
         string layout = $"offset {offset}, shape [{string.Join(", ", shape)}], stride [{string.Join(", ", strides)}]";
         try
         {
-            long elements = 1;
-            foreach (var d in shape) elements = checked(elements * d);
-            if (elements == 0) return;
-            long last = offset;
-            for (int i = 0; i < shape.Length; i++) last = checked(last + (shape[i] - 1) * strides[i]);
-            if (offset < 0 || last >= storageNumel)
+            if (LastElement(offset, shape, strides) is { } last && (offset < 0 || last >= storageNumel))
                 throw source.Error($"tensor '{name}' ({layout}) reaches element {last} but its storage '{storageKey}' holds only {storageNumel}; the checkpoint is corrupt. Download or save it again.");
         }
         catch (OverflowException)
         {
             throw source.Error($"tensor '{name}' ({layout}) has more elements or a larger extent than 64-bit sizes can count, which PyTorch cannot create either; the checkpoint is corrupt. Download or save it again.");
         }
+    }
+
+    /// <summary>
+    /// The last storage element a view (offset, shape, strides in elements) reaches, or null when it has no elements.
+    /// </summary>
+    /// <exception cref="OverflowException">Its element count or extent does not fit in 64 bits.</exception>
+    internal static long? LastElement(long offset, long[] shape, long[] strides)
+    {
+        long elements = 1;
+        foreach (var d in shape) elements = checked(elements * d);
+        if (elements == 0) return null;
+        long last = offset;
+        for (int i = 0; i < shape.Length; i++) last = checked(last + (shape[i] - 1) * strides[i]);
+        return last;
     }
 }

@@ -78,64 +78,49 @@ internal sealed class TensorSpec(StorageRef storage, long storageOffset, long[] 
 }
 
 /// <summary>
-/// A restricted unpickler with the behaviour of PyTorch's <c>torch.load(weights_only=True)</c>
-/// (torch/_weights_only_unpickler.py): globals are looked up in an allow-list and never imported; REDUCE
-/// only calls allow-listed rebuild functions (implemented here, not looked up); NEWOBJ only builds
-/// torch.nn.Parameter; BUILD only updates tensors, parameters and OrderedDicts; APPEND(S) only extends
-/// lists; persistent ids must be storages. Everything else fails with an error naming what was refused.
+/// A restricted unpickler: a stack machine for the pickle opcodes that never imports or calls anything itself.
+/// What a pickle may construct and call (its globals, REDUCE, NEWOBJ, BUILD, persistent ids, and which opcodes
+/// it may use at all) is decided by <see cref="UnpicklerRules"/>: <see cref="WeightsOnlyRules"/> for torch.save
+/// checkpoints (PyTorch's <c>torch.load(weights_only=True)</c>), the TorchScript archive check's own rules
+/// for torch.jit.save archives. Everything the rules do not accept fails with an error naming what was refused.
 /// The stack machine is iterative, so nesting depth cannot overflow the call stack, and every length is
 /// checked against the bytes left before anything is allocated.
 /// </summary>
 internal sealed class Unpickler
 {
-    /// <summary>Allow-listed globals (PyTorch 1.13's list plus _rebuild_parameter_with_state).</summary>
-    private static readonly HashSet<string> Allowed = BuildAllowList();
-
     /// <summary>A bound on the stack (it is also bounded by the pickle's size: every push costs a byte).</summary>
     private const int MaxStack = 50_000_000;
 
     private readonly PickleReader _in;
-    private readonly Func<PyTuple, StorageRef> _persistentLoad;
+    private readonly UnpicklerRules _rules;
     private readonly string _name;
     private readonly Dictionary<long, object?> _memo = new();
     private readonly Stack<List<object?>> _metastack = new();
     private List<object?> _stack = new();
 
-    private Unpickler(PickleReader input, Func<PyTuple, StorageRef> persistentLoad, string name)
+    private Unpickler(PickleReader input, UnpicklerRules rules, string name)
     {
         _in = input;
-        _persistentLoad = persistentLoad;
+        _rules = rules;
         _name = name;
     }
 
-    /// <summary>Unpickles one object from <paramref name="input"/>, stopping after its STOP opcode.</summary>
+    /// <summary>
+    /// Unpickles one object from <paramref name="input"/> with PyTorch's weights_only rules, stopping after its STOP
+    /// opcode; persistent ids are storages handed to <paramref name="persistentLoad"/>.
+    /// </summary>
     public static object? Load(PickleReader input, Func<PyTuple, StorageRef> persistentLoad, string name)
-        => new Unpickler(input, persistentLoad, name).Run();
+        => Load(input, new WeightsOnlyRules(persistentLoad), name);
 
-    private static HashSet<string> BuildAllowList()
-    {
-        var set = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "collections.OrderedDict", "torch.nn.parameter.Parameter", "torch.serialization._get_layout", "torch.Size", "torch.Tensor",
-            "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "torch._utils._rebuild_tensor",
-            "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_meta_tensor_no_storage",
-            "torch._utils._rebuild_sparse_csr_tensor",
-        };
-        foreach (var dtype in new[] { "complex32", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64" })
-            set.Add("torch." + dtype);
-        foreach (var kind in new[] { "Float", "Half", "BFloat16", "Double", "Long", "Int", "Short", "Char", "Byte", "Bool", "ComplexFloat", "ComplexDouble", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4" })
-        {
-            set.Add($"torch.{kind}Storage");
-            set.Add($"torch.cuda.{kind}Storage");
-            set.Add($"torch.{kind}Tensor");
-            set.Add($"torch.cuda.{kind}Tensor");
-        }
-        set.Add("torch.UntypedStorage");
-        set.Add("torch.cuda.UntypedStorage");
-        return set;
-    }
+    /// <summary>Unpickles one object from <paramref name="input"/> under <paramref name="rules"/>, stopping after its STOP opcode.</summary>
+    public static object? Load(PickleReader input, UnpicklerRules rules, string name)
+        => new Unpickler(input, rules, name).Run();
 
-    private CheckpointFormatException Error(string problem) => new(_name, problem);
+    /// <summary>Where the next opcode starts (for messages).</summary>
+    public long Position => _in.Position;
+
+    /// <summary>An error naming the pickle and what is wrong with it.</summary>
+    public CheckpointFormatException Error(string problem) => new(_name, problem);
 
     private void Push(object? value)
     {
@@ -171,16 +156,20 @@ internal sealed class Unpickler
         {
             long at = _in.Position;
             byte op = _in.ReadByte();
+            if (_rules.RefuseOpcode(op, at) is { } refusal) throw Error(refusal);
             switch (op)
             {
                 case 0x80: // PROTO
                     int proto = _in.ReadByte();
                     if (proto > 5) throw Error($"the pickle uses protocol {proto}; at most 5 is known.");
+                    _rules.Protocol(this, proto);
                     break;
                 case 0x95: // FRAME: an 8-byte length; the frame's opcodes follow inline.
                     _in.ReadBytes(8);
                     break;
                 case (byte)'.': // STOP
+                    if (_rules.SingleResult && (_stack.Count != 1 || _metastack.Count != 0))
+                        throw Error($"the pickle stops with {_stack.Count} values on its stack and {_metastack.Count} open MARKs; a pickle ends with exactly one value. It is corrupt.");
                     return Pop();
                 case (byte)'(': // MARK
                     _metastack.Push(_stack);
@@ -200,7 +189,8 @@ internal sealed class Unpickler
                 {
                     int n = _in.ReadByte();
                     var big = new BigInteger(_in.ReadBytes(n), isUnsigned: false, isBigEndian: false);
-                    Push(big >= long.MinValue && big <= long.MaxValue ? (long)big : big);
+                    // (object): without it the conditional is a BigInteger, and every LONG1 stayed one.
+                    Push(big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big);
                     break;
                 }
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(_in.ReadBytes(8))); break; // BINFLOAT
@@ -255,9 +245,9 @@ internal sealed class Unpickler
                     for (int i = 0; i < items.Count; i += 2) SetItem(target, items[i], items[i + 1]);
                     break;
                 }
-                case (byte)'q': _memo[_in.ReadByte()] = Top(); break; // BINPUT
-                case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(_in.ReadBytes(4))] = Top(); break; // LONG_BINPUT
-                case 0x94: _memo[_memo.Count] = Top(); break; // MEMOIZE
+                case (byte)'q': Memoize(_in.ReadByte()); break; // BINPUT
+                case (byte)'r': Memoize(BinaryPrimitives.ReadUInt32LittleEndian(_in.ReadBytes(4))); break; // LONG_BINPUT
+                case 0x94: Memoize(_memo.Count); break; // MEMOIZE
                 case (byte)'h': Push(Memo(_in.ReadByte())); break; // BINGET
                 case (byte)'j': Push(Memo(BinaryPrimitives.ReadUInt32LittleEndian(_in.ReadBytes(4)))); break; // LONG_BINGET
                 case (byte)'0': Pop(); break; // POP
@@ -267,7 +257,7 @@ internal sealed class Unpickler
                 {
                     string module = _in.ReadLine();
                     string name = _in.ReadLine();
-                    Push(Global(module, name));
+                    Push(_rules.Global(this, module, name));
                     break;
                 }
                 case 0x93: // STACK_GLOBAL
@@ -275,7 +265,7 @@ internal sealed class Unpickler
                     var name = Pop();
                     var module = Pop();
                     if (module is not string m || name is not string n) throw Error("STACK_GLOBAL with a module or name that is not a string; the pickle is corrupt.");
-                    Push(Global(m, n));
+                    Push(_rules.Global(this, m, n));
                     break;
                 }
                 case (byte)'R': // REDUCE
@@ -284,39 +274,20 @@ internal sealed class Unpickler
                     var func = Pop();
                     if (func is not PyGlobal g) throw Error($"REDUCE calls a {TypeName(func)}, which is not an allowed function.");
                     if (args is not PyTuple t) throw Error($"REDUCE calls {g} with {TypeName(args)} arguments instead of a tuple; the pickle is corrupt.");
-                    Push(Reduce(g, t));
+                    Push(_rules.Reduce(this, g, t));
                     break;
                 }
                 case 0x81: // NEWOBJ
                 {
                     var args = Pop();
                     var cls = Pop();
-                    if (cls is not PyGlobal { FullName: "torch.nn.parameter.Parameter" })
-                        throw Error($"the pickle instantiates {Describe(cls)}; only torch.nn.Parameter may be created with NEWOBJ.");
-                    if (args is not PyTuple t || t.Count < 1 || t[0] is not TensorSpec data)
-                        throw Error("the pickle creates a torch.nn.Parameter without a tensor; the pickle is corrupt.");
-                    Push(data);
+                    Push(_rules.NewObject(this, cls, args));
                     break;
                 }
                 case (byte)'b': // BUILD
                 {
                     var state = Pop();
-                    var inst = Top();
-                    switch (inst)
-                    {
-                        case PyDict { IsOrderedDict: true }:
-                            // torch attaches _metadata (module versions) to state dicts: accepted and ignored.
-                            if (state is not (PyDict or null))
-                                throw Error($"BUILD of an OrderedDict with {TypeName(state)} state; expected a dict of attributes such as _metadata.");
-                            break;
-                        case TensorSpec:
-                            // Parameter.__setstate__ / legacy Tensor.set_: only the no-op forms are accepted.
-                            if (state is not (null or PyDict { Items.Count: 0 } or PyTuple { Count: 0 }))
-                                throw Error("BUILD on a tensor with state (a tensor subclass or a legacy set_ call), which HubHost does not support.");
-                            break;
-                        default:
-                            throw Error($"BUILD on a {TypeName(inst)}: only tensors, parameters and OrderedDicts can be built.");
-                    }
+                    _stack[^1] = _rules.Build(this, Top(), state);
                     break;
                 }
                 case (byte)'Q': // BINPERSID
@@ -325,7 +296,7 @@ internal sealed class Unpickler
                     if (pid is not PyTuple t || t.Count == 0 || t[0] is not string kind)
                         throw Error($"persistent id {TypeName(pid)} is not a ('storage', ...) tuple.");
                     if (kind != "storage") throw Error($"persistent id of kind '{kind}': only 'storage' is allowed.");
-                    Push(_persistentLoad(t));
+                    Push(_rules.PersistentLoad(this, t));
                     break;
                 }
                 default:
@@ -351,86 +322,21 @@ internal sealed class Unpickler
     private object? Memo(long index)
         => _memo.TryGetValue(index, out var value) ? value : throw Error($"the pickle reads memo slot {index}, which was never written; it is corrupt.");
 
-    private void SetItem(object? target, object? key, object? value)
+    private void Memoize(long index)
+    {
+        var value = Top();
+        if (_rules.SequentialMemo && index > _memo.Count)
+            throw Error($"the pickle writes memo slot {index} while only {_memo.Count} are filled; pickles number their memo slots in order, so it is corrupt.");
+        _rules.Memoize(this, value);
+        _memo[index] = value;
+    }
+
+    /// <summary>dict[key] = value, refusing non-dicts and unhashable keys.</summary>
+    public void SetItem(object? target, object? key, object? value)
     {
         if (target is not PyDict dict) throw Error($"SETITEM on a {TypeName(target)}: only dicts can be assigned to.");
         if (key is null or List<object?> or PyDict) throw Error($"a dict key is {TypeName(key)}, which is not hashable.");
         dict.Items[key] = value;
-    }
-
-    private PyGlobal Global(string module, string name)
-    {
-        string full = $"{module}.{name}";
-        if (Allowed.Contains(full)) return new PyGlobal(module, name);
-        string hint = module == "__main__" || module.StartsWith("torch.nn.modules", StringComparison.Ordinal) || module.StartsWith("torchvision", StringComparison.Ordinal)
-            ? " This file looks like a whole model saved with torch.save(model); save model.state_dict() instead."
-            : " Only state dicts of tensors can be loaded; nothing outside PyTorch's weights_only allow-list is ever constructed or called.";
-        throw Error($"the pickle refers to the global '{full}', which is not allowed.{hint}");
-    }
-
-    private object? Reduce(PyGlobal func, PyTuple args)
-    {
-        switch (func.FullName)
-        {
-            case "collections.OrderedDict":
-            {
-                var dict = new PyDict(ordered: true);
-                if (args.Count == 1 && args[0] is List<object?> pairs)
-                {
-                    foreach (var p in pairs)
-                    {
-                        if (p is not PyTuple { Count: 2 } kv) throw Error("OrderedDict built from something other than (key, value) pairs.");
-                        SetItem(dict, kv[0], kv[1]);
-                    }
-                }
-                else if (args.Count != 0) throw Error($"OrderedDict called with {args.Count} arguments; the pickle is corrupt.");
-                return dict;
-            }
-            case "torch._utils._rebuild_tensor_v2" when args.Count is 6 or 7:
-            case "torch._utils._rebuild_tensor" when args.Count == 4:
-                return RebuildTensor(func, args);
-            case "torch._utils._rebuild_parameter" when args.Count == 3:
-            case "torch._utils._rebuild_parameter_with_state" when args.Count == 4:
-                return args[0] as TensorSpec ?? throw Error($"{func} called without a tensor; the pickle is corrupt.");
-            case "torch.Size" when args.Count <= 1:
-                return args.Count == 0 ? new PyTuple([]) : args[0];
-            default:
-                if (func.FullName is "torch._utils._rebuild_tensor_v2" or "torch._utils._rebuild_tensor" or "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state" or "torch.Size")
-                    throw Error($"{func} called with {args.Count} arguments; the pickle is corrupt.");
-                throw Error($"the pickle calls {func}, which PyTorch's weights_only loader allows but HubHost does not support (only dense tensors of {DTypes.AllTorchNames}). Convert the tensor to a dense one (tensor.to_dense()) and save the state dict again.");
-        }
-    }
-
-    private TensorSpec RebuildTensor(PyGlobal func, PyTuple args)
-    {
-        if (args[0] is not StorageRef storage) throw Error($"{func} called with {TypeName(args[0])} instead of a storage; the pickle is corrupt.");
-        long offset = ToLong(args[1], "storage offset");
-        long[] shape = ToLongs(args[2], "size");
-        long[] strides = ToLongs(args[3], "stride");
-        if (shape.Length != strides.Length) throw Error($"a tensor has size of {shape.Length} dimensions but stride of {strides.Length}; the pickle is corrupt.");
-        if (func.Name == "_rebuild_tensor_v2" && args[5] is not (PyDict or null))
-            throw Error("a tensor has backward hooks that are not a dict; the pickle is corrupt.");
-        return new TensorSpec(storage, offset, shape, strides);
-    }
-
-    private long ToLong(object? value, string what) => value switch
-    {
-        long l => l,
-        bool b => b ? 1 : 0,
-        BigInteger big => throw Error($"a tensor's {what} is the integer {big}, outside the 64-bit range every PyTorch size, stride and offset lies in; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again."),
-        _ => throw Error($"a tensor's {what} is {Describe(value)} ({TypeName(value)}) where PyTorch writes an integer; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again."),
-    };
-
-    private long[] ToLongs(object? value, string what)
-    {
-        if (value is not PyTuple t) throw Error($"a tensor's {what} is {TypeName(value)}, not a tuple of integers; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again.");
-        var result = new long[t.Count];
-        for (int i = 0; i < t.Count; i++)
-        {
-            result[i] = ToLong(t[i], what);
-            if (result[i] < 0) throw Error($"a tensor's {what} contains {result[i]}; PyTorch never saves negative sizes or strides, so the pickle is corrupt. Download or save the checkpoint again.");
-        }
-        return result;
     }
 
     /// <summary>A short description of a value for messages: its value for numbers and strings, else its type.</summary>
@@ -461,6 +367,184 @@ internal sealed class Unpickler
         TensorSpec => "tensor",
         _ => value.GetType().Name,
     };
+}
+
+/// <summary>
+/// What a <see cref="Unpickler"/> accepts beyond plain data: the globals a pickle may name, what REDUCE, NEWOBJ
+/// and BUILD do with them, persistent ids, and which opcodes may appear at all. Each kind of file has its own
+/// rules; anything they do not accept is refused with an error naming it, never constructed or called.
+/// </summary>
+internal abstract class UnpicklerRules
+{
+    /// <summary>A reason to refuse <paramref name="opcode"/> at byte <paramref name="position"/> before it runs, or null.</summary>
+    public virtual string? RefuseOpcode(byte opcode, long position) => null;
+
+    /// <summary>Checks the protocol a PROTO opcode declares (at most 5 reaches here).</summary>
+    public virtual void Protocol(Unpickler u, int protocol) { }
+
+    /// <summary>Whether memo slots must be written in order (slot n only once slots 0..n-1 are), as torch writes them.</summary>
+    public virtual bool SequentialMemo => false;
+
+    /// <summary>Whether STOP must find exactly one value on the stack and no open MARK.</summary>
+    public virtual bool SingleResult => false;
+
+    /// <summary>The value a GLOBAL (or STACK_GLOBAL) pushes for <paramref name="module"/>.<paramref name="name"/>; throws for anything not allowed.</summary>
+    public abstract object Global(Unpickler u, string module, string name);
+
+    /// <summary>What REDUCE of <paramref name="func"/> (a global this rule set allowed) with <paramref name="args"/> produces.</summary>
+    public abstract object? Reduce(Unpickler u, PyGlobal func, PyTuple args);
+
+    /// <summary>What NEWOBJ of <paramref name="cls"/> with <paramref name="args"/> produces.</summary>
+    public abstract object? NewObject(Unpickler u, object? cls, object? args);
+
+    /// <summary>What BUILD of <paramref name="instance"/> with <paramref name="state"/> leaves in its place on the stack.</summary>
+    public abstract object? Build(Unpickler u, object? instance, object? state);
+
+    /// <summary>The value a persistent id (a tuple whose first item is 'storage') stands for.</summary>
+    public abstract object? PersistentLoad(Unpickler u, PyTuple id);
+
+    /// <summary>Checks a value the pickle stores in its memo.</summary>
+    public virtual void Memoize(Unpickler u, object? value) { }
+}
+
+/// <summary>
+/// PyTorch's <c>torch.load(weights_only=True)</c> (torch/_weights_only_unpickler.py): globals are looked up in
+/// an allow-list and never imported; REDUCE only calls allow-listed rebuild functions (implemented here, not
+/// looked up); NEWOBJ only builds torch.nn.Parameter; BUILD only updates tensors, parameters and OrderedDicts;
+/// APPEND(S) only extends lists; persistent ids must be storages.
+/// </summary>
+internal sealed class WeightsOnlyRules(Func<PyTuple, StorageRef> persistentLoad) : UnpicklerRules
+{
+    /// <summary>Allow-listed globals (PyTorch 1.13's list plus _rebuild_parameter_with_state).</summary>
+    private static readonly HashSet<string> Allowed = BuildAllowList();
+
+    private static HashSet<string> BuildAllowList()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "collections.OrderedDict", "torch.nn.parameter.Parameter", "torch.serialization._get_layout", "torch.Size", "torch.Tensor",
+            "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "torch._utils._rebuild_tensor",
+            "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_meta_tensor_no_storage",
+            "torch._utils._rebuild_sparse_csr_tensor",
+        };
+        foreach (var dtype in new[] { "complex32", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64" })
+            set.Add("torch." + dtype);
+        foreach (var kind in new[] { "Float", "Half", "BFloat16", "Double", "Long", "Int", "Short", "Char", "Byte", "Bool", "ComplexFloat", "ComplexDouble", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4" })
+        {
+            set.Add($"torch.{kind}Storage");
+            set.Add($"torch.cuda.{kind}Storage");
+            set.Add($"torch.{kind}Tensor");
+            set.Add($"torch.cuda.{kind}Tensor");
+        }
+        set.Add("torch.UntypedStorage");
+        set.Add("torch.cuda.UntypedStorage");
+        return set;
+    }
+
+    public override object? PersistentLoad(Unpickler u, PyTuple id) => persistentLoad(id);
+
+    public override object? NewObject(Unpickler u, object? cls, object? args)
+    {
+        if (cls is not PyGlobal { FullName: "torch.nn.parameter.Parameter" })
+            throw u.Error($"the pickle instantiates {Unpickler.Describe(cls)}; only torch.nn.Parameter may be created with NEWOBJ.");
+        if (args is not PyTuple t || t.Count < 1 || t[0] is not TensorSpec data)
+            throw u.Error("the pickle creates a torch.nn.Parameter without a tensor; the pickle is corrupt.");
+        return data;
+    }
+
+    public override object? Build(Unpickler u, object? instance, object? state)
+    {
+        switch (instance)
+        {
+            case PyDict { IsOrderedDict: true }:
+                // torch attaches _metadata (module versions) to state dicts: accepted and ignored.
+                if (state is not (PyDict or null))
+                    throw u.Error($"BUILD of an OrderedDict with {Unpickler.TypeName(state)} state; expected a dict of attributes such as _metadata.");
+                return instance;
+            case TensorSpec:
+                // Parameter.__setstate__ / legacy Tensor.set_: only the no-op forms are accepted.
+                if (state is not (null or PyDict { Items.Count: 0 } or PyTuple { Count: 0 }))
+                    throw u.Error("BUILD on a tensor with state (a tensor subclass or a legacy set_ call), which HubHost does not support.");
+                return instance;
+            default:
+                throw u.Error($"BUILD on a {Unpickler.TypeName(instance)}: only tensors, parameters and OrderedDicts can be built.");
+        }
+    }
+
+    public override object Global(Unpickler u, string module, string name)
+    {
+        string full = $"{module}.{name}";
+        if (Allowed.Contains(full)) return new PyGlobal(module, name);
+        string hint = module == "__main__" || module.StartsWith("torch.nn.modules", StringComparison.Ordinal) || module.StartsWith("torchvision", StringComparison.Ordinal)
+            ? " This file looks like a whole model saved with torch.save(model); save model.state_dict() instead."
+            : " Only state dicts of tensors can be loaded; nothing outside PyTorch's weights_only allow-list is ever constructed or called.";
+        throw u.Error($"the pickle refers to the global '{full}', which is not allowed.{hint}");
+    }
+
+    public override object? Reduce(Unpickler u, PyGlobal func, PyTuple args)
+    {
+        switch (func.FullName)
+        {
+            case "collections.OrderedDict":
+            {
+                var dict = new PyDict(ordered: true);
+                if (args.Count == 1 && args[0] is List<object?> pairs)
+                {
+                    foreach (var p in pairs)
+                    {
+                        if (p is not PyTuple { Count: 2 } kv) throw u.Error("OrderedDict built from something other than (key, value) pairs.");
+                        u.SetItem(dict, kv[0], kv[1]);
+                    }
+                }
+                else if (args.Count != 0) throw u.Error($"OrderedDict called with {args.Count} arguments; the pickle is corrupt.");
+                return dict;
+            }
+            case "torch._utils._rebuild_tensor_v2" when args.Count is 6 or 7:
+            case "torch._utils._rebuild_tensor" when args.Count == 4:
+                return RebuildTensor(u, func, args);
+            case "torch._utils._rebuild_parameter" when args.Count == 3:
+            case "torch._utils._rebuild_parameter_with_state" when args.Count == 4:
+                return args[0] as TensorSpec ?? throw u.Error($"{func} called without a tensor; the pickle is corrupt.");
+            case "torch.Size" when args.Count <= 1:
+                return args.Count == 0 ? new PyTuple([]) : args[0];
+            default:
+                if (func.FullName is "torch._utils._rebuild_tensor_v2" or "torch._utils._rebuild_tensor" or "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state" or "torch.Size")
+                    throw u.Error($"{func} called with {args.Count} arguments; the pickle is corrupt.");
+                throw u.Error($"the pickle calls {func}, which PyTorch's weights_only loader allows but HubHost does not support (only dense tensors of {DTypes.AllTorchNames}). Convert the tensor to a dense one (tensor.to_dense()) and save the state dict again.");
+        }
+    }
+
+    private static TensorSpec RebuildTensor(Unpickler u, PyGlobal func, PyTuple args)
+    {
+        if (args[0] is not StorageRef storage) throw u.Error($"{func} called with {Unpickler.TypeName(args[0])} instead of a storage; the pickle is corrupt.");
+        long offset = ToLong(u, args[1], "storage offset");
+        long[] shape = ToLongs(u, args[2], "size");
+        long[] strides = ToLongs(u, args[3], "stride");
+        if (shape.Length != strides.Length) throw u.Error($"a tensor has size of {shape.Length} dimensions but stride of {strides.Length}; the pickle is corrupt.");
+        if (func.Name == "_rebuild_tensor_v2" && args[5] is not (PyDict or null))
+            throw u.Error("a tensor has backward hooks that are not a dict; the pickle is corrupt.");
+        return new TensorSpec(storage, offset, shape, strides);
+    }
+
+    internal static long ToLong(Unpickler u, object? value, string what) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        BigInteger big => throw u.Error($"a tensor's {what} is the integer {big}, outside the 64-bit range every PyTorch size, stride and offset lies in; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again."),
+        _ => throw u.Error($"a tensor's {what} is {Unpickler.Describe(value)} ({Unpickler.TypeName(value)}) where PyTorch writes an integer; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again."),
+    };
+
+    internal static long[] ToLongs(Unpickler u, object? value, string what)
+    {
+        if (value is not PyTuple t) throw u.Error($"a tensor's {what} is {Unpickler.TypeName(value)}, not a tuple of integers; the pickle is corrupt or was not written by torch.save. Download or save the checkpoint again.");
+        var result = new long[t.Count];
+        for (int i = 0; i < t.Count; i++)
+        {
+            result[i] = ToLong(u, t[i], what);
+            if (result[i] < 0) throw u.Error($"a tensor's {what} contains {result[i]}; PyTorch never saves negative sizes or strides, so the pickle is corrupt. Download or save the checkpoint again.");
+        }
+        return result;
+    }
 }
 
 /// <summary>Reads a pickle from a range of a <see cref="ByteSource"/> through a small buffer.</summary>

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace HubHost.Checkpoints;
 
-/// <summary>One file of a zip archive, as its central directory describes it.</summary>
-internal sealed record ZipEntry(string Name, int Method, long CompressedSize, long UncompressedSize, long LocalHeaderOffset, int Flags, uint Crc32);
+/// <summary>One file of a zip archive, as its central directory (whose header for it is at <c>CentralHeaderOffset</c>) describes it.</summary>
+internal sealed record ZipEntry(string Name, int Method, long CompressedSize, long UncompressedSize, long LocalHeaderOffset, int Flags, uint Crc32, long CentralHeaderOffset);
 
 /// <summary>
 /// Reads a zip archive's central directory (zip64 included) from a <see cref="ByteSource"/>, so that stored
@@ -128,7 +128,7 @@ internal sealed class ZipReader
                 }
                 if (!found) throw source.Error($"zip entry '{name}' needs zip64 sizes that are missing; the archive is corrupt. Download or save it again.");
             }
-            entries.Add(new ZipEntry(name, method, compressed, uncompressed, localOffset, flags, crc));
+            entries.Add(new ZipEntry(name, method, compressed, uncompressed, localOffset, flags, crc, cdOffset + p));
             p += 46 + nameLength + extraLength + commentLength;
         }
         return new ZipReader(source, entries);
@@ -255,6 +255,46 @@ internal sealed class ZipReader
         if (total >= 16 << 20 && pending.Length > 1 && Environment.ProcessorCount > 1) Parallel.For(0, pending.Length, Hash);
         else for (int i = 0; i < pending.Length; i++) Hash(i);
         for (int i = 0; i < pending.Length; i++) CheckCrc(pending[i].Entry, actual[i]);
+    }
+
+    /// <summary>
+    /// Checks the whole entry against its CRC-32 without keeping its bytes: a stored entry is hashed where it lies, a
+    /// deflated one inflated through the checksum, and must inflate to exactly its declared size (as miniz, libtorch's
+    /// zip reader, requires).
+    /// </summary>
+    public void CheckEntryCrc(ZipEntry entry)
+    {
+        long start = DataOffset(entry);
+        var crc = new Crc32();
+        if (entry.Method == 0)
+        {
+            if (VerifyCrc) _source.AppendTo(crc, start, entry.UncompressedSize);
+        }
+        else
+        {
+            CheckInflatable(entry, entry.UncompressedSize);
+            var compressed = _source.ReadArray(start, entry.CompressedSize, $"zip entry '{entry.Name}'");
+            long filled = 0;
+            try
+            {
+                using var inflater = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
+                var buffer = new byte[64 << 10];
+                int n;
+                while ((n = inflater.Read(buffer, 0, (int)Math.Min(buffer.Length, entry.UncompressedSize + 1 - filled))) > 0)
+                {
+                    filled += n;
+                    if (filled > entry.UncompressedSize) break;
+                    crc.Append(buffer.AsSpan(0, n));
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                throw _source.Error($"zip entry '{entry.Name}' is not valid deflate data ({e.Message}); the archive is corrupt. Download or save it again.", e);
+            }
+            if (filled != entry.UncompressedSize)
+                throw _source.Error($"zip entry '{entry.Name}' inflates to {(filled > entry.UncompressedSize ? "more than" : $"only {filled} of")} its declared {entry.UncompressedSize} bytes; the archive is corrupt. Download or save it again.");
+        }
+        CheckCrc(entry, crc);
     }
 
     private void CheckCrc(ZipEntry entry, Crc32 crc) => CheckCrc(entry, crc.GetCurrentHashAsUInt32());
