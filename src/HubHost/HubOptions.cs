@@ -35,6 +35,13 @@ public sealed class HubOptions
     /// </summary>
     public string? NuGetConfigFile { get; set; }
 
+    /// <summary>
+    /// How long a NuGet feed may take to answer one request of a <c>nuget:</c> load (a service index, a version list, a
+    /// package; a download may run longer as long as bytes keep coming). A feed that accepts the connection and never
+    /// answers then fails with this in the message instead of hanging. Environment variable: <c>HUBHOST_NUGET_TIMEOUT</c> (seconds).
+    /// </summary>
+    public TimeSpan NuGetTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Where diagnostics go. Null: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -103,6 +110,7 @@ public sealed class HubOptions
             options.GitBaseUrl = GitRemote.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
         if (Text("GITHUB_TOKEN") is { } token) options.GitHubToken = token;
         if (Text("HUBHOST_GIT_TIMEOUT") is { } git) options.GitNetworkTimeout = Seconds("HUBHOST_GIT_TIMEOUT", git);
+        if (Text("HUBHOST_NUGET_TIMEOUT") is { } nuget) options.NuGetTimeout = Seconds("HUBHOST_NUGET_TIMEOUT", nuget);
         if (Text("HUBHOST_DOWNLOAD_MIN_SPEED") is { } speed)
             options.DownloadMinimumSpeed = long.TryParse(speed, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
                 ? bytes
@@ -122,6 +130,7 @@ public sealed class HubOptions
         Positive(BuildTimeout, nameof(BuildTimeout));
         Positive(GitNetworkTimeout, nameof(GitNetworkTimeout));
         Positive(GitLocalTimeout, nameof(GitLocalTimeout));
+        Positive(NuGetTimeout, nameof(NuGetTimeout));
         Positive(DownloadStallTime, nameof(DownloadStallTime));
         if (DownloadMinimumSpeed < 0)
             throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");

@@ -219,6 +219,32 @@ public sealed class SilentServer : IDisposable
 
     public int Port { get; }
 
+    /// <summary>How many connections were accepted (and left unanswered).</summary>
+    public int Connections
+    {
+        get
+        {
+            lock (_clients) return _clients.Count;
+        }
+    }
+
+    /// <summary>A nuget.config in <paramref name="folder"/> whose only feed is this server as a v3 index (a feed that hangs).</summary>
+    public string WriteNuGetConfig(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "nuget.config");
+        File.WriteAllText(path, $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="silent" value="http://127.0.0.1:{Port}/v3/index.json" allowInsecureConnections="true" />
+              </packageSources>
+            </configuration>
+            """);
+        return path;
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
