@@ -261,7 +261,12 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         var deleted = forceReload && TryCached(remote) is { } old
             ? $" It was at {old[..12]} when last fetched, so it was probably deleted upstream; that version stays in the cache (load without --force-reload to use it)."
             : "";
-        throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted} {refs.Sample()}");
+        var fork = GitRemote.LooksLikeSha(reference)
+            ? $" If '{reference}' is a commit from a fork (hosts such as GitHub serve a fork network's commits through the parent's URL, " +
+              $"but only by their full SHA), load the fork itself (FORK-OWNER/NAME:{reference}), trusting it separately; if you have checked the " +
+              "commit, give its full 40-digit SHA with --skip-validation (HubLoadOptions.SkipValidation = true)."
+            : "";
+        throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted}{fork} {refs.Sample()}");
     }
 
     /// <summary>
