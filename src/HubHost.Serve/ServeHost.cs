@@ -55,6 +55,8 @@ public sealed class ServeHost : IAsyncDisposable
     {
         if (options.Repos.Count == 0)
             throw new HubException("Nothing to serve: give repos on the command line (hubhost serve ./my-hub owner/name:main) or a catalog file (--catalog catalog.json).");
+        if (options.RefreshInterval is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromMinutes(ServeOptions.MaxRefreshMinutes)))
+            throw new HubException($"The refresh interval {interval} is out of range: give 0 (only on the Refresh button) to {ServeOptions.MaxRefreshMinutes} minutes (4 weeks).");
         foreach (var url in options.Urls) CheckUrl(url, options.AllowRemote);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost.Serve");
         var catalog = new HubCatalog(hub, options.Repos, options.Parallelism, logger);
@@ -84,10 +86,14 @@ public sealed class ServeHost : IAsyncDisposable
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) && !Uri.TryCreate(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out uri))
             throw new HubException($"--urls '{url}' is not a URL. Give one like {ServeOptions.DefaultUrl}.");
-        if (uri.Scheme is not ("http" or "https"))
-            throw new HubException($"--urls '{url}' must be http:// or https://, e.g. {ServeOptions.DefaultUrl}.");
-        if (allowRemote) return;
+        if (uri.Scheme == "https")
+            throw new HubException($"--urls '{url}': hubhost serve speaks plain http:// (it has no certificate); listen on {ServeOptions.DefaultUrl} and put a reverse proxy that terminates TLS in front of it for https.");
+        if (uri.Scheme != "http")
+            throw new HubException($"--urls '{url}' must be http://, e.g. {ServeOptions.DefaultUrl}.");
         var host = uri.Host.Trim('[', ']');
+        if (IPAddress.TryParse(host, out var mapped) && mapped.IsIPv4MappedToIPv6)
+            throw new HubException($"--urls '{url}' is an IPv4 address written as IPv6, which cannot be listened on; write http://{mapped.MapToIPv4()}:{uri.Port}.");
+        if (allowRemote) return;
         var loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (!loopback || url.Contains("://*", StringComparison.Ordinal) || url.Contains("://+", StringComparison.Ordinal))
             throw new HubException($"Refusing to listen on {url}: it is not a loopback address, so anyone on the network could browse the catalog. " +
@@ -102,7 +108,7 @@ public sealed class ServeHost : IAsyncDisposable
         {
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             throw new HubException($"Could not listen on {string.Join(", ", _options.Urls)}: {e.Message}", e);
         }

@@ -47,13 +47,27 @@ internal static partial class HubPackager
             throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
     }
 
+    /// <summary>Refuses an id or version given that NuGet would refuse (before anything is resolved or built).</summary>
+    public static void CheckName(string? id, string? version)
+    {
+        if (id is not null) CheckId(id);
+        ParseVersion(version);
+    }
+
     /// <summary>The package id and version: as given, else derived from the source (checked before anything is built).</summary>
     public static (string Id, NuGetVersion Version) Name(RepoSource source, RepoSnapshot snapshot, string? id, string? version)
     {
         var packageId = id ?? DeriveId(source, snapshot);
+        CheckId(packageId);
+        return (packageId, ParseVersion(version) ?? DeriveVersion(source, snapshot));
+    }
+
+    private static void CheckId(string packageId)
+    {
+        if (packageId.Length > PackageIdValidator.MaxPackageIdLength)
+            throw new HubException($"The package id '{packageId[..20]}…' is {packageId.Length} characters long; a NuGet package id has at most {PackageIdValidator.MaxPackageIdLength} characters. Give a shorter one with --id.");
         if (!PackageIdValidator.IsValidPackageId(packageId))
             throw new HubException($"'{packageId}' is not a valid NuGet package id (letters, digits, '.', '-', '_'). Give one with --id.");
-        return (packageId, ParseVersion(version) ?? DeriveVersion(source, snapshot));
     }
 
     /// <summary>Writes the package of a built version, whose entrypoints are <paramref name="entrypointInfos"/>.</summary>

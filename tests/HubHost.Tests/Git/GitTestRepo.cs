@@ -37,6 +37,11 @@ public sealed class GitTestRepo
 
     public string FileUrl => "file://" + BarePath;
 
+    private const string SymlinkPrefix = "\0symlink:";
+
+    /// <summary>The "content" of a file that <see cref="Commit"/> makes a symbolic link to <paramref name="target"/>.</summary>
+    public static string Symlink(string target) => SymlinkPrefix + target;
+
     /// <summary>Replaces the working tree's files and commits them on <paramref name="branch"/> (created from <paramref name="from"/> if new); returns the commit.</summary>
     public string Commit(string branch, IReadOnlyDictionary<string, string> files, string message, string? from = null)
     {
@@ -55,7 +60,8 @@ public sealed class GitTestRepo
         {
             var full = Path.Combine(WorkDirectory, path);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
+            if (content.StartsWith(SymlinkPrefix, StringComparison.Ordinal)) File.CreateSymbolicLink(full, content[SymlinkPrefix.Length..]);
+            else File.WriteAllText(full, content);
         }
         Git(WorkDirectory, "add", "-A");
         Git(WorkDirectory, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "--quiet", "--allow-empty", "-m", message);

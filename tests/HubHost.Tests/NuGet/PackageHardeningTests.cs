@@ -131,6 +131,19 @@ public sealed class PackageHardeningTests(NuGetFeedFixture feed)
         Assert.Equal(File.ReadAllBytes(feed.Results["Hub.Hello@1.0.0"].Path), File.ReadAllBytes(fresh.Path));
     }
 
+    [Theory]
+    [InlineData("hub.json.12.0.0.nupkg")]
+    [InlineData("hub.json.12.0.0.nupkg.sha512")]
+    public async Task An_entry_named_like_the_package_file_is_one_clear_error(string entryName)
+    {
+        var (privateFeed, config) = feed.CopyFeed();
+        NuGetFeedFixture.WriteAlteredCopy(feed.Results["Hub.Json@12.0.0"].Path, Path.Combine(privateFeed, "Hub.Json.12.0.0.nupkg"), entryName, "planted");
+        var hub = feed.NewClient(config, out var hubDirectory);
+        var e = await Assert.ThrowsAsync<HubException>(() => hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted));
+        Assert.Contains($"has an entry named like the package file itself or NuGet's marker beside it ({entryName})", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(hubDirectory, "nuget", "packages", "hub.json", "12.0.0")));
+    }
+
     internal static string FormatSize(long bytes) => PackageExtractionLimits.Size(bytes);
 
     private static void AddZeros(string nupkg, string entryName, long bytes)

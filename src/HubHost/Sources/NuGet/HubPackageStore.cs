@@ -130,6 +130,8 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger, Packa
         {
             using var archive = ZipFile.OpenRead(nupkg);
             if (archive.Entries.Sum(e => e.Length) > allowed) throw Bomb();
+            // The install folder holds the .nupkg itself and NuGet's marker files beside the package's own: none may come from the package.
+            var ownFiles = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Path.GetFileName(nupkg), Path.GetFileName(nupkg) + ".sha512", Path.GetFileName(nupkg) + ".metadata", ".nupkg.metadata" };
             long written = 0;
             var buffer = new byte[81920];
             foreach (var entry in archive.Entries)
@@ -140,6 +142,8 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger, Packa
                 var target = Path.GetFullPath(Path.Combine(folder, name));
                 if (!target.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                     throw new HubException($"The package {id} {version} has an entry outside its folder ({entry.FullName}); refusing it.");
+                if (!name.Contains('/') && ownFiles.Contains(name))
+                    throw new HubException($"The package {id} {version} has an entry named like the package file itself or NuGet's marker beside it ({entry.FullName}); refusing it. Ask its publisher to pack it again.");
                 // NuGet's convention: the nuspec is stored lower-case as <id>.nuspec.
                 if (!name.Contains('/') && name.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase))
                     target = Path.Combine(folder, id.ToLowerInvariant() + ".nuspec");
