@@ -23,13 +23,16 @@ public sealed partial class HubClient
         object? arguments = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (input.numel() == 0)
+            throw new HubException($"The input has no values (shape [{string.Join(", ", input.shape)}]): give at least one row to run both models on and compare.");
         var repos = await Task.WhenAll(OpenAsync(repoA, options, cancellationToken), OpenAsync(repoB, options, cancellationToken)).ConfigureAwait(false);
         var models = new nn.Module<Tensor, Tensor>[2];
         try
         {
             for (var i = 0; i < 2; i++)
                 models[i] = ModelRunner.AsModel(await repos[i].InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), repos[i].Name, entrypoint);
-            return Compare(repos, models, entrypoint, input);
+            // Each side named as it was given: two folders with the same content share one loaded version (and its name).
+            return Compare(repos, [NameAsGiven(repoA), NameAsGiven(repoB)], models, entrypoint, input);
         }
         finally
         {
@@ -37,18 +40,23 @@ public sealed partial class HubClient
         }
     }
 
-    private static ModelComparison Compare(HubRepo[] repos, nn.Module<Tensor, Tensor>[] models, string entrypoint, Tensor input)
+    /// <summary>A repo as the user named it: a local folder's full path, else the text given.</summary>
+    private string NameAsGiven(string repo) => DescribeSource(repo) is { IsLocal: true } local ? local.RepoName : repo.Trim();
+
+    private static ModelComparison Compare(HubRepo[] repos, string[] names, nn.Module<Tensor, Tensor>[] models, string entrypoint, Tensor input)
     {
         using var scope = NewDisposeScope(); // the outputs and intermediate tensors (a dispose scope is per thread: no awaits in here)
         var runs = new (ModelRun Run, Tensor Output)[2];
         for (var i = 0; i < 2; i++)
         {
-            var (output, elapsed) = ModelRunner.Forward(models[i], input, $"{entrypoint} of {repos[i].Name} ({repos[i].Version})");
-            runs[i] = (new ModelRun(repos[i].Name, repos[i].Version, models[i].GetType().Name, ModelRunner.ParameterCount(models[i]), output.shape, ModelRunner.Top1(output), elapsed), output);
+            var (output, elapsed) = ModelRunner.Forward(models[i], input, $"{entrypoint} of {names[i]} ({repos[i].Version})");
+            runs[i] = (new ModelRun(names[i], repos[i].Version, models[i].GetType().Name, ModelRunner.ParameterCount(models[i]), output.shape, ModelRunner.Top1(output), elapsed), output);
         }
         var (a, b) = (runs[0], runs[1]);
         if (!a.Run.OutputShape.AsSpan().SequenceEqual(b.Run.OutputShape))
             return new ModelComparison(a.Run, b.Run, null, null, null);
+        if (a.Output.numel() == 0)
+            throw new HubException($"Both models returned an empty output (shape [{string.Join(", ", a.Run.OutputShape)}]) for the input of shape [{string.Join(", ", input.shape)}]: there is nothing to compare.");
         var absolute = (a.Output.to(ScalarType.Float64) - b.Output.to(ScalarType.Float64)).abs().max().item<double>();
         var scale = a.Output.to(ScalarType.Float64).abs().max().item<double>();
         var relative = scale == 0 ? (absolute == 0 ? 0 : double.PositiveInfinity) : absolute / scale;

@@ -36,8 +36,8 @@ internal static class CompareCommand
                 return 0;
             }
             var results = await Task.WhenAll(
-                LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token),
-                LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token));
+                LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token, nameAsGiven: true),
+                LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token, nameAsGiven: true));
             app.Print(new { a = results[0], b = results[1], same = results[0].Result == results[1].Result },
                 () => $"A: {results[0].ToText()}\nB: {results[1].ToText()}\n{(results[0].Result == results[1].Result ? "The results are equal." : "The results differ.")}");
             return 0;
