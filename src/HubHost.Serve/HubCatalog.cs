@@ -126,7 +126,7 @@ internal sealed class HubCatalog
             {
                 var entrypoints = opened.Entrypoints;
                 var cards = opened.Cards;
-                var readme = Markdown.RenderReadme(opened.SourceDirectory);
+                var readme = Markdown.RenderReadme(opened.SourceDirectory, path => Urls.File(repo, old.Label, path));
                 return old with
                 {
                     Status = RefStatus.Ready,

@@ -259,6 +259,19 @@ internal sealed class Pages(HubCatalog catalog, string title)
         h.Raw("</select>");
     }
 
+    /// <summary>A Markdown file of a repo (one its README links to), rendered and sanitised as the README is.</summary>
+    public string Document(CatalogRepo repo, RefState state, string path, string html)
+    {
+        var h = new Html();
+        Layout(h, $"{path} · {repo.Name}", h =>
+        {
+            h.Raw("<p class=\"repo-name\">").Append(repo.Name).Raw(" ").Tag("span", state.Label, "ref current").Raw("</p>");
+            h.Raw("<h1 class=\"document-path\">").Append(path).Raw("</h1>");
+            h.Raw("<section class=\"readme\"><div class=\"markdown\" id=\"document\">").Raw(html).Raw("</div></section>");
+        });
+        return h.ToString();
+    }
+
     public string NotFound(string what)
     {
         var h = new Html();
