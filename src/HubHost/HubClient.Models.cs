@@ -8,31 +8,34 @@ public sealed partial class HubClient
 {
     /// <summary>
     /// Loads two versions of a model entrypoint (two refs of one repo, or two repos) into one process, runs both on
-    /// <paramref name="input"/> in eval mode without gradients, and measures how far apart they are: output shapes,
-    /// max absolute and relative difference, and for classifiers the top-1 agreement over the batch.
+    /// <paramref name="inputs"/> in eval mode without gradients (as <see cref="ModelRunner.Forward"/> does), and measures how
+    /// far apart the picked outputs are: output shapes, max absolute and relative difference, and for classifiers the
+    /// top-1 agreement over the batch.
     /// </summary>
     /// <param name="repoA">The current version (the reference for relative differences).</param>
     /// <param name="repoB">The candidate version.</param>
-    /// <param name="entrypoint">The entrypoint both versions have; it must return a <c>torch.nn.Module&lt;Tensor, Tensor&gt;</c>.</param>
-    /// <param name="input">The shared input (converted to float32).</param>
+    /// <param name="entrypoint">The entrypoint both versions have; it must return a model taking tensors (see <see cref="RunnableModel"/>).</param>
+    /// <param name="inputs">The shared inputs, one per input of the model's forward, in order.</param>
     /// <param name="arguments">The entrypoint's arguments, the same for both (as for <see cref="LoadAsync(string, string, object?, HubLoadOptions?, CancellationToken)"/>).</param>
+    /// <param name="outputKey">For models returning several outputs, which one to compare (a dictionary key, or a position in a tuple or list); null for the first.</param>
     /// <param name="options">How to resolve both repos.</param>
     /// <param name="cancellationToken">Cancels loading.</param>
-    /// <exception cref="HubException">A repo cannot be loaded, the entrypoint does not return a model, or a model cannot run on the input.</exception>
-    public async Task<ModelComparison> CompareModelsAsync(string repoA, string repoB, string entrypoint, Tensor input,
-        object? arguments = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="HubException">A repo cannot be loaded, the entrypoint does not return a model, or a model cannot run on the inputs.</exception>
+    public async Task<ModelComparison> CompareModelsAsync(string repoA, string repoB, string entrypoint, IReadOnlyList<Tensor> inputs,
+        object? arguments = null, string? outputKey = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.numel() == 0)
-            throw new HubException($"The input has no values (shape [{string.Join(", ", input.shape)}]): give at least one row to run both models on and compare.");
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.FirstOrDefault(x => x.numel() == 0) is { } empty)
+            throw new HubException($"The input{(inputs.Count > 1 ? $" {inputs.ToList().IndexOf(empty) + 1}" : "")} has no values (shape [{string.Join(", ", empty.shape)}]): give at least one row to run both models on and compare.");
         var repos = await Task.WhenAll(OpenAsync(repoA, options, cancellationToken), OpenAsync(repoB, options, cancellationToken)).ConfigureAwait(false);
-        var models = new nn.Module<Tensor, Tensor>[2];
+        var models = new RunnableModel[2];
         try
         {
-            for (var i = 0; i < 2; i++)
-                models[i] = ModelRunner.AsModel(await repos[i].InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), repos[i].Name, entrypoint);
             // Each side named as it was given: two folders with the same content share one loaded version (and its name).
-            return Compare(repos, [NameAsGiven(repoA), NameAsGiven(repoB)], models, entrypoint, input);
+            var names = new[] { NameAsGiven(repoA), NameAsGiven(repoB) };
+            for (var i = 0; i < 2; i++)
+                models[i] = ModelRunner.AsModel(await repos[i].InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), $"{names[i]} ({repos[i].Version})", entrypoint);
+            return Compare(repos, names, models, inputs, outputKey);
         }
         finally
         {
@@ -43,20 +46,21 @@ public sealed partial class HubClient
     /// <summary>A repo as the user named it: a local folder's full path, else the text given.</summary>
     private string NameAsGiven(string repo) => DescribeSource(repo) is { IsLocal: true } local ? local.RepoName : repo.Trim();
 
-    private static ModelComparison Compare(HubRepo[] repos, string[] names, nn.Module<Tensor, Tensor>[] models, string entrypoint, Tensor input)
+    private static ModelComparison Compare(HubRepo[] repos, string[] names, RunnableModel[] models, IReadOnlyList<Tensor> inputs, string? outputKey)
     {
         using var scope = NewDisposeScope(); // the outputs and intermediate tensors (a dispose scope is per thread: no awaits in here)
         var runs = new (ModelRun Run, Tensor Output)[2];
         for (var i = 0; i < 2; i++)
         {
-            var (output, elapsed) = ModelRunner.Forward(models[i], input, $"{entrypoint} of {names[i]} ({repos[i].Version})");
-            runs[i] = (new ModelRun(names[i], repos[i].Version, models[i].GetType().Name, ModelRunner.ParameterCount(models[i]), output.shape, ModelRunner.Top1(output), elapsed), output);
+            var output = ModelRunner.Forward(models[i], inputs, outputKey);
+            var y = output.Tensor;
+            runs[i] = (new ModelRun(names[i], repos[i].Version, models[i].TypeName, models[i].ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime), y);
         }
         var (a, b) = (runs[0], runs[1]);
         if (!a.Run.OutputShape.AsSpan().SequenceEqual(b.Run.OutputShape))
             return new ModelComparison(a.Run, b.Run, null, null, null);
         if (a.Output.numel() == 0)
-            throw new HubException($"Both models returned an empty output (shape [{string.Join(", ", a.Run.OutputShape)}]) for the input of shape [{string.Join(", ", input.shape)}]: there is nothing to compare.");
+            throw new HubException($"Both models returned an empty output (shape [{string.Join(", ", a.Run.OutputShape)}]) for the inputs of shapes {string.Join(", ", inputs.Select(x => "[" + string.Join(", ", x.shape) + "]"))}: there is nothing to compare.");
         var absolute = (a.Output.to(ScalarType.Float64) - b.Output.to(ScalarType.Float64)).abs().max().item<double>();
         var scale = a.Output.to(ScalarType.Float64).abs().max().item<double>();
         var relative = scale == 0 ? (absolute == 0 ? 0 : double.PositiveInfinity) : absolute / scale;
