@@ -31,7 +31,7 @@ internal static class LoadCommand
         var opened = await app.Hub.OpenAsync(repo, RepoOptions.LoadOptions(parse), token);
         var result = await opened.InvokeAsync(entrypoint, arguments, token);
         var name = nameAsGiven && app.Hub.DescribeSource(repo) is var given ? (given.IsLocal ? given.RepoName : given.Text) : opened.Name;
-        return new LoadOutcome(name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().FullName,
+        return new LoadOutcome(name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
             opened.LoadContextName, result is null ? null : AssemblyLoadContext.GetLoadContext(result.GetType().Assembly)?.Name);
     }
 }
