@@ -235,21 +235,7 @@ public sealed class SilentServer : IDisposable
     }
 
     /// <summary>A nuget.config in <paramref name="folder"/> whose only feed is this server as a v3 index (a feed that hangs).</summary>
-    public string WriteNuGetConfig(string folder)
-    {
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, "nuget.config");
-        File.WriteAllText(path, $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="silent" value="http://127.0.0.1:{Port}/v3/index.json" allowInsecureConnections="true" />
-              </packageSources>
-            </configuration>
-            """);
-        return path;
-    }
+    public string WriteNuGetConfig(string folder) => Infrastructure.NuGetConfig.Write(folder, "silent", $"http://127.0.0.1:{Port}/v3/index.json");
 
     public void Dispose()
     {

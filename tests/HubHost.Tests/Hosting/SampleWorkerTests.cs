@@ -31,6 +31,7 @@ public sealed class SampleWorkerTests(SharedHub hub)
     /// <summary>`dotnet run --project samples/worker --no-build -- ARGS` from the repo root, over the shared hub.</summary>
     private ProcessStartInfo SampleStart(params string[] args)
     {
+        // The configuration these tests were built in (bin/<Configuration>/net10.0/) is the sample's too.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var info = new ProcessStartInfo("dotnet")
         {
@@ -51,23 +52,8 @@ public sealed class SampleWorkerTests(SharedHub hub)
     [Fact]
     public async Task The_sample_worker_classifies_the_sample_digits_with_the_hosted_model_and_stops_after_its_iterations()
     {
-        // The configuration these tests were built in (bin/<Configuration>/net10.0/) is the sample's too.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "run", "--project", "samples/worker", "-c", configuration, "--no-build", "--", "--iterations", "1" })
-            info.ArgumentList.Add(arg);
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(key);
         // The sample's appsettings.json names no hub directory: HUBHOST_HOME applies (the shared hub, where vision is built once).
-        info.Environment["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory);
-
+        var info = SampleStart("--iterations", "1");
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

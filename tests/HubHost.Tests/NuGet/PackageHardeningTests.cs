@@ -67,7 +67,7 @@ public sealed class PackageHardeningTests(NuGetFeedFixture feed)
         var (privateFeed, config) = feed.CopyFeed();
         var package = Path.Combine(privateFeed, "Hub.Json.12.0.0.nupkg");
         var good = File.ReadAllBytes(package);
-        RewriteManifest(package, m => m with { Assembly = "../../../x.dll" });
+        PackageManifestPathTests.Rewrite(package, m => m with { Assembly = "../../../x.dll" }, junkAssembly: false);
         var hub = feed.NewClient(config, out var hubDirectory);
         var e = await Assert.ThrowsAsync<HubException>(() => hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted));
         Assert.Contains("is refused", e.Message);
@@ -152,22 +152,6 @@ public sealed class PackageHardeningTests(NuGetFeedFixture feed)
         using var stream = zip.CreateEntry(entryName, CompressionLevel.Optimal).Open();
         var zeros = new byte[1 << 20];
         for (long written = 0; written < bytes; written += zeros.Length) stream.Write(zeros);
-    }
-
-    private static void RewriteManifest(string package, Func<HubPackageManifest, HubPackageManifest> change)
-    {
-        using var zip = ZipFile.Open(package, ZipArchiveMode.Update);
-        var entry = zip.GetEntry(HubPackageManifest.FileName)!;
-        HubPackageManifest manifest;
-        using (var stream = entry.Open())
-        using (var memory = new MemoryStream())
-        {
-            stream.CopyTo(memory);
-            manifest = HubPackageManifest.TryParse(memory.ToArray())!;
-        }
-        entry.Delete();
-        using var written = zip.CreateEntry(HubPackageManifest.FileName).Open();
-        written.Write(change(manifest).ToJson());
     }
 
     private static string OneErrorLine(string stderr)
