@@ -59,8 +59,28 @@ public static class HubHostServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddHubHost();
-        services.AddOptions<HubOptions>().Bind(configuration);
+        BindExplained(services.AddOptions<HubOptions>(), configuration);
         return services;
+    }
+
+    /// <summary>
+    /// Binds a section like <c>OptionsBuilder.Bind</c>, with the binder's error for a value of the wrong type (a
+    /// PollInterval of "banana") turned into one HubException naming the key, which the host start fails with.
+    /// </summary>
+    private static OptionsBuilder<TOptions> BindExplained<TOptions>(OptionsBuilder<TOptions> builder, IConfiguration configuration) where TOptions : class
+    {
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(builder.Name, configuration));
+        return builder.Configure(options =>
+        {
+            try
+            {
+                configuration.Bind(options);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new HubException($"{e.Message.TrimEnd('.')}. Give a value of that type (a time as 00:05:00, a flag as true or false, a number as 30), or remove the key.", e);
+            }
+        });
     }
 
     /// <summary>
@@ -99,7 +119,7 @@ public static class HubHostServiceCollectionExtensions
     public static IServiceCollection AddHubEntrypoint<T>(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        AddEntrypoint<T>(services, name).Bind(configuration);
+        BindExplained(AddEntrypoint<T>(services, name), configuration);
         return services;
     }
 

@@ -40,6 +40,11 @@ internal sealed record RefState(
     public string Shown { get; init; } = LoadText;
 
     public CatalogEntrypoint? Find(string name) => Entrypoints.FirstOrDefault(e => e.Info.Name == name);
+
+    /// <summary>Whether a page shows this state as it shows <paramref name="other"/>: the same status, version (which fixes the entrypoints), error and README.</summary>
+    public bool ShowsTheSameAs(RefState other)
+        => Status == other.Status && Version == other.Version && Error == other.Error && ReadmeHtml == other.ReadmeHtml
+           && Entrypoints.Count == other.Entrypoints.Count;
 }
 
 /// <summary>A repo of the catalog with its refs.</summary>

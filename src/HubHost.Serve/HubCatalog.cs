@@ -6,7 +6,9 @@ namespace HubHost.Serve;
 /// The repos the server shows and what is known of each ref. Pages read this in-memory state only; a ref is
 /// opened (resolved, built when the hub has no build of it, loaded to read its entrypoints, then released) on
 /// start and again only on <see cref="RefreshAsync"/> (the refresh button and the refresh interval). An untrusted
-/// git repo is never opened: its refs show as not trusted. No entrypoint is ever called.
+/// git repo is never opened: its refs show as not trusted. No entrypoint is ever called. Each ref is opened on its
+/// own: a ref still being opened (a feed or remote that hangs, until its timeout) is joined by a refresh, never waited
+/// for by the others.
 /// </summary>
 internal sealed class HubCatalog
 {
@@ -14,7 +16,7 @@ internal sealed class HubCatalog
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _parallel;
     private readonly Lock _gate = new();
-    private Task _refreshing = Task.CompletedTask;
+    private readonly Dictionary<(CatalogRepo Repo, int Index), Task> _opening = [];
     private long _generation;
 
     public HubCatalog(HubClient hub, IEnumerable<string> repos, int parallelism, ILogger logger)
@@ -35,10 +37,17 @@ internal sealed class HubCatalog
 
     public IReadOnlyList<CatalogRepo> Repos { get; }
 
-    /// <summary>Changes on every state change (pages cache on it).</summary>
+    /// <summary>Changes whenever what a page shows of a ref changes (its status, version, error or README): pages cache on it, and open pages reload on it.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public bool IsRefreshing => !_refreshing.IsCompleted;
+    /// <summary>Whether a ref is being opened.</summary>
+    public bool IsRefreshing
+    {
+        get
+        {
+            lock (_gate) return _opening.Values.Any(t => !t.IsCompleted);
+        }
+    }
 
     public DateTimeOffset? LastRefresh { get; private set; }
 
@@ -46,25 +55,34 @@ internal sealed class HubCatalog
 
     /// <summary>
     /// Opens every ref (or one repo's): <paramref name="force"/> re-resolves git refs (fetching, building a moved ref).
-    /// A refresh already running is joined, not repeated.
+    /// A ref still being opened is joined, not opened twice; the others start now, whatever that one waits on.
+    /// The task ends when every ref asked for has been opened.
     /// </summary>
     public Task RefreshAsync(bool force, string? repoId = null, CancellationToken cancellationToken = default)
     {
+        var work = new List<Task>();
         lock (_gate)
         {
-            if (!_refreshing.IsCompleted) return _refreshing;
-            var repos = repoId is null ? Repos : Repos.Where(r => r.Id == repoId).ToList();
-            _refreshing = Task.Run(() => RefreshAllAsync(repos, force, cancellationToken), CancellationToken.None);
-            return _refreshing;
+            foreach (var repo in repoId is null ? Repos : Repos.Where(r => r.Id == repoId))
+            {
+                for (var index = 0; index < repo.RefCount; index++)
+                {
+                    if (!_opening.TryGetValue((repo, index), out var running) || running.IsCompleted)
+                    {
+                        var (r, i) = (repo, index);
+                        running = _opening[(repo, index)] = Task.Run(() => OpenRefAsync(r, i, force, cancellationToken), CancellationToken.None);
+                    }
+                    work.Add(running);
+                }
+            }
         }
+        return FinishAsync(work);
     }
 
-    private async Task RefreshAllAsync(IReadOnlyList<CatalogRepo> repos, bool force, CancellationToken cancellationToken)
+    private async Task FinishAsync(List<Task> work)
     {
-        var work = repos.SelectMany(r => Enumerable.Range(0, r.RefCount).Select(i => OpenRefAsync(r, i, force, cancellationToken))).ToList();
         await Task.WhenAll(work).ConfigureAwait(false);
         LastRefresh = DateTimeOffset.UtcNow;
-        Interlocked.Increment(ref _generation);
     }
 
     private async Task OpenRefAsync(CatalogRepo repo, int index, bool force, CancellationToken cancellationToken)
@@ -73,8 +91,10 @@ internal sealed class HubCatalog
         try
         {
             var old = repo.Ref(index);
-            repo.Set(index, await OpenAsync(repo, old, force, cancellationToken).ConfigureAwait(false));
-            Interlocked.Increment(ref _generation);
+            var opened = await OpenAsync(repo, old, force, cancellationToken).ConfigureAwait(false);
+            repo.Set(index, opened);
+            // Open pages reload on a new generation: only when what they show changed.
+            if (!opened.ShowsTheSameAs(old)) Interlocked.Increment(ref _generation);
         }
         finally
         {
@@ -106,7 +126,7 @@ internal sealed class HubCatalog
             {
                 var entrypoints = opened.Entrypoints;
                 var cards = opened.Cards;
-                var readme = Markdown.RenderReadme(opened.SourceDirectory);
+                var readme = Markdown.RenderReadme(opened.SourceDirectory, path => Urls.File(repo, old.Label, path));
                 return old with
                 {
                     Status = RefStatus.Ready,

@@ -3,7 +3,7 @@ namespace HubHost.Serve;
 /// <summary>The HTML pages. Every string from a repo goes through <see cref="Html.Append"/> (encoded); the README is Markdig's sanitised output.</summary>
 internal sealed class Pages(HubCatalog catalog, string title)
 {
-    private sealed record CachedPage(long Generation, string Html)
+    private sealed record CachedPage(long Generation, DateTimeOffset? Refreshed, string Html)
     {
         /// <summary>Gzip of the page, made once per catalog change (not per request).</summary>
         public byte[] Gzip => field ??= Compress(Html);
@@ -22,7 +22,9 @@ internal sealed class Pages(HubCatalog catalog, string title)
     private void Layout(Html h, string pageTitle, Action<Html> body)
     {
         h.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">");
-        h.Raw("<title>").Append(pageTitle).Raw("</title><link rel=\"stylesheet\" href=\"/static/site.css\"><script src=\"/static/app.js\" defer></script></head><body>");
+        h.Raw("<title>").Append(pageTitle).Raw("</title><link rel=\"stylesheet\" href=\"/static/site.css\"><script src=\"/static/app.js\" defer></script></head>");
+        // The catalog state the page shows: app.js reloads the page when the server's moves on (a refresh changed a ref).
+        h.Raw("<body").Attr("data-generation", catalog.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture)).Raw(">");
         h.Raw("<header><a class=\"home\" href=\"/\">").Append(title).Raw("</a><span class=\"spacer\"></span>");
         h.Raw("<span id=\"refresh-status\" role=\"status\">").Append(catalog.IsRefreshing ? "refreshing…" : catalog.LastRefresh is { } t ? $"refreshed {t:yyyy-MM-dd HH:mm:ss} UTC" : "").Raw("</span>");
         h.Raw("<button id=\"refresh\" type=\"button\">Refresh</button></header><main>");
@@ -38,11 +40,11 @@ internal sealed class Pages(HubCatalog catalog, string title)
 
     private CachedPage IndexPage()
     {
-        var generation = catalog.Generation;
-        if (_index is { } cached && cached.Generation == generation && !catalog.IsRefreshing) return cached;
+        var (generation, refreshed) = (catalog.Generation, catalog.LastRefresh);
+        if (_index is { } cached && cached.Generation == generation && cached.Refreshed == refreshed && !catalog.IsRefreshing) return cached;
         var h = new Html();
         Layout(h, title, IndexBody);
-        var page = new CachedPage(generation, h.ToString());
+        var page = new CachedPage(generation, refreshed, h.ToString());
         _index = page;
         return page;
     }
@@ -255,6 +257,19 @@ internal sealed class Pages(HubCatalog catalog, string title)
             h.Raw(">").Append(r.Label).Raw("</option>");
         }
         h.Raw("</select>");
+    }
+
+    /// <summary>A Markdown file of a repo (one its README links to), rendered and sanitised as the README is.</summary>
+    public string Document(CatalogRepo repo, RefState state, string path, string html)
+    {
+        var h = new Html();
+        Layout(h, $"{path} · {repo.Name}", h =>
+        {
+            h.Raw("<p class=\"repo-name\">").Append(repo.Name).Raw(" ").Tag("span", state.Label, "ref current").Raw("</p>");
+            h.Raw("<h1 class=\"document-path\">").Append(path).Raw("</h1>");
+            h.Raw("<section class=\"readme\"><div class=\"markdown\" id=\"document\">").Raw(html).Raw("</div></section>");
+        });
+        return h.ToString();
     }
 
     public string NotFound(string what)

@@ -55,6 +55,8 @@ public sealed class ServeHost : IAsyncDisposable
     {
         if (options.Repos.Count == 0)
             throw new HubException("Nothing to serve: give repos on the command line (hubhost serve ./my-hub owner/name:main) or a catalog file (--catalog catalog.json).");
+        if (options.RefreshInterval is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromMinutes(ServeOptions.MaxRefreshMinutes)))
+            throw new HubException($"The refresh interval {interval} is out of range: give 0 (only on the Refresh button) to {ServeOptions.MaxRefreshMinutes} minutes (4 weeks).");
         foreach (var url in options.Urls) CheckUrl(url, options.AllowRemote);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost.Serve");
         var catalog = new HubCatalog(hub, options.Repos, options.Parallelism, logger);
@@ -84,10 +86,14 @@ public sealed class ServeHost : IAsyncDisposable
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) && !Uri.TryCreate(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out uri))
             throw new HubException($"--urls '{url}' is not a URL. Give one like {ServeOptions.DefaultUrl}.");
-        if (uri.Scheme is not ("http" or "https"))
-            throw new HubException($"--urls '{url}' must be http:// or https://, e.g. {ServeOptions.DefaultUrl}.");
-        if (allowRemote) return;
+        if (uri.Scheme == "https")
+            throw new HubException($"--urls '{url}': hubhost serve speaks plain http:// (it has no certificate); listen on {ServeOptions.DefaultUrl} and put a reverse proxy that terminates TLS in front of it for https.");
+        if (uri.Scheme != "http")
+            throw new HubException($"--urls '{url}' must be http://, e.g. {ServeOptions.DefaultUrl}.");
         var host = uri.Host.Trim('[', ']');
+        if (IPAddress.TryParse(host, out var mapped) && mapped.IsIPv4MappedToIPv6)
+            throw new HubException($"--urls '{url}' is an IPv4 address written as IPv6, which cannot be listened on; write http://{mapped.MapToIPv4()}:{uri.Port}.");
+        if (allowRemote) return;
         var loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (!loopback || url.Contains("://*", StringComparison.Ordinal) || url.Contains("://+", StringComparison.Ordinal))
             throw new HubException($"Refusing to listen on {url}: it is not a loopback address, so anyone on the network could browse the catalog. " +
@@ -102,7 +108,7 @@ public sealed class ServeHost : IAsyncDisposable
         {
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             throw new HubException($"Could not listen on {string.Join(", ", _options.Urls)}: {e.Message}", e);
         }
@@ -156,6 +162,9 @@ public sealed class ServeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Every page and API read answers HEAD as GET does (headers, no body), as HTTP asks of a server.</summary>
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+
     private void Map(WebApplication app, Pages pages)
     {
         // Only the names this server was asked to listen under (no DNS rebinding of a loopback server), and headers
@@ -184,7 +193,7 @@ public sealed class ServeHost : IAsyncDisposable
             await next(context).ConfigureAwait(false);
         });
 
-        app.MapGet("/", (HttpContext context) =>
+        app.MapMethods("/", GetAndHead, (HttpContext context) =>
         {
             // The index is big with many repos: its gzip is made once per catalog change, not per request.
             context.Response.Headers.Vary = "Accept-Encoding";
@@ -192,40 +201,57 @@ public sealed class ServeHost : IAsyncDisposable
             context.Response.Headers.ContentEncoding = "gzip";
             return Results.Bytes(pages.IndexGzip(), "text/html; charset=utf-8");
         });
-        app.MapGet("/repos/{id}/entrypoints/{name}", (string id, string name, string? @ref) =>
+        app.MapMethods("/repos/{id}/entrypoints/{name}", GetAndHead, (string id, string name, string? @ref) =>
         {
             var (repo, state, entry, error) = Lookup(id, @ref, name);
             return entry is null ? HtmlResult(pages.NotFound(error!), 404) : HtmlResult(pages.Entry(repo!, state!, entry)!);
         });
-        app.MapGet("/repos/{id}/compare", (string id, string? a, string? b) =>
+        app.MapMethods("/repos/{id}/compare", GetAndHead, (string id, string? a, string? b) =>
         {
             if (Catalog.Find(id) is not { } repo) return HtmlResult(pages.NotFound($"No repo {id} in this catalog."), 404);
             var (ra, rb, changes) = Compare(repo, a, b);
             return HtmlResult(pages.Compare(repo, ra, rb, changes), a is not null && (ra is null || rb is null) ? 404 : 200);
         });
-        app.MapGet("/repos/{id}/image", (string id, string? @ref, string? entry) =>
+        app.MapMethods("/repos/{id}/image", GetAndHead, (string id, string? @ref, string? entry) =>
         {
             var (repo, state, found, _) = Lookup(id, @ref, entry ?? "");
             if (found?.Meta.Image is not { } image || state?.SourceDirectory is not { } dir || RepoFiles.Resolve(dir, image) is not { } file)
                 return Results.NotFound();
             return Results.File(file.Path, file.ContentType);
         });
-        app.MapGet("/static/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
-        app.MapGet("/static/site.css", () => Asset("site.css", "text/css; charset=utf-8"));
+        app.MapMethods("/repos/{id}/files/{**path}", GetAndHead, (string id, string path, string? @ref) =>
+        {
+            // A file the README links to, by the rule every repo file is sent by (RepoFiles): pictures as they are,
+            // Markdown rendered like the README, text and source as text; anything else is not sent.
+            if (Catalog.Find(id) is not { } repo || repo.FindRef(@ref) is not { SourceDirectory: { } dir } state)
+                return HtmlResult(pages.NotFound($"No ref '{@ref}' of repo {id} with files to show."), 404);
+            var kind = RepoFiles.KindOf(path);
+            if (kind is null || RepoFiles.Find(dir, path) is not { } file)
+                return HtmlResult(pages.NotFound($"{path} is not a file this catalog shows: it shows a repo's pictures, Markdown and text or source files, inside the repo and not through a symbolic link."), 404);
+            return kind switch
+            {
+                RepoFileKind.Image => Results.File(file, RepoFiles.ImageType(file)),
+                RepoFileKind.Text => Results.File(file, "text/plain; charset=utf-8"),
+                _ => HtmlResult(pages.Document(repo, state, path,
+                    Markdown.ReadFile(file) is { } text ? Markdown.RenderOrNote(text, Path.GetDirectoryName(path)?.Replace('\\', '/') ?? "", p => Urls.File(repo, state.Label, p)) : "")),
+            };
+        });
+        app.MapMethods("/static/app.js", GetAndHead, () => Asset("app.js", "text/javascript; charset=utf-8"));
+        app.MapMethods("/static/site.css", GetAndHead, () => Asset("site.css", "text/css; charset=utf-8"));
 
-        app.MapGet("/api/repos", () => Results.Json(Api.Catalog(Catalog, _options.Title), Json));
-        app.MapGet("/api/repos/{id}", (string id) => Catalog.Find(id) is { } repo ? Results.Json(Api.Repo(repo), Json) : Results.Json(Api.Error($"No repo {id} in this catalog."), Json, statusCode: 404));
-        app.MapGet("/api/repos/{id}/entrypoints/{name}", (string id, string name, string? @ref) =>
+        app.MapMethods("/api/repos", GetAndHead, () => Results.Json(Api.Catalog(Catalog, _options.Title), Json));
+        app.MapMethods("/api/repos/{id}", GetAndHead, (string id) => Catalog.Find(id) is { } repo ? Results.Json(Api.Repo(repo), Json) : Results.Json(Api.Error($"No repo {id} in this catalog."), Json, statusCode: 404));
+        app.MapMethods("/api/repos/{id}/entrypoints/{name}", GetAndHead, (string id, string name, string? @ref) =>
         {
             var (repo, state, entry, error) = Lookup(id, @ref, name);
             return entry is null ? Results.Json(Api.Error(error!), Json, statusCode: 404) : Results.Json(Api.Entry(repo!, state!, entry), Json);
         });
-        app.MapGet("/api/repos/{id}/readme", (string id, string? @ref) =>
+        app.MapMethods("/api/repos/{id}/readme", GetAndHead, (string id, string? @ref) =>
         {
             if (Catalog.Find(id)?.FindRef(@ref) is not { } state) return Results.Json(Api.Error($"No ref '{@ref}' of repo {id}."), Json, statusCode: 404);
             return Results.Json(new { @ref = state.Label, html = state.ReadmeHtml }, Json);
         });
-        app.MapGet("/api/repos/{id}/compare", (string id, string? a, string? b) =>
+        app.MapMethods("/api/repos/{id}/compare", GetAndHead, (string id, string? a, string? b) =>
         {
             if (Catalog.Find(id) is not { } repo) return Results.Json(Api.Error($"No repo {id} in this catalog."), Json, statusCode: 404);
             if (a is null || b is null) return Results.Json(Api.Error("Give two refs: ?a=REF&b=REF."), Json, statusCode: 400);
@@ -234,7 +260,7 @@ public sealed class ServeHost : IAsyncDisposable
                 ? Results.Json(Api.Error($"{repo.Name} has no ref '{(ra is null ? a : b)}' in this catalog (refs: {string.Join(", ", repo.Refs.Select(r => r.Label))})."), Json, statusCode: 404)
                 : Results.Json(Api.Compare(repo, ra, rb, changes), Json);
         });
-        app.MapGet("/api/status", () => Results.Json(new
+        app.MapMethods("/api/status", GetAndHead, () => Results.Json(new
         {
             refreshing = Catalog.IsRefreshing,
             lastRefresh = Catalog.LastRefresh,

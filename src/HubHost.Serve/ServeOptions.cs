@@ -9,6 +9,9 @@ public sealed record ServeOptions
     /// <summary>The default address: loopback only.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    /// <summary>The longest refresh interval, in minutes: 4 weeks (a timer's period must stay under 49.7 days).</summary>
+    public const double MaxRefreshMinutes = 40320;
+
     /// <summary>The page title.</summary>
     public string Title { get; init; } = "HubHost catalog";
 
@@ -83,8 +86,8 @@ public sealed class CatalogFile
             if (repo.Refs is { } refs && refs.Any(string.IsNullOrWhiteSpace))
                 throw new HubException($"The catalog file {path}: repos[{i}] ({repo.Repo}) has an empty ref.");
         }
-        if (file.RefreshMinutes is < 0)
-            throw new HubException($"The catalog file {path}: refreshMinutes must be 0 (never) or more.");
+        if (file.RefreshMinutes is < 0 or > ServeOptions.MaxRefreshMinutes)
+            throw new HubException($"The catalog file {path}: refreshMinutes must be 0 (only on the Refresh button) to {ServeOptions.MaxRefreshMinutes} (4 weeks), not {file.RefreshMinutes}.");
         return file;
     }
 

@@ -25,13 +25,17 @@ public sealed partial class HubClient
         object? arguments = null, string? outputKey = null, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.FirstOrDefault(x => x.numel() == 0) is { } empty)
+            throw new HubException($"The input{(inputs.Count > 1 ? $" {inputs.ToList().IndexOf(empty) + 1}" : "")} has no values (shape [{string.Join(", ", empty.shape)}]): give at least one row to run both models on and compare.");
         var repos = await Task.WhenAll(OpenAsync(repoA, options, cancellationToken), OpenAsync(repoB, options, cancellationToken)).ConfigureAwait(false);
         var models = new RunnableModel[2];
         try
         {
+            // Each side named as it was given: two folders with the same content share one loaded version (and its name).
+            var names = new[] { NameAsGiven(repoA), NameAsGiven(repoB) };
             for (var i = 0; i < 2; i++)
-                models[i] = ModelRunner.AsModel(await repos[i].InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), $"{repos[i].Name} ({repos[i].Version})", entrypoint);
-            return Compare(repos, models, inputs, outputKey);
+                models[i] = ModelRunner.AsModel(await repos[i].InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), $"{names[i]} ({repos[i].Version})", entrypoint);
+            return Compare(repos, names, models, inputs, outputKey);
         }
         finally
         {
@@ -39,7 +43,10 @@ public sealed partial class HubClient
         }
     }
 
-    private static ModelComparison Compare(HubRepo[] repos, RunnableModel[] models, IReadOnlyList<Tensor> inputs, string? outputKey)
+    /// <summary>A repo as the user named it: a local folder's full path, else the text given.</summary>
+    private string NameAsGiven(string repo) => DescribeSource(repo) is { IsLocal: true } local ? local.RepoName : repo.Trim();
+
+    private static ModelComparison Compare(HubRepo[] repos, string[] names, RunnableModel[] models, IReadOnlyList<Tensor> inputs, string? outputKey)
     {
         using var scope = NewDisposeScope(); // the outputs and intermediate tensors (a dispose scope is per thread: no awaits in here)
         var runs = new (ModelRun Run, Tensor Output)[2];
@@ -47,11 +54,13 @@ public sealed partial class HubClient
         {
             var output = ModelRunner.Forward(models[i], inputs, outputKey);
             var y = output.Tensor;
-            runs[i] = (new ModelRun(repos[i].Name, repos[i].Version, models[i].TypeName, models[i].ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime), y);
+            runs[i] = (new ModelRun(names[i], repos[i].Version, models[i].TypeName, models[i].ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime), y);
         }
         var (a, b) = (runs[0], runs[1]);
         if (!a.Run.OutputShape.AsSpan().SequenceEqual(b.Run.OutputShape))
             return new ModelComparison(a.Run, b.Run, null, null, null);
+        if (a.Output.numel() == 0)
+            throw new HubException($"Both models returned an empty output (shape [{string.Join(", ", a.Run.OutputShape)}]) for the inputs of shapes {string.Join(", ", inputs.Select(x => "[" + string.Join(", ", x.shape) + "]"))}: there is nothing to compare.");
         var absolute = (a.Output.to(ScalarType.Float64) - b.Output.to(ScalarType.Float64)).abs().max().item<double>();
         var scale = a.Output.to(ScalarType.Float64).abs().max().item<double>();
         var relative = scale == 0 ? (absolute == 0 ? 0 : double.PositiveInfinity) : absolute / scale;

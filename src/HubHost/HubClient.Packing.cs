@@ -24,6 +24,9 @@ public sealed partial class HubClient
     {
         var source = ParseSource(repo);
         HubPackager.CheckPackable(source, repo);
+        // What can be checked before a build is: a typo in -o, --id or --version never costs one.
+        HubPackager.CheckName(id, version);
+        WritableFolder.Ensure(Path.GetFullPath(outputDirectory), "The output folder", "Give pack's output (-o) a folder you can write to.");
         var snapshot = await ResolveAsync(source, options, cancellationToken).ConfigureAwait(false);
         var (packageId, packageVersion) = HubPackager.Name(source, snapshot, id, version);
         var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);

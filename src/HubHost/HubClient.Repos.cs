@@ -75,7 +75,7 @@ public sealed partial class HubClient
     private SourceContext SourceContext => new(HubDirectory, Settings, Logger);
 
     /// <summary>This client's trusted list (torch.hub's trusted_list file in the hub directory).</summary>
-    internal TrustedList TrustedList => new(HubDirectory);
+    internal TrustedList TrustedList => new(HubDirectory, [.. Settings.TrustedOwners]);
 
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
     internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)

@@ -29,6 +29,6 @@ public enum TrustRepo
     /// <summary>Trust the repo and add it to the trusted list (torch's True).</summary>
     Trust,
 
-    /// <summary>Ask every time, even when the repo is in the trusted list (torch's False).</summary>
+    /// <summary>Ask every time, even when the repo is in the trusted list (torch's False); a yes adds it to the list, as torch does.</summary>
     Prompt,
 }

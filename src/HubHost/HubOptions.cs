@@ -30,10 +30,26 @@ public sealed class HubOptions
     public Func<string, bool>? TrustPrompt { get; set; }
 
     /// <summary>
+    /// Owners whose every repo is trusted without asking, as if each were in the trusted list: <c>owner/*</c> (an owner
+    /// on <see cref="GitBaseUrl"/>) or a URL ending in <c>/*</c> (<c>https://git.example.com/team/*</c>). torch.hub
+    /// trusts the owners pytorch and facebookresearch this way; HubHost trusts no owner unless told. Matching is
+    /// host-aware like the trusted list (github.com ignores case in the owner, other hosts do not). Environment
+    /// variable: <c>HUBHOST_TRUSTED_OWNERS</c> (comma-separated). <c>hubhost trust add owner/*</c> writes one to the list.
+    /// </summary>
+    public IList<string> TrustedOwners { get; set; } = new List<string>();
+
+    /// <summary>
     /// The nuget.config whose feeds (and credentials) <c>nuget:</c> repos are resolved against. Null: NuGet's usual
     /// files — nuget.config in the current folder and above, the user's, the machine's.
     /// </summary>
     public string? NuGetConfigFile { get; set; }
+
+    /// <summary>
+    /// How long a NuGet feed may take to answer one request of a <c>nuget:</c> load (a service index, a version list, a
+    /// package; a download may run longer as long as bytes keep coming). A feed that accepts the connection and never
+    /// answers then fails with this in the message instead of hanging. Environment variable: <c>HUBHOST_NUGET_TIMEOUT</c> (seconds).
+    /// </summary>
+    public TimeSpan NuGetTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Where diagnostics go. Null: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
@@ -103,6 +119,13 @@ public sealed class HubOptions
             options.GitBaseUrl = GitRemote.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
         if (Text("GITHUB_TOKEN") is { } token) options.GitHubToken = token;
         if (Text("HUBHOST_GIT_TIMEOUT") is { } git) options.GitNetworkTimeout = Seconds("HUBHOST_GIT_TIMEOUT", git);
+        if (Text("HUBHOST_TRUSTED_OWNERS") is { } owners)
+        {
+            options.TrustedOwners = owners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            if (options.TrustedOwners.FirstOrDefault(o => !Trust.TrustedList.IsOwnerPattern(o)) is not null)
+                throw Malformed("HUBHOST_TRUSTED_OWNERS", owners, "owners as owner/* or https://host/owner/*, separated by commas, such as myorg/*,https://git.example.com/ml/*");
+        }
+        if (Text("HUBHOST_NUGET_TIMEOUT") is { } nuget) options.NuGetTimeout = Seconds("HUBHOST_NUGET_TIMEOUT", nuget);
         if (Text("HUBHOST_DOWNLOAD_MIN_SPEED") is { } speed)
             options.DownloadMinimumSpeed = long.TryParse(speed, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
                 ? bytes
@@ -112,16 +135,23 @@ public sealed class HubOptions
     }
 
     /// <summary>A copy (the delegates and logger factory shared).</summary>
-    internal HubOptions Copy() => (HubOptions)MemberwiseClone();
+    internal HubOptions Copy()
+    {
+        var copy = (HubOptions)MemberwiseClone();
+        copy.TrustedOwners = [.. TrustedOwners];
+        return copy;
+    }
 
     /// <summary>A checked copy, the one a client keeps: later changes to this object do not reach it.</summary>
     internal HubOptions Snapshot()
     {
         var copy = Copy();
         copy.GitBaseUrl = GitRemote.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
+        copy.TrustedOwners = (TrustedOwners ?? []).Select(o => Trust.TrustedList.OwnerKey(o ?? "", copy.GitBaseUrl, $"{nameof(HubOptions)}.{nameof(TrustedOwners)}")).ToList();
         Positive(BuildTimeout, nameof(BuildTimeout));
         Positive(GitNetworkTimeout, nameof(GitNetworkTimeout));
         Positive(GitLocalTimeout, nameof(GitLocalTimeout));
+        Positive(NuGetTimeout, nameof(NuGetTimeout));
         Positive(DownloadStallTime, nameof(DownloadStallTime));
         if (DownloadMinimumSpeed < 0)
             throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");

@@ -79,6 +79,25 @@ public sealed class ServeCollection : ICollectionFixture<ServeFixture>
 /// <summary>A local git repo whose refs differ: v2 changes greet's default (times 1 → 3), adds shout, removes wave, edits a doc.</summary>
 internal static class VersionsRepo
 {
+    /// <summary>A tiny local hub repo in <paramref name="folder"/> (greet; with <paramref name="extra"/> also added).</summary>
+    public static void WriteTiny(string folder, bool extra)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "hubconf.csproj"), Files(1, false)["hubconf.csproj"]);
+        File.WriteAllText(Path.Combine(folder, "Hubconf.cs"), $$"""
+            namespace Tiny;
+
+            /// <summary>A tiny repo.</summary>
+            public static class Hubconf
+            {
+                /// <summary>Greets.</summary>
+                public static string greet(string name = "world") => "hi " + name;
+            {{(extra ? "\n    /// <summary>Added later.</summary>\n    public static string added() => \"new\";\n" : "")}}
+            }
+            """);
+    }
+
+
     public static Dictionary<string, string> Files(int defaultTimes, bool v2, string marker = "") => new()
     {
         ["hubconf.csproj"] = """

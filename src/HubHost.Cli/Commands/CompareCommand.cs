@@ -40,8 +40,8 @@ internal static class CompareCommand
             if (parse.GetValue(outputKey) is { } key)
                 throw new HubException($"--output-key {key} picks one of a model's outputs: give the inputs to run both models on (--input X.npy or --image FILE).");
             var results = await Task.WhenAll(
-                LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token),
-                LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token));
+                LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token, nameAsGiven: true),
+                LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token, nameAsGiven: true));
             app.Print(new { a = results[0], b = results[1], same = results[0].Result == results[1].Result },
                 () => $"A: {results[0].ToText()}\nB: {results[1].ToText()}\n{(results[0].Result == results[1].Result ? "The results are equal." : "The results differ.")}");
             return 0;

@@ -21,13 +21,17 @@ internal static class LoadCommand
         return command;
     }
 
-    /// <summary>Opens a repo and calls one entrypoint (shared with compare).</summary>
-    public static async Task<LoadOutcome> Invoke(CliApp app, string repo, string entrypoint, ParseResult parse, CancellationToken token)
+    /// <summary>
+    /// Opens a repo and calls one entrypoint (shared with compare, which names each side as it was given: two folders
+    /// with the same content share one loaded version and its name).
+    /// </summary>
+    public static async Task<LoadOutcome> Invoke(CliApp app, string repo, string entrypoint, ParseResult parse, CancellationToken token, bool nameAsGiven = false)
     {
         var arguments = RepoOptions.ParseArguments(parse);
         var opened = await app.Hub.OpenAsync(repo, RepoOptions.LoadOptions(parse), token);
         var result = await opened.InvokeAsync(entrypoint, arguments, token);
-        return new LoadOutcome(opened.Name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
+        var name = nameAsGiven && app.Hub.DescribeSource(repo) is var given ? (given.IsLocal ? given.RepoName : given.Text) : opened.Name;
+        return new LoadOutcome(name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
             opened.LoadContextName, result is null ? null : AssemblyLoadContext.GetLoadContext(result.GetType().Assembly)?.Name);
     }
 }

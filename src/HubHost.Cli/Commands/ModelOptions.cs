@@ -23,13 +23,17 @@ internal static class ModelOptions
     /// <summary>Class names, one per line.</summary>
     public static IReadOnlyList<string> ReadLabels(string path)
     {
+        List<string> names;
         try
         {
-            return File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+            names = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new HubException($"Cannot read the labels file {path}: {e.Message} Give a text file with one class name per line.", e);
         }
+        while (names.Count > 0 && names[^1].Length == 0) names.RemoveAt(names.Count - 1); // a trailing newline is not a class
+        return names.Count > 0 ? names
+            : throw new HubException($"The labels file {path} has no class names: give one name per line (line i names class i).");
     }
 }

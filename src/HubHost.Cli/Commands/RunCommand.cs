@@ -3,6 +3,7 @@ using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Cli.Inputs;
 using HubHost.Models;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace HubHost.Cli.Commands;
@@ -35,6 +36,7 @@ internal static class RunCommand
         {
             var k = parse.GetValue(top);
             if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
+            if (parse.GetValue(output) is { } outputFile) RunChecks.OutputPath(outputFile, "--output");
             var names = parse.GetValue(labels) is { } labelFile ? ModelOptions.ReadLabels(labelFile) : null;
             using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
@@ -54,6 +56,9 @@ internal static class RunCommand
             }
             using var result = ModelRunner.Forward(model, x.Tensors, parse.GetValue(outputKey));
             var y = result.Tensor;
+            var logger = app.Loggers.CreateLogger("hubhost");
+            RunChecks.Labels(names, parse.GetValue(labels), y, logger);
+            RunChecks.NonFinite(y, logger);
             var shape = y.shape;
             var rows = TopClasses(y, k, names);
             string? written = null;

@@ -41,7 +41,8 @@ internal static class ServeCommand
             }
             list.AddRange(parse.GetValue(repos) ?? []);
             var minutes = parse.GetValue(refresh) ?? file?.RefreshMinutes ?? 10;
-            if (minutes < 0) throw new HubException("--refresh-minutes must be 0 (only on the Refresh button) or more.");
+            if (minutes is < 0 or > ServeOptions.MaxRefreshMinutes || double.IsNaN(minutes))
+                throw new HubException($"--refresh-minutes must be 0 (only on the Refresh button) to {ServeOptions.MaxRefreshMinutes} (4 weeks), not {minutes}.");
             var options = new ServeOptions
             {
                 Repos = list,

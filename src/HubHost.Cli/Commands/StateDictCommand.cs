@@ -22,7 +22,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, Checkpoint.TorchName(p.Value.dtype), p.Value.shape, TensorDigest.Sha256(p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, Checkpoint.TorchName(p.Value.dtype), p.Value.shape, Digest(p.Key, p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));
@@ -33,6 +33,19 @@ internal static class StateDictCommand
     internal static async Task<Dictionary<string, torch.Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
     {
         return await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(fileOrUrl, progress, cancellationToken));
+    }
+
+    /// <summary>A tensor's SHA-256; one whose values cannot be hashed (a huge stride-0 broadcast) is one clear error naming it.</summary>
+    private static string Digest(string name, torch.Tensor tensor)
+    {
+        try
+        {
+            return TensorDigest.Sha256(tensor);
+        }
+        catch (ArgumentException e)
+        {
+            throw new HubException($"Cannot hash the tensor {name}: {e.Message}", e);
+        }
     }
 
     internal sealed record TensorRow(string Name, [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType, long[] Shape, string Sha256);

@@ -13,9 +13,11 @@ internal static class TrustCommand
         ls.SetAction((parse, ct) => app.RunAsync(token =>
         {
             var entries = app.Hub.ListTrusted();
+            var owners = app.Hub.Options.TrustedOwners;
             var file = app.Hub.TrustedListFile;
-            app.Print(new { file, trusted = entries },
-                () => entries.Count == 0 ? $"no trusted repos ({file})" : string.Join("\n", entries));
+            app.Print(new { file, trusted = entries, trustedOwners = owners },
+                () => entries.Count + owners.Count == 0 ? $"no trusted repos ({file})"
+                    : string.Join("\n", entries.Concat(owners.Select(o => $"{o}  (HUBHOST_TRUSTED_OWNERS)"))));
             return Task.FromResult(0);
         }, ct));
 
@@ -23,9 +25,17 @@ internal static class TrustCommand
         var add = new Command("add", "Trust a repo: loads of it build without asking.") { addRepo };
         add.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var key = KeyOf(app, parse.GetValue(addRepo)!);
+            var repo = parse.GetValue(addRepo)!;
+            if (IsOwner(repo))
+            {
+                var addedOwner = await app.Hub.TrustAsync(repo, token);
+                app.Print(new { owner = repo.Trim(), added = addedOwner },
+                    () => addedOwner ? $"trusted every repo of {repo.Trim()}" : $"every repo of {repo.Trim()} was already trusted");
+                return 0;
+            }
+            var key = KeyOf(app, repo);
             if (key is null) return LocalAlwaysTrusted(app);
-            var added = await app.Hub.TrustAsync(parse.GetValue(addRepo)!, token);
+            var added = await app.Hub.TrustAsync(repo, token);
             app.Print(new { repo = key, added }, () => added ? $"trusted {key}" : $"{key} was already trusted");
             return 0;
         }, ct));
@@ -34,7 +44,7 @@ internal static class TrustCommand
         var rm = new Command("rm", "Stop trusting a repo.") { rmRepo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var key = KeyOf(app, parse.GetValue(rmRepo)!);
+            var key = IsOwner(parse.GetValue(rmRepo)!) ? parse.GetValue(rmRepo)!.Trim() : KeyOf(app, parse.GetValue(rmRepo)!);
             if (key is null) return LocalAlwaysTrusted(app);
             if (!await app.Hub.UntrustAsync(parse.GetValue(rmRepo)!, token))
                 throw new HubException($"{key} is not in the trusted list {app.Hub.TrustedListFile}. `hubhost trust ls` shows what is.");
@@ -50,8 +60,11 @@ internal static class TrustCommand
 
     private static Argument<string> RepoArgument() => new("REPO")
     {
-        Description = "owner/name, a git URL or nuget:Id (a ref or version, if given, is ignored: trust is per repo or package).",
+        Description = "owner/name, a git URL or nuget:Id (a ref or version, if given, is ignored: trust is per repo or package); owner/* or https://host/owner/* for every repo of an owner.",
     };
+
+    /// <summary>An owner pattern (owner/*): every repo of that owner.</summary>
+    private static bool IsOwner(string repo) => repo.Trim().EndsWith("/*", StringComparison.Ordinal);
 
     /// <summary>The trusted-list key of a repo string; null for a local folder (always trusted).</summary>
     private static string? KeyOf(CliApp app, string repo) => app.Hub.DescribeSource(repo).TrustKey;

@@ -68,6 +68,7 @@ internal static class ModelInput
     private static Tensor ReadImage(string path)
     {
         if (!File.Exists(path)) throw new HubException($"The image '{path}' does not exist; give a PNG, JPEG, BMP, GIF or WebP file.");
+        ImageHeader.Check(path); // size from the header, before anything is decoded
         Native.TorchNative.EnsureLoaded();
         Tensor image;
         try

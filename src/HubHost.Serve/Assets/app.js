@@ -55,23 +55,58 @@
     button.disabled = true;
     if (status) status.textContent = "refreshing…";
     fetch("/api/refresh", { method: "POST", headers: { "X-HubHost-Refresh": "1" } })
-      .then(function () { return waitForRefresh(); })
-      .then(function () { window.location.reload(); })
+      .then(function () { reloadWhenDone = true; setTimeout(watch, 300); })
       .catch(function (e) {
         if (status) status.textContent = "refresh failed: " + e;
         button.disabled = false;
       });
   }
 
-  function waitForRefresh() {
-    return new Promise(function (resolve, reject) {
-      function poll() {
-        fetch("/api/status").then(function (r) { return r.json(); }).then(function (s) {
-          if (s.refreshing) setTimeout(poll, 500); else resolve();
-        }, reject);
+  // Every page follows the server: when a refresh (the button, another user's, the interval) changes what the page
+  // shows, the server's generation moves on and the page reloads, keeping the search and category.
+  var pollTimer = null;
+  var reloadWhenDone = false; // the Refresh button: reload once the refresh it asked for is over, changed or not
+  function watch() {
+    if (pollTimer) clearTimeout(pollTimer);
+    fetch("/api/status").then(function (r) { return r.json(); }).then(function (s) {
+      var shown = document.body.getAttribute("data-generation");
+      if ((shown !== null && String(s.generation) !== shown) || (reloadWhenDone && !s.refreshing)) {
+        keepFilters();
+        window.location.reload();
+        return;
       }
-      setTimeout(poll, 300);
-    });
+      var status = document.getElementById("refresh-status");
+      var button = document.getElementById("refresh");
+      if (!s.refreshing) {
+        if (button) button.disabled = false;
+        if (status && s.lastRefresh) status.textContent = "refreshed " + s.lastRefresh.replace("T", " ").replace(/\..*$/, "").replace(/\+00:00$|Z$/, "") + " UTC";
+      } else if (status) {
+        status.textContent = "refreshing…";
+      }
+      pollTimer = setTimeout(watch, s.refreshing ? 1000 : 3000);
+    }, function () { pollTimer = setTimeout(watch, 5000); });
+  }
+
+  function keepFilters() {
+    var search = document.getElementById("search");
+    var category = document.getElementById("category");
+    try {
+      if (search) sessionStorage.setItem("hubhost-search", search.value);
+      if (category) sessionStorage.setItem("hubhost-category", category.value);
+    } catch (e) { /* storage off: the filters start empty */ }
+  }
+
+  function restoreFilters() {
+    var search = document.getElementById("search");
+    var category = document.getElementById("category");
+    try {
+      var s = sessionStorage.getItem("hubhost-search");
+      var c = sessionStorage.getItem("hubhost-category");
+      if (search && s !== null) search.value = s;
+      if (category && c !== null && Array.prototype.some.call(category.options, function (o) { return o.value === c; })) category.value = c;
+      sessionStorage.removeItem("hubhost-search");
+      sessionStorage.removeItem("hubhost-category");
+    } catch (e) { /* storage off */ }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -79,16 +114,13 @@
     var category = document.getElementById("category");
     if (search) search.addEventListener("input", filterCards);
     if (category) category.addEventListener("change", filterCards);
+    restoreFilters();
     filterCards();
     document.querySelectorAll("button.copy").forEach(function (b) {
       b.addEventListener("click", function () { copy(b); });
     });
     var refreshButton = document.getElementById("refresh");
     if (refreshButton) refreshButton.addEventListener("click", function () { refresh(refreshButton); });
-    // While the first load of the repos runs, the index reloads itself when it is done.
-    var status = document.getElementById("refresh-status");
-    if (status && status.textContent.indexOf("refreshing") === 0 && document.getElementById("cards")) {
-      waitForRefresh().then(function () { window.location.reload(); });
-    }
+    pollTimer = setTimeout(watch, 1000);
   });
 })();

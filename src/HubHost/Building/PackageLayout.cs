@@ -63,7 +63,7 @@ internal static class PackageLayout
         if (TryOpen(hubDirectory, id, version) is { } ready) return ready;
         var displayName = $"{NuGetRepoSource.Prefix}{id}@{version.ToNormalizedString()}";
         var store = new HubPackageStore(hubDirectory, logger);
-        using var feeds = new LazyFeeds(package);
+        using var feeds = new LazyFeeds(package, logger);
         var key = Key(id, version);
         var builds = HubDirectories.Builds(hubDirectory);
         using var gate = await FileLock.AcquireAsync(HubLocks.Build(hubDirectory, key), $"laying out {displayName}",
@@ -74,7 +74,7 @@ internal static class PackageLayout
         // The source installed the package itself when it resolved it; only its dependencies may still be missing.
         var root = store.Installed(id, version)
                    ?? throw new HubException($"{displayName} is no longer in the hub's package folder {store.Root}; load it again.");
-        var manifest = ReadManifest(root, id, version);
+        var manifest = HubPackageManifest.Read(root, id, version);
         CheckContracts(displayName, manifest);
 
         var closure = await ResolveClosureAsync(store, feeds, id, version, root, cancellationToken).ConfigureAwait(false);
@@ -88,7 +88,7 @@ internal static class PackageLayout
             // Dependencies first, the package's own assemblies last: its files win a name clash.
             foreach (var (depId, depVersion, folder) in closure)
                 CopyAssets(folder, output, depId, depVersion, logger);
-            // ReadManifest refused names that leave lib/<tfm>/; a link inside the package could still point out of it.
+            // HubPackageManifest.Read refused names that leave lib/<tfm>/; a link inside the package could still point out of it.
             var libFolder = Path.Combine(root, "lib", manifest.TargetFramework);
             var assembly = Path.Combine(libFolder, manifest.Assembly);
             if (!File.Exists(assembly) || !FileNames.IsInside(root, assembly))
@@ -109,22 +109,6 @@ internal static class PackageLayout
             FileTree.TryDelete(temp, logger, "the temp folder");
         }
         return TryOpen(hubDirectory, id, version) ?? throw new HubException($"The layout of {displayName} vanished from {final} right after it was written.");
-    }
-
-    public static HubPackageManifest ReadManifest(string packageFolder, string id, NuGetVersion version)
-    {
-        var path = Path.Combine(packageFolder, HubPackageManifest.FileName);
-        if (!File.Exists(path))
-            throw new HubException($"The package {id} {version} is not a hub package: it has no {HubPackageManifest.FileName}. " +
-                                   "Hub packages are made with `hubhost pack REPO`; a library package is a dependency of a hub repo, not a repo itself.");
-        var manifest = HubPackageManifest.TryParse(File.ReadAllBytes(path))
-                       ?? throw new HubException($"The package {id} {version} has a {HubPackageManifest.FileName} that cannot be read. Pack it again with `hubhost pack`.");
-        if (manifest.Format > HubPackageManifest.CurrentFormat)
-            throw new HubException($"The package {id} {version} was packed in hub package format {manifest.Format}; this host reads format {HubPackageManifest.CurrentFormat}. Update the host.");
-        if (manifest.PathProblem() is { } problem)
-            throw new HubException($"The package {id} {version} is refused: {problem}. A hub package's {HubPackageManifest.FileName} names only its own " +
-                                   "lib/<tfm>/ assembly; nothing was loaded. Ask its publisher to pack it again with `hubhost pack`.");
-        return manifest;
     }
 
     /// <summary>Refuses, before anything else is downloaded, a package built against a higher contract version than the host has.</summary>
@@ -238,13 +222,13 @@ internal static class PackageLayout
     }
 
     /// <summary>The feeds, read from nuget.config only when a dependency is not installed yet; none when offline.</summary>
-    private sealed class LazyFeeds(NuGetPackageRef package) : IDisposable
+    private sealed class LazyFeeds(NuGetPackageRef package, ILogger logger) : IDisposable
     {
         private NuGetFeeds? _feeds;
 
         public bool Offline => package.Offline;
 
-        public NuGetFeeds? Get() => package.Offline ? null : _feeds ??= NuGetFeeds.Load(package.ConfigFile);
+        public NuGetFeeds? Get() => package.Offline ? null : _feeds ??= NuGetFeeds.Load(package.ConfigFile, package.Timeout, logger);
 
         public void Dispose() => _feeds?.Dispose();
     }

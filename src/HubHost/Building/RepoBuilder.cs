@@ -127,6 +127,9 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
             "-nodeReuse:false", "-p:UseSharedCompilation=false",
             "-p:EnableDynamicLoading=true", "-p:CopyLocalLockFileAssemblies=true", "-p:GenerateDocumentationFile=true",
             "-p:NoWarn=CS1591", // a missing doc comment is not the hub's business
+            // The staged folder's path (it names the hub directory and a temp name) out of the pdb and the dll, as a CI
+            // build does: the same content builds to the same bytes in any hub, so a package packed again is the same.
+            $"-p:PathMap={src}=/_/",
             $"-p:RestoreAdditionalProjectSources={HubDirectories.ContractFeed(hubDirectory)}",
             $"-p:RestorePackagesPath={HubDirectories.PluginPackages(hubDirectory)}",
             $"-p:HubHostTorchSharpVersion={ContractPackages.PackageVersion(typeof(TorchSharp.torch).Assembly)}",

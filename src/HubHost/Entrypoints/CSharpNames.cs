@@ -71,6 +71,20 @@ internal static class CSharpNames
         _ => value.ToString() ?? "",
     };
 
+    /// <summary>
+    /// The default of an optional parameter as C# source writes it: a struct's <c>= default</c> (no constant in
+    /// metadata, such as a CancellationToken's) is <c>default</c>, not the struct's type name.
+    /// </summary>
+    public static string DefaultText(ParameterInfo parameter)
+    {
+        var declared = parameter.DefaultValue;
+        var noConstant = declared is null || declared == DBNull.Value || declared == System.Type.Missing;
+        return noConstant && parameter.ParameterType.IsValueType && Nullable.GetUnderlyingType(parameter.ParameterType) is null
+                          && !parameter.ParameterType.IsPrimitive && !parameter.ParameterType.IsEnum && parameter.ParameterType != typeof(decimal)
+            ? "default"
+            : Value(DefaultOf(parameter));
+    }
+
     /// <summary>The default value of an optional parameter as the runtime will pass it.</summary>
     public static object? DefaultOf(ParameterInfo parameter)
     {

@@ -72,7 +72,7 @@ internal sealed class EntrypointCatalog
         {
             var type = CSharpNames.Type(p.ParameterType, nullability.Create(p));
             var description = XmlDocumentation.Text(doc?.Elements("param").FirstOrDefault(e => e.Attribute("name")?.Value == p.Name));
-            return new EntrypointParameter(p.Name ?? "", type, p.HasDefaultValue, p.HasDefaultValue ? CSharpNames.Value(CSharpNames.DefaultOf(p)) : null, description);
+            return new EntrypointParameter(p.Name ?? "", type, p.HasDefaultValue, p.HasDefaultValue ? CSharpNames.DefaultText(p) : null, description);
         }).ToList();
         var returnType = CSharpNames.Type(method.ReturnType, nullability.Create(method.ReturnParameter));
         var signature = $"{method.Name}({string.Join(", ", parameters.Select(p => $"{p.Type} {p.Name}{(p.HasDefault ? " = " + p.DefaultValue : "")}"))}) -> {returnType}";

@@ -47,13 +47,27 @@ internal static partial class HubPackager
             throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
     }
 
+    /// <summary>Refuses an id or version given that NuGet would refuse (before anything is resolved or built).</summary>
+    public static void CheckName(string? id, string? version)
+    {
+        if (id is not null) CheckId(id);
+        ParseVersion(version);
+    }
+
     /// <summary>The package id and version: as given, else derived from the source (checked before anything is built).</summary>
     public static (string Id, NuGetVersion Version) Name(RepoSource source, RepoSnapshot snapshot, string? id, string? version)
     {
         var packageId = id ?? DeriveId(source, snapshot);
+        CheckId(packageId);
+        return (packageId, ParseVersion(version) ?? DeriveVersion(source, snapshot));
+    }
+
+    private static void CheckId(string packageId)
+    {
+        if (packageId.Length > PackageIdValidator.MaxPackageIdLength)
+            throw new HubException($"The package id '{packageId[..20]}…' is {packageId.Length} characters long; a NuGet package id has at most {PackageIdValidator.MaxPackageIdLength} characters. Give a shorter one with --id.");
         if (!PackageIdValidator.IsValidPackageId(packageId))
             throw new HubException($"'{packageId}' is not a valid NuGet package id (letters, digits, '.', '-', '_'). Give one with --id.");
-        return (packageId, ParseVersion(version) ?? DeriveVersion(source, snapshot));
     }
 
     /// <summary>Writes the package of a built version, whose entrypoints are <paramref name="entrypointInfos"/>.</summary>
@@ -112,7 +126,6 @@ internal static partial class HubPackager
             TargetFramework = framework,
             Contracts = ContractReferences(build.MainAssemblyPath),
             Entrypoints = entrypoints,
-            PackedAt = DateTimeOffset.UtcNow,
             PackedBy = ContractPackages.PackageVersion(typeof(HubPackager).Assembly),
         };
         var manifestFile = Path.Combine(Path.GetTempPath(), $"hubhost-manifest-{Guid.NewGuid():N}.json");
@@ -125,6 +138,7 @@ internal static partial class HubPackager
             using (var memory = new MemoryStream())
             {
                 builder.Save(memory);
+                FixEntryTimes(memory);
                 AtomicFile.WriteAllBytes(target, memory.ToArray());
             }
             return new PackResult(target, packageId, packageVersion.ToNormalizedString(), new FileInfo(target).Length, manifest.Repo, manifest.Commit,
@@ -134,6 +148,21 @@ internal static partial class HubPackager
         {
             File.Delete(manifestFile);
         }
+    }
+
+    /// <summary>The zip format's first day: the time of every entry of a packed package.</summary>
+    private static readonly DateTimeOffset ZipEpoch = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Dates every entry <see cref="ZipEpoch"/>, so the same content at the same version packs to the same bytes (the
+    /// manifest holds no pack time, the files go in a fixed order, the OPC part names are fixed) and a CI job that packs
+    /// and pushes again never trips a hub's replaced-package check. NuGet's PackageBuilder dates entries with the pack
+    /// time, and its own <c>deterministic</c> switch is turned off inside it (NuGet/Home#8601).
+    /// </summary>
+    private static void FixEntryTimes(MemoryStream package)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(package, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true);
+        foreach (var entry in zip.Entries) entry.LastWriteTime = ZipEpoch;
     }
 
     private static NuGetVersion? ParseVersion(string? text)

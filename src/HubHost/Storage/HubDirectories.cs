@@ -69,38 +69,7 @@ internal static class HubDirectories
     /// Reading (cache ls, trust ls) works on a folder that is not writable, or not there yet.
     /// </summary>
     public static void EnsureUsable(string hubDirectory, bool write)
-    {
-        const string Advice = "Give --hub-dir (or HUBHOST_HOME, HubOptions.HubDirectory) a folder you can write to.";
-        if (File.Exists(hubDirectory))
-            throw new HubException($"The hub directory '{hubDirectory}' is a file, not a folder. {Advice}");
-        if (!Directory.Exists(hubDirectory))
-        {
-            for (var parent = Path.GetDirectoryName(hubDirectory); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
-            {
-                if (File.Exists(parent))
-                    throw new HubException($"The hub directory '{hubDirectory}' cannot be created: '{parent}' is a file. {Advice}");
-                if (Directory.Exists(parent)) break;
-            }
-            if (!write) return;
-            try
-            {
-                Directory.CreateDirectory(hubDirectory);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new HubException($"The hub directory '{hubDirectory}' cannot be created ({e.Message.TrimEnd('.')}). {Advice}", e);
-            }
-        }
-        if (!write) return;
-        try
-        {
-            using (new FileStream(Path.Combine(hubDirectory, $".write-test-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new HubException($"The hub directory '{hubDirectory}' is not writable ({e.Message.TrimEnd('.')}). {Advice}", e);
-        }
-    }
+        => WritableFolder.Ensure(hubDirectory, "The hub directory", "Give --hub-dir (or HUBHOST_HOME, HubOptions.HubDirectory) a folder you can write to.", write);
 
     /// <summary>A path a user typed with <c>~/</c> (or <c>~</c>) as <c>$HOME/…</c>, as Python's os.path.expanduser does; other paths unchanged.</summary>
     public static string ExpandHome(string path)

@@ -13,7 +13,8 @@ internal static class TrustCheck
 {
     /// <summary>
     /// Refuses an untrusted source. Returns whether the caller must record the trust (<see cref="RecordAsync"/>) once
-    /// the source resolved: TrustRepo.Trust and a yes at the prompt are remembered only for a repo that exists.
+    /// the source resolved: TrustRepo.Trust and a yes at the prompt (whether Check or Prompt asked it, as torch records
+    /// a "y" to trust_repo=False) are remembered only for a repo that exists.
     /// </summary>
     public static bool EnsureTrusted(TrustedList list, Func<string, bool>? prompt, TrustIdentity source, TrustRepo mode)
     {
@@ -29,7 +30,7 @@ internal static class TrustCheck
                 var question = $"The repo {source.Key} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
                                source.Why + (source.Note is null ? "" : " " + source.Note) + " Trust it?";
                 if (!prompt(question)) throw Refused(source, mode, asked: true);
-                return mode == TrustRepo.Check;
+                return true;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TrustRepo value.");
         }

@@ -67,7 +67,8 @@ public sealed class RunCommandTests(SharedHub hub)
 
         var notImage = await Run("run", RepoPaths.Sample("vision"), "squeezenet1_1", "--image", labels);
         Assert.Equal(1, notImage.ExitCode);
-        Assert.StartsWith("error: Cannot decode the image", notImage.Stderr.Trim());
+        Assert.StartsWith("error: The image", notImage.Stderr.Trim());
+        Assert.Contains("is not a PNG, JPEG, BMP, GIF or WebP file", notImage.Stderr);
     }
 
     [Fact]

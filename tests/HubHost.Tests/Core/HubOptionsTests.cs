@@ -22,8 +22,10 @@ public sealed class HubOptionsTests
         Assert.False(options.DisableBuilds);
         Assert.Equal(HubOptions.GitHubBaseUrl, options.GitBaseUrl);
         Assert.Null(options.GitHubToken);
+        Assert.Empty(options.TrustedOwners); // torch trusts pytorch and facebookresearch; HubHost trusts no owner unless told
         Assert.Equal(defaults.BuildTimeout, options.BuildTimeout);
         Assert.Equal(TimeSpan.FromSeconds(60), options.GitNetworkTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.NuGetTimeout);
         Assert.Equal(1024, options.DownloadMinimumSpeed);
         Assert.Equal(TimeSpan.FromSeconds(30), options.DownloadStallTime);
     }
@@ -33,7 +35,8 @@ public sealed class HubOptionsTests
     {
         var options = From(
             ("HUBHOST_HOME", "/srv/home"), ("HUBHOST_OFFLINE", "yes"), ("HUBHOST_NO_BUILD", "1"), ("HUBHOST_BUILD_TIMEOUT", "90"),
-            ("HUBHOST_GIT_BASE_URL", "git://127.0.0.1:9418"), ("GITHUB_TOKEN", "tok"), ("HUBHOST_GIT_TIMEOUT", "7.5"),
+            ("HUBHOST_GIT_BASE_URL", "git://127.0.0.1:9418"), ("GITHUB_TOKEN", "tok"), ("HUBHOST_GIT_TIMEOUT", "7.5"), ("HUBHOST_NUGET_TIMEOUT", "12"),
+            ("HUBHOST_TRUSTED_OWNERS", "myorg/*, https://git.example.com/ml/*"),
             ("HUBHOST_DOWNLOAD_MIN_SPEED", "0"), ("HUBHOST_DOWNLOAD_STALL_TIME", "3"));
         Assert.Equal("/srv/home/hub", options.HubDirectory);
         Assert.True(options.Offline);
@@ -42,12 +45,14 @@ public sealed class HubOptionsTests
         Assert.Equal("git://127.0.0.1:9418/", options.GitBaseUrl);
         Assert.Equal("tok", options.GitHubToken);
         Assert.Equal(TimeSpan.FromSeconds(7.5), options.GitNetworkTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(12), options.NuGetTimeout);
+        Assert.Equal(["myorg/*", "https://git.example.com/ml/*"], options.TrustedOwners);
         Assert.Equal(0, options.DownloadMinimumSpeed);
         Assert.Equal(TimeSpan.FromSeconds(3), options.DownloadStallTime);
 
         // The README's table names exactly these variables.
         var readme = File.ReadAllText(Path.Combine(Infrastructure.RepoPaths.Root, "README.md"));
-        foreach (var name in new[] { "HUBHOST_HOME", "HUBHOST_OFFLINE", "HUBHOST_NO_BUILD", "HUBHOST_BUILD_TIMEOUT", "HUBHOST_GIT_BASE_URL", "GITHUB_TOKEN", "HUBHOST_GIT_TIMEOUT", "HUBHOST_DOWNLOAD_MIN_SPEED", "HUBHOST_DOWNLOAD_STALL_TIME" })
+        foreach (var name in new[] { "HUBHOST_HOME", "HUBHOST_OFFLINE", "HUBHOST_NO_BUILD", "HUBHOST_BUILD_TIMEOUT", "HUBHOST_GIT_BASE_URL", "GITHUB_TOKEN", "HUBHOST_GIT_TIMEOUT", "HUBHOST_NUGET_TIMEOUT", "HUBHOST_TRUSTED_OWNERS", "HUBHOST_DOWNLOAD_MIN_SPEED", "HUBHOST_DOWNLOAD_STALL_TIME" })
             Assert.Contains($"| `{name}` |", readme);
     }
 
@@ -56,6 +61,8 @@ public sealed class HubOptionsTests
     [InlineData("HUBHOST_GIT_TIMEOUT", "soon", "a number of seconds greater than 0")]
     [InlineData("HUBHOST_GIT_TIMEOUT", "-4", "a number of seconds greater than 0")]
     [InlineData("HUBHOST_BUILD_TIMEOUT", "0", "a number of seconds greater than 0")]
+    [InlineData("HUBHOST_NUGET_TIMEOUT", "forever", "a number of seconds greater than 0")]
+    [InlineData("HUBHOST_TRUSTED_OWNERS", "myorg", "owners as owner/*")]
     [InlineData("HUBHOST_DOWNLOAD_MIN_SPEED", "1.5k", "a whole number of bytes per second")]
     [InlineData("HUBHOST_DOWNLOAD_STALL_TIME", "NaN", "a number of seconds greater than 0")]
     public void A_malformed_variable_is_one_message_naming_it_and_what_to_give(string name, string value, string expected)
@@ -81,6 +88,7 @@ public sealed class HubOptionsTests
     {
         Assert.Contains("HubOptions.BuildTimeout", Assert.Throws<HubException>(() => new HubClient(new HubOptions { BuildTimeout = TimeSpan.Zero })).Message);
         Assert.Contains("HubOptions.GitNetworkTimeout", Assert.Throws<HubException>(() => new HubClient(new HubOptions { GitNetworkTimeout = TimeSpan.FromSeconds(-1) })).Message);
+        Assert.Contains("HubOptions.NuGetTimeout", Assert.Throws<HubException>(() => new HubClient(new HubOptions { NuGetTimeout = TimeSpan.Zero })).Message);
         Assert.Contains("HubOptions.DownloadMinimumSpeed", Assert.Throws<HubException>(() => new HubClient(new HubOptions { DownloadMinimumSpeed = -1 })).Message);
     }
 

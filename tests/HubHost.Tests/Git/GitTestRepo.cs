@@ -37,6 +37,11 @@ public sealed class GitTestRepo
 
     public string FileUrl => "file://" + BarePath;
 
+    private const string SymlinkPrefix = "\0symlink:";
+
+    /// <summary>The "content" of a file that <see cref="Commit"/> makes a symbolic link to <paramref name="target"/>.</summary>
+    public static string Symlink(string target) => SymlinkPrefix + target;
+
     /// <summary>Replaces the working tree's files and commits them on <paramref name="branch"/> (created from <paramref name="from"/> if new); returns the commit.</summary>
     public string Commit(string branch, IReadOnlyDictionary<string, string> files, string message, string? from = null)
     {
@@ -55,7 +60,8 @@ public sealed class GitTestRepo
         {
             var full = Path.Combine(WorkDirectory, path);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
+            if (content.StartsWith(SymlinkPrefix, StringComparison.Ordinal)) File.CreateSymbolicLink(full, content[SymlinkPrefix.Length..]);
+            else File.WriteAllText(full, content);
         }
         Git(WorkDirectory, "add", "-A");
         Git(WorkDirectory, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "--quiet", "--allow-empty", "-m", message);
@@ -218,6 +224,18 @@ public sealed class SilentServer : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>How many connections were accepted (and left unanswered).</summary>
+    public int Connections
+    {
+        get
+        {
+            lock (_clients) return _clients.Count;
+        }
+    }
+
+    /// <summary>A nuget.config in <paramref name="folder"/> whose only feed is this server as a v3 index (a feed that hangs).</summary>
+    public string WriteNuGetConfig(string folder) => Infrastructure.NuGetConfig.Write(folder, "silent", $"http://127.0.0.1:{Port}/v3/index.json");
 
     public void Dispose()
     {

@@ -180,6 +180,21 @@ public sealed class HostingTests(SharedHub hub)
     }
 
     [Fact]
+    public async Task A_configuration_value_of_the_wrong_type_fails_the_host_start_with_one_hub_message_naming_the_key()
+    {
+        // Issue 21, item 11: before, the binder's InvalidOperationException escaped the app (samples/worker died with exit 134).
+        var builder = Builder(new Dictionary<string, string?> { ["Digits:Repo"] = Hello, ["Digits:Entrypoint"] = "greet", ["Digits:PollInterval"] = "banana" });
+        builder.Services.AddHubEntrypoint<string>("digits", builder.Configuration.GetSection("Digits"));
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<HubException>(() => host.StartAsync());
+        Assert.Contains("Digits:PollInterval", e.Message);
+        Assert.Contains("00:05:00", e.Message);
+
+        using var badHub = Builder(new Dictionary<string, string?> { ["HubHost:BuildTimeout"] = "soon" }).Build();
+        Assert.Contains("HubHost:BuildTimeout", (await Assert.ThrowsAsync<HubException>(() => badHub.StartAsync())).Message);
+    }
+
+    [Fact]
     public async Task An_entrypoint_without_a_repo_fails_the_host_start_saying_what_to_give()
     {
         var builder = Builder(new Dictionary<string, string?> { ["Hello:Entrypoint"] = "greet" });

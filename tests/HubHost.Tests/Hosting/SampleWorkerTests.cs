@@ -12,7 +12,24 @@ namespace HubHost.Tests.Hosting;
 public sealed class SampleWorkerTests(SharedHub hub)
 {
     [Fact]
-    public async Task The_sample_worker_classifies_the_sample_digits_with_the_hosted_model_and_stops_after_its_iterations()
+    public async Task A_malformed_setting_stops_the_sample_worker_with_one_error_line()
+    {
+        var info = SampleStart("--Digits:PollInterval=banana");
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+            await process.WaitForExitAsync(cts.Token);
+        var errors = (await stderr).Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}\n{await stdout}\n{await stderr}");
+        Assert.True(errors.Count == 1, await stderr);
+        Assert.Contains("Digits:PollInterval", errors[0]);
+        Assert.DoesNotContain("Unhandled exception", await stderr + await stdout);
+    }
+
+    /// <summary>`dotnet run --project samples/worker --no-build -- ARGS` from the repo root, over the shared hub.</summary>
+    private ProcessStartInfo SampleStart(params string[] args)
     {
         // The configuration these tests were built in (bin/<Configuration>/net10.0/) is the sample's too.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
@@ -24,13 +41,19 @@ public sealed class SampleWorkerTests(SharedHub hub)
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "run", "--project", "samples/worker", "-c", configuration, "--no-build", "--", "--iterations", "1" })
+        foreach (var arg in new[] { "run", "--project", "samples/worker", "-c", configuration, "--no-build", "--" }.Concat(args))
             info.ArgumentList.Add(arg);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
-        // The sample's appsettings.json names no hub directory: HUBHOST_HOME applies (the shared hub, where vision is built once).
         info.Environment["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory);
+        return info;
+    }
 
+    [Fact]
+    public async Task The_sample_worker_classifies_the_sample_digits_with_the_hosted_model_and_stops_after_its_iterations()
+    {
+        // The sample's appsettings.json names no hub directory: HUBHOST_HOME applies (the shared hub, where vision is built once).
+        var info = SampleStart("--iterations", "1");
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -93,22 +93,7 @@ public sealed class NuGetFeedFixture : IDisposable
         return (feed, WriteConfig(name, feed));
     }
 
-    public string WriteConfig(string name, string source)
-    {
-        var folder = _root.Combine("configs", name);
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, "nuget.config");
-        File.WriteAllText(path, $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="{name}" value="{source}" allowInsecureConnections="true" />
-              </packageSources>
-            </configuration>
-            """);
-        return path;
-    }
+    public string WriteConfig(string name, string source) => NuGetConfig.Write(_root.Combine("configs", name), name, source);
 
     /// <summary><c>dotnet nuget push PATTERN --source FEED</c>, the real client.</summary>
     public static void Push(string pattern, string feed)

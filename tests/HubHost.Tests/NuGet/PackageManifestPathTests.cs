@@ -111,7 +111,7 @@ public sealed class PackageManifestPathTests(NuGetFeedFixture feed)
     }
 
     /// <summary>Replaces the package's hubhost.json with <paramref name="change"/> of it, and with <paramref name="junkAssembly"/> its own DLL with junk.</summary>
-    private static void Rewrite(string package, Func<HubPackageManifest, HubPackageManifest> change, bool junkAssembly)
+    internal static void Rewrite(string package, Func<HubPackageManifest, HubPackageManifest> change, bool junkAssembly)
     {
         using var zip = ZipFile.Open(package, ZipArchiveMode.Update);
         var entry = zip.GetEntry(HubPackageManifest.FileName)!;

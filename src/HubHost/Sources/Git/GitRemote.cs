@@ -92,7 +92,7 @@ internal sealed partial record GitRemote
     /// Whether a URL carries a secret before its host: any user info, except an ssh user name without a password
     /// (<c>ssh://git@host/...</c> names an account, it authenticates nothing).
     /// </summary>
-    private static bool HasCredentials(string url)
+    internal static bool HasCredentials(string url)
     {
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
         if (scheme < 0) return false;

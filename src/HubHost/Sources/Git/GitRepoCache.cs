@@ -261,7 +261,12 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         var deleted = forceReload && TryCached(remote) is { } old
             ? $" It was at {old[..12]} when last fetched, so it was probably deleted upstream; that version stays in the cache (load without --force-reload to use it)."
             : "";
-        throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted} {refs.Sample()}");
+        var fork = GitRemote.LooksLikeSha(reference)
+            ? $" If '{reference}' is a commit from a fork (hosts such as GitHub serve a fork network's commits through the parent's URL, " +
+              $"but only by their full SHA), load the fork itself (FORK-OWNER/NAME:{reference}), trusting it separately; if you have checked the " +
+              "commit, give its full 40-digit SHA with --skip-validation (HubLoadOptions.SkipValidation = true)."
+            : "";
+        throw new HubException($"{remote.Url} has no branch, tag or commit '{reference}'.{deleted}{fork} {refs.Sample()}");
     }
 
     /// <summary>
@@ -312,6 +317,47 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
                                    $"A hub repo has {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName} at the top of the ref you load.");
     }
 
+    /// <summary>
+    /// Extracts <c>git archive</c>'s tar of a commit into <paramref name="folder"/>. A symbolic link that points outside
+    /// the repo (<c>README.md -&gt; /etc/passwd</c>) is not made (a warning names it): nothing of the checkout may lead
+    /// out of it, whatever later reads it (a build, <c>hubhost serve</c>). Links inside the repo are kept.
+    /// </summary>
+    private async Task ExtractAsync(string tar, string folder, string commit, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(tar);
+        await using var reader = new TarReader(stream);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            if (entry.EntryType is TarEntryType.GlobalExtendedAttributes or TarEntryType.ExtendedAttributes) continue; // git's pax header (the commit id)
+            var target = Path.GetFullPath(Path.Combine(folder, entry.Name));
+            if (!FileNames.IsInside(folder, target) || target == Path.GetFullPath(folder))
+                throw new HubException($"The commit {commit[..12]} has an entry that leads out of its folder ({entry.Name}); refusing it.");
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    Directory.CreateDirectory(target);
+                    break;
+                case TarEntryType.SymbolicLink:
+                    var pointsTo = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(target)!, entry.LinkName));
+                    if (Path.IsPathRooted(entry.LinkName) || !pointsTo.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    {
+                        logger.LogWarning("{Entry} in commit {Commit} is a symbolic link to {Target}, outside the repo: it is left out", entry.Name, commit[..12], entry.LinkName);
+                        break;
+                    }
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.CreateSymbolicLink(target, entry.LinkName);
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    await entry.ExtractToFileAsync(target, overwrite: false, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    logger.LogWarning("{Entry} in commit {Commit} is a {Type}, not a file, folder or link: it is left out", entry.Name, commit[..12], entry.EntryType);
+                    break;
+            }
+        }
+    }
+
     /// <summary>The files of a commit in <c>checkouts/&lt;commit&gt;</c>, extracted once (temp folder, then rename) and never changed.</summary>
     private async Task<string> EnsureCheckoutAsync(string mirror, string commit, CancellationToken cancellationToken)
     {
@@ -326,7 +372,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             var result = await _git.LocalAsync(mirror, ["archive", "--format=tar", "-o", tar, commit], cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0) throw new HubException($"Could not extract commit {commit[..12]} from {mirror}: {GitCli.Explain(result)}. Remove the cached repo (`hubhost cache rm`) and load it again.");
             Directory.CreateDirectory(temp);
-            await TarFile.ExtractToDirectoryAsync(tar, temp, overwriteFiles: false, cancellationToken).ConfigureAwait(false);
+            await ExtractAsync(tar, temp, commit, cancellationToken).ConfigureAwait(false);
             try
             {
                 Directory.Move(temp, final);

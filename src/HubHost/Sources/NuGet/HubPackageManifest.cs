@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using HubHost.Storage;
 using NuGet.Frameworks;
+using NuGet.Versioning;
 
 namespace HubHost.Sources.NuGet;
 
@@ -50,8 +51,6 @@ internal sealed record HubPackageManifest
 
     public required List<HubPackageEntrypoint> Entrypoints { get; init; }
 
-    public DateTimeOffset PackedAt { get; init; }
-
     /// <summary>The HubHost version that packed it.</summary>
     public string? PackedBy { get; init; }
 
@@ -80,6 +79,26 @@ internal sealed record HubPackageManifest
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The manifest of an extracted hub package, or one HubException: not a hub package, unreadable, a newer format,
+    /// or paths that leave the package (<see cref="PathProblem"/>).
+    /// </summary>
+    public static HubPackageManifest Read(string packageFolder, string id, NuGetVersion version)
+    {
+        var path = Path.Combine(packageFolder, FileName);
+        if (!File.Exists(path))
+            throw new HubException($"The package {id} {version} is not a hub package: it has no {FileName}. " +
+                                   "Hub packages are made with `hubhost pack REPO`; a library package is a dependency of a hub repo, not a repo itself.");
+        var manifest = TryParse(File.ReadAllBytes(path))
+                       ?? throw new HubException($"The package {id} {version} has a {FileName} that cannot be read. Pack it again with `hubhost pack`.");
+        if (manifest.Format > CurrentFormat)
+            throw new HubException($"The package {id} {version} was packed in hub package format {manifest.Format}; this host reads format {CurrentFormat}. Update the host.");
+        if (manifest.PathProblem() is { } problem)
+            throw new HubException($"The package {id} {version} is refused: {problem}. A hub package's {FileName} names only its own " +
+                                   "lib/<tfm>/ assembly; nothing was loaded. Ask its publisher to pack it again with `hubhost pack`.");
+        return manifest;
     }
 
     /// <summary>Readable JSON (signatures keep their <c>-&gt;</c> and quotes unescaped).</summary>

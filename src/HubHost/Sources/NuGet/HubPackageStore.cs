@@ -11,12 +11,17 @@ namespace HubHost.Sources.NuGet;
 /// The hub's package folder, <c>&lt;hub&gt;/nuget/packages</c>, in NuGet's v3 layout (<c>id/version/</c> with the
 /// .nupkg, its <c>.nupkg.sha512</c> and the extracted files). A package is downloaded to a temp file, its SHA-512
 /// checked, extracted into a temp folder and renamed into place, under a lock per package, so a half-written
-/// package is never used. Every SHA-512 is also recorded in <c>&lt;hub&gt;/nuget/hashes</c> the first time the hub
-/// sees that id and version (NuGet's lock-file rule: a version's bytes never change): a feed that later serves
-/// other bytes for it, or a folder feed whose published <c>.nupkg.sha512</c> disagrees, is refused.
+/// package is never used. Extraction is capped (<see cref="PackageExtractionLimits"/>: a decompression bomb is refused
+/// before it fills the disk). Every SHA-512 is also recorded in <c>&lt;hub&gt;/nuget/hashes</c> the first time the hub
+/// accepts that id and version (NuGet's lock-file rule: a version's bytes never change): a feed that later serves
+/// other bytes for it, or a folder feed whose published <c>.nupkg.sha512</c> disagrees, is refused. A package refused
+/// on the way (not a zip, too big, a manifest its caller refuses) leaves neither files nor a record, so its publisher
+/// can fix it under the same version.
 /// </summary>
-internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
+internal sealed class HubPackageStore(string hubDirectory, ILogger logger, PackageExtractionLimits? limits = null)
 {
+    private readonly PackageExtractionLimits _limits = limits ?? PackageExtractionLimits.Default;
+
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(5);
 
     public string Root { get; } = HubDirectories.NuGetPackages(hubDirectory);
@@ -42,8 +47,11 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
             .Where(v => Installed(id, v) is not null).Order().ToList();
     }
 
-    /// <summary>Installs a package from the feeds unless it is there; returns its extracted folder, or null when no feed has it.</summary>
-    public async Task<string?> EnsureInstalledAsync(NuGetFeeds? feeds, string id, NuGetVersion version, CancellationToken cancellationToken)
+    /// <summary>
+    /// Installs a package from the feeds unless it is there; returns its extracted folder, or null when no feed has it.
+    /// <paramref name="accept"/>, when given, sees the extracted folder before it is published and throws to refuse it.
+    /// </summary>
+    public async Task<string?> EnsureInstalledAsync(NuGetFeeds? feeds, string id, NuGetVersion version, CancellationToken cancellationToken, Action<string>? accept = null)
     {
         if (Installed(id, version) is { } ready) return ready;
         if (feeds is null) return null;
@@ -69,13 +77,16 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
             if (NuGetFeeds.PublishedHash(source, id, version) is { } published && published != hash)
                 throw new HubException($"The hash of {id} {version} from {source} does not match the SHA-512 the feed published beside it " +
                                        $"({Short(hash)} downloaded, {Short(published)} published): the package file was changed or damaged. Republish it, or remove it from the feed.");
-            await CheckKnownHashAsync(id, version, hash, source, cancellationToken).ConfigureAwait(false);
-            ExtractPackage(nupkg, temp, id, version);
+            var record = await CheckKnownHashAsync(id, version, hash, source, cancellationToken).ConfigureAwait(false);
+            Extract(nupkg, temp, id, version);
+            accept?.Invoke(temp);
             // The .sha512 file is NuGet's marker of a finished install: written last.
             File.WriteAllText(Path.Combine(temp, Path.GetFileName(Paths.GetHashPath(id, version))), hash);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no .sha512: not a finished install
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
             Directory.Move(temp, final);
+            // Accepted: from now on these are the bytes of this version.
+            if (record is not null) AtomicFile.WriteAllBytes(record, System.Text.Encoding.ASCII.GetBytes(hash));
             logger.LogInformation("Installed {Id} {Version} from {Source}", id, version, source);
             return final;
         }
@@ -85,9 +96,11 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
         }
     }
 
-    /// <summary>The prefix of every cache folder in progress (as the hub's other caches use, so <c>cache ls</c> tells them apart).</summary>
-
-    private async Task CheckKnownHashAsync(string id, NuGetVersion version, string hash, string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses other bytes than the ones this hub accepted before for this version. Returns the record to write once the
+    /// package is accepted (null when it is recorded already).
+    /// </summary>
+    private async Task<string?> CheckKnownHashAsync(string id, NuGetVersion version, string hash, string source, CancellationToken cancellationToken)
     {
         var record = Path.Combine(HubDirectories.NuGetHashes(hubDirectory), id.ToLowerInvariant(), version.ToNormalizedString().ToLowerInvariant() + ".sha512");
         if (File.Exists(record))
@@ -97,16 +110,30 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
                 throw new HubException($"Hash mismatch for {id} {version} from {source}: this hub installed it before with SHA-512 {Short(known)}, " +
                                        $"the feed now serves {Short(hash)}. A published version must never change; someone replaced the package. " +
                                        $"If you trust the new bytes, delete {record} and load again.");
-            return;
+            return null;
         }
-        AtomicFile.WriteAllBytes(record, System.Text.Encoding.ASCII.GetBytes(hash));
+        return record;
     }
 
-    private static void ExtractPackage(string nupkg, string folder, string id, NuGetVersion version)
+    /// <summary>
+    /// Extracts a .nupkg into <paramref name="folder"/> (NuGet's layout: no OPC parts, the nuspec as &lt;id&gt;.nuspec),
+    /// refusing an entry outside the folder and a package that expands past <see cref="PackageExtractionLimits"/>: the
+    /// sizes the zip declares are checked before anything is written, and the bytes written are counted as they are.
+    /// </summary>
+    internal void Extract(string nupkg, string folder, string id, NuGetVersion version)
     {
+        var packageBytes = new FileInfo(nupkg).Length;
+        var allowed = _limits.AllowedFor(packageBytes);
+        HubException Bomb() => new($"The package {id} {version} expands to more than {PackageExtractionLimits.Size(allowed)}: refused as a decompression bomb " +
+                                   $"({_limits.Describe(packageBytes)}). Nothing was installed; ask its publisher to check the package.");
         try
         {
             using var archive = ZipFile.OpenRead(nupkg);
+            if (archive.Entries.Sum(e => e.Length) > allowed) throw Bomb();
+            // The install folder holds the .nupkg itself and NuGet's marker files beside the package's own: none may come from the package.
+            var ownFiles = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Path.GetFileName(nupkg), Path.GetFileName(nupkg) + ".sha512", Path.GetFileName(nupkg) + ".metadata", ".nupkg.metadata" };
+            long written = 0;
+            var buffer = new byte[81920];
             foreach (var entry in archive.Entries)
             {
                 var name = Uri.UnescapeDataString(entry.FullName).Replace('\\', '/');
@@ -115,11 +142,20 @@ internal sealed class HubPackageStore(string hubDirectory, ILogger logger)
                 var target = Path.GetFullPath(Path.Combine(folder, name));
                 if (!target.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                     throw new HubException($"The package {id} {version} has an entry outside its folder ({entry.FullName}); refusing it.");
+                if (!name.Contains('/') && ownFiles.Contains(name))
+                    throw new HubException($"The package {id} {version} has an entry named like the package file itself or NuGet's marker beside it ({entry.FullName}); refusing it. Ask its publisher to pack it again.");
                 // NuGet's convention: the nuspec is stored lower-case as <id>.nuspec.
                 if (!name.Contains('/') && name.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase))
                     target = Path.Combine(folder, id.ToLowerInvariant() + ".nuspec");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                entry.ExtractToFile(target, overwrite: true);
+                using var input = entry.Open();
+                using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
+                for (int read; (read = input.Read(buffer)) > 0;)
+                {
+                    written += read;
+                    if (written > allowed) throw Bomb();
+                    output.Write(buffer, 0, read);
+                }
             }
         }
         catch (InvalidDataException e)

@@ -78,18 +78,19 @@ internal sealed partial class NuGetRepoSource : RepoSource
         NuGetFeeds? feeds = null;
         try
         {
-            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Settings.NuGetConfigFile);
+            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Settings.NuGetConfigFile, hub.Settings.NuGetTimeout, hub.Logger);
             // Warm: the version named (or last resolved) is installed — no feed is asked, and NuGet.Protocol is not even loaded.
             var version = (options.ForceReload ? null : Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && store.Installed(Id, known) is not null
                 ? known
                 : await ChooseVersionAsync(hub, store, offline ? null : Feeds, options.ForceReload, cancellationToken).ConfigureAwait(false);
             // Resolving fetches, as for git: the package itself is installed (its hash checked) now; its dependencies when it is laid out.
             var folder = store.Installed(Id, version)
-                         ?? await store.EnsureInstalledAsync(Feeds(), Id, version, cancellationToken).ConfigureAwait(false)
+                         ?? await store.EnsureInstalledAsync(Feeds(), Id, version, cancellationToken,
+                             accept: extracted => HubPackageManifest.Read(extracted, Id, version)).ConfigureAwait(false)
                          ?? throw await NotFoundAsync(Feeds(), version, cancellationToken).ConfigureAwait(false);
             // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
             return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
-                Package: new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline));
+                Package: new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline, hub.Settings.NuGetTimeout));
         }
         finally
         {
@@ -110,9 +111,13 @@ internal sealed partial class NuGetRepoSource : RepoSource
                                     $"Load {Prefix}{Id}@{version} once with offline mode off to cache it.");
         var versions = await feeds.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
         return versions.Count == 0
-            ? new HubException($"No NuGet feed has a package {Id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.")
-            : new HubException($"{Id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.");
+            ? new HubException($"No NuGet feed has a package {Id} (feeds: {string.Join(", ", feeds.SourceNames)}). Check the id, or push it with `dotnet nuget push`.{Skipped(feeds)}")
+            : new HubException($"{Id} has no version {version} on the feeds; it has {string.Join(", ", versions.TakeLast(10))}.{Skipped(feeds)}");
     }
+
+    /// <summary>The unreadable package files a folder feed had for this id, for a message (empty when none).</summary>
+    private static string Skipped(NuGetFeeds feeds)
+        => feeds.Unreadable is { Count: > 0 } bad ? $" Skipped: {string.Join("; ", bad)}." : "";
 
     private async Task<NuGetVersion> ChooseVersionAsync(SourceContext hub, HubPackageStore store, Func<NuGetFeeds?>? feeds, bool forceReload, CancellationToken cancellationToken)
     {
@@ -122,6 +127,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
         if (!forceReload && feeds is null && RecordedVersion(hub.HubDirectory) is { } known) return known;
         IReadOnlyList<NuGetVersion> versions;
         string where;
+        var skipped = "";
         if (feeds is null)
         {
             versions = store.InstalledVersions(Id);
@@ -132,15 +138,16 @@ internal sealed partial class NuGetRepoSource : RepoSource
             var feedSet = feeds()!;
             versions = await feedSet.VersionsAsync(Id, cancellationToken).ConfigureAwait(false);
             where = "the NuGet feeds (" + string.Join(", ", feedSet.SourceNames) + ")";
+            skipped = Skipped(feedSet);
         }
         if (versions.Count == 0)
             throw new HubException(feeds is null
                 ? $"{Id} is not in the hub's package folder, and {GitCli.OfflineNote}, so it will not download it. Load {Text} once with offline mode off to cache it."
-                : $"No NuGet feed has a package {Id} ({where}). Check the id, or push the package with `dotnet nuget push`.");
+                : $"No NuGet feed has a package {Id} ({where}). Check the id, or push the package with `dotnet nuget push`.{skipped}");
         var chosen = Pick(versions)
                      ?? throw new HubException(Range is null
                          ? $"{Id} has no stable version on {where}, only {string.Join(", ", versions.TakeLast(10))}. Name one: {Prefix}{Id}@{versions[^1]}."
-                         : $"{Id} has no version in {Range.PrettyPrint()} on {where}; it has {string.Join(", ", versions.TakeLast(10))}.");
+                         : $"{Id} has no version in {Range.PrettyPrint()} on {where}; it has {string.Join(", ", versions.TakeLast(10))}.{skipped}");
         var resolution = new NuGetResolution(Id, Range?.ToNormalizedString() ?? "", chosen.ToNormalizedString(), DateTimeOffset.UtcNow);
         AtomicFile.WriteAllBytes(recordPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(resolution, HubPackageJson.Default.NuGetResolution));
         hub.Logger.LogDebug("{Repo} resolved to {Version}", Text, chosen);
@@ -174,4 +181,5 @@ internal sealed partial class NuGetRepoSource : RepoSource
 /// <param name="Version">The version.</param>
 /// <param name="ConfigFile">The nuget.config to read feeds from (null: NuGet's usual files), for dependencies not installed yet.</param>
 /// <param name="Offline"><see cref="HubOptions.Offline"/>: dependencies come only from the hub's package folder.</param>
-internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline);
+/// <param name="Timeout"><see cref="HubOptions.NuGetTimeout"/>: how long a feed may take to answer one request.</param>
+internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline, TimeSpan Timeout);
