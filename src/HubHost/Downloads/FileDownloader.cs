@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
@@ -26,7 +25,13 @@ internal enum ExistingFile
 /// failures retry with exponential back-off within <see cref="DownloadSettings"/>; concurrent downloads of one
 /// destination are serialised by a <see cref="FileLock"/> on a lock file beside the destination.
 /// </summary>
-internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed)
+/// <param name="http">The shared client (<see cref="HubHttp.Client"/>).</param>
+/// <param name="settings">Retries, timeouts and buffers.</param>
+/// <param name="logger">Where retries and resumes are logged.</param>
+/// <param name="completed">Notes of finished downloads, for a download that waited on another of the same destination.</param>
+/// <param name="authorize">The Authorization header for a request URL, or null for none (the Hugging Face token, for its hub's host only).</param>
+internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed,
+    Func<Uri, AuthenticationHeaderValue?>? authorize = null)
 {
     public async Task<DownloadResult> DownloadAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, ExistingFile existing,
@@ -138,13 +143,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
     private async Task<DownloadResult?> TryReuseAsync(string destination, string hashPrefix, CancellationToken cancellationToken)
     {
-        string digest;
-        long length;
-        using (var stream = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
-        {
-            length = stream.Length;
-            digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-        }
+        var (digest, length) = await CheckpointFiles.Sha256Async(destination, cancellationToken).ConfigureAwait(false);
         if (!digest.StartsWith(hashPrefix, StringComparison.Ordinal))
         {
             logger.LogInformation("{Destination} was downloaded by another download but its SHA-256 {Digest} does not start with {Prefix}; downloading again", destination, digest, hashPrefix);
@@ -187,7 +186,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
             var digest = transfer.FinishHash();
             if (hashPrefix is not null && !digest.StartsWith(hashPrefix, StringComparison.Ordinal))
-                throw new HubException(
+                throw new DownloadHashMismatchException(digest, transfer.Received,
                     $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
                     $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
             transfer.Complete();
@@ -271,6 +270,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = authorize?.Invoke(url);
         if (resume)
         {
             request.Headers.Range = new RangeHeaderValue(transfer.Received, null);
@@ -430,4 +430,14 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             ? char.ToLowerInvariant(message[0]) + message[1..]
             : message;
     }
+}
+
+/// <summary>A download whose SHA-256 is not the one expected: nothing was saved. Carries the hash the bytes had, so a caller checking a lock can say what drifted.</summary>
+internal sealed class DownloadHashMismatchException(string actualSha256, long length, string message) : HubException(message)
+{
+    /// <summary>The SHA-256 of the bytes received.</summary>
+    public string ActualSha256 { get; } = actualSha256;
+
+    /// <summary>How many bytes were received.</summary>
+    public long Length { get; } = length;
 }
