@@ -26,8 +26,8 @@ internal sealed record BuildPackages(IReadOnlyList<RestoredPackage> Packages, IR
     public const string LayoutRecordFile = "packages.json";
 
     /// <summary>
-    /// Reads a build's packages: a repo build's from the deps.json the SDK wrote beside its main assembly (each library's
-    /// version and SHA-512 from the restore), a package layout's from its record. Null when the build predates the record.
+    /// Reads a build's packages: a repo build's from NuGet's packages.lock.json it kept (or, for a build made before, the deps.json
+    /// the SDK wrote beside its main assembly), a package layout's from its record. Null when the build predates the record.
     /// </summary>
     public static BuildPackages? Read(RepoBuild build)
     {
@@ -38,27 +38,51 @@ internal sealed record BuildPackages(IReadOnlyList<RestoredPackage> Packages, IR
             var packages = JsonSerializer.Deserialize(File.ReadAllBytes(layoutRecord), BuildPackagesJson.Default.ListRestoredPackage) ?? [];
             return new BuildPackages(Sorted(packages), contracts, null);
         }
-        var depsJson = Path.ChangeExtension(build.MainAssemblyPath, ".deps.json");
-        if (!File.Exists(depsJson)) return null;
-        var list = new List<RestoredPackage>();
-        using (var document = JsonDocument.Parse(File.ReadAllBytes(depsJson)))
+        // NuGet's own record of the restore when the build kept it (every package restored, with its content hash); else, for a
+        // build made before, the deps.json the SDK wrote (the packages with assets the repo runs with).
+        var nugetLockPath = Path.Combine(build.Directory, NuGetLockFile);
+        var nugetLock = File.Exists(nugetLockPath) ? File.ReadAllText(nugetLockPath) : null;
+        var list = nugetLock is not null ? FromNuGetLock(nugetLock) : FromDepsJson(Path.ChangeExtension(build.MainAssemblyPath, ".deps.json"));
+        return list is null ? null : new BuildPackages(Sorted(list), contracts, nugetLock);
+    }
+
+    /// <summary>The packages of a packages.lock.json (every target framework and runtime), project references and host packages left out.</summary>
+    private static List<RestoredPackage> FromNuGetLock(string nugetLock)
+    {
+        var list = new Dictionary<string, RestoredPackage>(StringComparer.OrdinalIgnoreCase);
+        using var document = JsonDocument.Parse(nugetLock);
+        if (!document.RootElement.TryGetProperty("dependencies", out var targets) || targets.ValueKind != JsonValueKind.Object) return [];
+        foreach (var target in targets.EnumerateObject())
         {
-            if (document.RootElement.TryGetProperty("libraries", out var libraries) && libraries.ValueKind == JsonValueKind.Object)
+            if (target.Value.ValueKind != JsonValueKind.Object) continue;
+            foreach (var package in target.Value.EnumerateObject())
             {
-                foreach (var library in libraries.EnumerateObject())
-                {
-                    if (!library.Value.TryGetProperty("type", out var type) || type.GetString() != "package") continue;
-                    var slash = library.Name.IndexOf('/');
-                    if (slash <= 0) continue;
-                    var id = library.Name[..slash];
-                    if (SharedAssemblies.IsHostProvidedPackage(id)) continue;
-                    var sha512 = library.Value.TryGetProperty("sha512", out var hash) ? hash.GetString() ?? "" : "";
-                    list.Add(new RestoredPackage(id, library.Name[(slash + 1)..], sha512.StartsWith("sha512-", StringComparison.Ordinal) ? sha512[7..] : sha512));
-                }
+                if (SharedAssemblies.IsHostProvidedPackage(package.Name)) continue;
+                if (!package.Value.TryGetProperty("resolved", out var resolved) || !package.Value.TryGetProperty("contentHash", out var hash)) continue; // a project
+                list.TryAdd(package.Name, new RestoredPackage(package.Name, resolved.GetString() ?? "", hash.GetString() ?? ""));
             }
         }
-        var nugetLock = Path.Combine(build.Directory, NuGetLockFile);
-        return new BuildPackages(Sorted(list), contracts, File.Exists(nugetLock) ? File.ReadAllText(nugetLock) : null);
+        return list.Values.ToList();
+    }
+
+    /// <summary>The packages a deps.json names (each library of type package, with its SHA-512), host packages left out; null without one.</summary>
+    private static List<RestoredPackage>? FromDepsJson(string depsJson)
+    {
+        if (!File.Exists(depsJson)) return null;
+        var list = new List<RestoredPackage>();
+        using var document = JsonDocument.Parse(File.ReadAllBytes(depsJson));
+        if (!document.RootElement.TryGetProperty("libraries", out var libraries) || libraries.ValueKind != JsonValueKind.Object) return list;
+        foreach (var library in libraries.EnumerateObject())
+        {
+            if (!library.Value.TryGetProperty("type", out var type) || type.GetString() != "package") continue;
+            var slash = library.Name.IndexOf('/');
+            if (slash <= 0) continue;
+            var id = library.Name[..slash];
+            if (SharedAssemblies.IsHostProvidedPackage(id)) continue;
+            var sha512 = library.Value.TryGetProperty("sha512", out var hash) ? hash.GetString() ?? "" : "";
+            list.Add(new RestoredPackage(id, library.Name[(slash + 1)..], sha512.StartsWith("sha512-", StringComparison.Ordinal) ? sha512[7..] : sha512));
+        }
+        return list;
     }
 
     /// <summary>Writes a package layout's record (its dependency closure).</summary>

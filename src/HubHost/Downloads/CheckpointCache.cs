@@ -82,21 +82,21 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
             onWait: () => logger.LogInformation("Waiting for another process caching {Path}", path)).ConfigureAwait(false);
         if (File.Exists(path))
         {
-            var record = Current(path);
-            if (record is not null && !verify) return Checked(source, path, record, prefix, expected, downloaded: false);
+            if (!verify && Current(path) is { } meanwhile) return Checked(source, path, meanwhile, prefix, expected, downloaded: false);
+            var previous = ReadRecord(path);
             var (sha256, size) = await CheckpointFiles.Sha256Async(path, cancellationToken).ConfigureAwait(false);
-            if (record is not null && sha256 != record.Sha256)
+            if (previous is not null && sha256 != previous.Sha256)
             {
-                // Verified once with another hash, unchanged in size and time since: the bytes on disk were damaged.
-                logger.LogWarning("{Path} no longer has the SHA-256 recorded when it was cached ({Recorded}, now {Actual}); downloading it again", path, record.Sha256, sha256);
+                // Not the bytes that arrived from the URL (damaged or changed on disk since): fetch them again.
+                logger.LogWarning("{Path} no longer has the SHA-256 recorded when it was cached ({Recorded}, now {Actual}); downloading it again", path, previous.Sha256, sha256);
                 Remove(path);
             }
             else
             {
-                var previous = ReadRecord(path);
-                // A file the record does not describe (a legacy file, or one changed since): its bytes are what it is now, from
-                // the URL it was cached for (an explicitly named file may have come from another URL, as in torch).
-                record = new CachedFileRecord(previous?.Url ?? source.Shown, previous?.UrlDigest ?? source.Digest, name, sha256, size,
+                // The same bytes with another time (copied, touched), or a file with no record (cached by an earlier version under the
+                // name a call gives): recorded as it is now, for the URL it was cached for (an explicitly named file may have come from
+                // another URL, as in torch).
+                var record = new CachedFileRecord(previous?.Url ?? source.Shown, previous?.UrlDigest ?? source.Digest, name, sha256, size,
                     Ticks(path), DateTimeOffset.UtcNow, previous?.Commit);
                 WriteRecord(path, record);
                 return Checked(source, path, record, prefix, expected, downloaded: false);
@@ -104,7 +104,17 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
         }
         if (fileName is null && await TryAdoptLegacyAsync(source, modelDirectory, path, prefix, expected, cancellationToken).ConfigureAwait(false) is { } adopted)
             return Checked(source, path, adopted, prefix, expected, downloaded: false);
-        return await DownloadAsync(source, path, prefix, checkHash, expected, progress, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await DownloadAsync(source, path, prefix, checkHash, expected, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (fileName is null)
+        {
+            // Nothing was cached: leave no empty folder for the URL behind (a killed download's partial file stays, to resume).
+            var folder = Path.GetDirectoryName(path)!;
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) FileTree.TryDelete(folder, logger, "the empty cache folder");
+            throw;
+        }
     }
 
     private async Task<CachedFile> DownloadAsync(WeightsSource source, string path, string? prefix, bool checkHash, ExpectedFile? expected,
@@ -145,15 +155,8 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
             url = source.Http!;
         }
         logger.LogDownloadingCheckpoint(source.Shown, path);
-        DownloadResult result;
-        try
-        {
-            result = await downloader.DownloadAsync(url, path, wanted, progress, ExistingFile.Replace, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DownloadHashMismatchException e) when (expected is not null)
-        {
-            throw expected.Drifted(e.ActualSha256, commit);
-        }
+        var result = await downloader.DownloadAsync(url, path, wanted, progress, ExistingFile.Replace, cancellationToken,
+            expected is null ? null : actual => expected.Drifted(actual, commit)).ConfigureAwait(false);
         var record = new CachedFileRecord(source.Shown, source.Digest, Path.GetFileName(path), result.Sha256!, result.Length, Ticks(path), DateTimeOffset.UtcNow, commit);
         WriteRecord(path, record);
         return new CachedFile(path, record.Sha256, record.Size, commit, Downloaded: true);

@@ -33,9 +33,16 @@ internal enum ExistingFile
 internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed,
     Func<Uri, AuthenticationHeaderValue?>? authorize = null)
 {
+    /// <param name="url">The http(s) URL.</param>
+    /// <param name="destination">The file to write.</param>
+    /// <param name="hashPrefix">Hex the SHA-256 must start with (all 64 digits: the full hash), or null.</param>
+    /// <param name="progress">Progress reports.</param>
+    /// <param name="existing">What to do with a destination that exists once the lock is held.</param>
+    /// <param name="cancellationToken">Cancels; nothing is left behind.</param>
+    /// <param name="mismatch">The error for bytes whose SHA-256 (the argument) does not have <paramref name="hashPrefix"/>; null for the usual one.</param>
     public async Task<DownloadResult> DownloadAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, ExistingFile existing,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Func<string, HubException>? mismatch = null)
     {
         if (!UrlText.IsHttp(url)) throw new HubException($"'{UrlText.Redact(url)}' is not an http or https URL.");
         hashPrefix = NormaliseHashPrefix(hashPrefix);
@@ -77,7 +84,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                 }
             }
         }
-        var result = await TransferAsync(url, destination, hashPrefix, progress, leftover, cancellationToken).ConfigureAwait(false);
+        var result = await TransferAsync(url, destination, hashPrefix, progress, leftover, mismatch, cancellationToken).ConfigureAwait(false);
         completed.Record(url, result);
         return result;
     }
@@ -155,7 +162,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
     private async Task<DownloadResult> TransferAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress,
-        (string Path, long Length, ResumeRecord Record)? leftover, CancellationToken cancellationToken)
+        (string Path, long Length, ResumeRecord Record)? leftover, Func<string, HubException>? mismatch, CancellationToken cancellationToken)
     {
         var shown = UrlText.Redact(url);
         var temp = leftover?.Path ?? TempNames.PartialFor(destination);
@@ -186,7 +193,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
             var digest = transfer.FinishHash();
             if (hashPrefix is not null && !digest.StartsWith(hashPrefix, StringComparison.Ordinal))
-                throw new DownloadHashMismatchException(digest, transfer.Received,
+                throw mismatch?.Invoke(digest) ?? new HubException(
                     $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
                     $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
             transfer.Complete();
@@ -430,14 +437,4 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             ? char.ToLowerInvariant(message[0]) + message[1..]
             : message;
     }
-}
-
-/// <summary>A download whose SHA-256 is not the one expected: nothing was saved. Carries the hash the bytes had, so a caller checking a lock can say what drifted.</summary>
-internal sealed class DownloadHashMismatchException(string actualSha256, long length, string message) : HubException(message)
-{
-    /// <summary>The SHA-256 of the bytes received.</summary>
-    public string ActualSha256 { get; } = actualSha256;
-
-    /// <summary>How many bytes were received.</summary>
-    public long Length { get; } = length;
 }
