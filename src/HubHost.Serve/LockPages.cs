@@ -51,7 +51,7 @@ internal sealed partial class Pages
     private static string Name(HubLock hubLock) => hubLock.FilePath is { } path ? Path.GetFileName(path) : "lock";
 }
 
-/// <summary>The JSON of <c>/api/locks</c>.</summary>
+/// <summary>The JSON of <c>/api/locks</c> (camelCase, as the rest of /api).</summary>
 internal static partial class Api
 {
     public static object Locks(IReadOnlyList<HubLock> locks) => new
@@ -59,13 +59,29 @@ internal static partial class Api
         locks = locks.Select(l => new
         {
             path = l.FilePath,
-            host = l.Host,
-            repos = l.Repos.Select(r => new { r.Repo, source = r.Source, builtAgainst = r.BuiltAgainst, packages = r.Packages, calls = r.Calls.Select(c => c.ToString()), weights = r.Weights }),
+            host = new { hubHost = l.Host.HubHost, contract = l.Host.Contract, torchSharp = l.Host.TorchSharp, runtime = l.Host.Runtime },
+            repos = l.Repos.Select(r => new
+            {
+                repo = r.Repo,
+                source = new
+                {
+                    kind = r.Source.Kind, url = r.Source.Url, @ref = r.Source.Ref, commit = r.Source.Commit, id = r.Source.Id, version = r.Source.Version,
+                    sha512 = r.Source.Sha512, path = r.Source.Path, contentKey = r.Source.ContentKey,
+                },
+                builtAgainst = r.BuiltAgainst,
+                packages = r.Packages.Select(p => new { id = p.Id, version = p.Version, sha512 = p.Sha512 }),
+                calls = r.Calls.Select(c => c.ToString()),
+                weights = r.Weights.Select(w => new { url = w.Url, sha256 = w.Sha256, size = w.Size, fileName = w.FileName, commit = w.Commit }),
+            }),
         }),
         comparisons = Enumerable.Range(1, Math.Max(0, locks.Count - 1)).Select(i =>
         {
             var changes = HubLock.Compare(locks[i - 1], locks[i]);
-            return new { a = locks[i - 1].FilePath, b = locks[i].FilePath, same = changes.Same, changes = changes.Changes };
+            return new
+            {
+                a = locks[i - 1].FilePath, b = locks[i].FilePath, same = changes.Same,
+                changes = changes.Changes.Select(c => new { repo = c.Repo, aspect = c.Aspect, item = c.Item, before = c.Before, after = c.After }),
+            };
         }),
     };
 }

@@ -62,6 +62,11 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
     public async Task<CachedFile> GetAsync(WeightsSource source, string? modelDirectory, string? fileName, bool checkHash, ExpectedFile? expected,
         bool verify, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
+        // An hf:// file locked at a commit: when the revision's cached file is not the locked one (the branch moved on and a load
+        // without the lock cached the new file), the locked commit's file is used instead (cached under the commit, fetched at it).
+        if (fileName is null && source.Hf is { IsPinned: false } hf && expected?.Commit is { } lockedCommit
+            && Current(PathFor(source, modelDirectory, null))?.Sha256 != expected.Sha256)
+            source = WeightsSource.Of(hf with { Revision = lockedCommit });
         var path = PathFor(source, modelDirectory, fileName);
         var name = Path.GetFileName(path);
         var hashPrefix = CheckpointFiles.HashPrefixOf(name);

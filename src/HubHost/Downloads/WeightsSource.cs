@@ -17,12 +17,14 @@ internal sealed record WeightsSource(string Key, string Shown, Uri? Http, HfLoca
         ArgumentNullException.ThrowIfNull(url);
         if (HuggingFaceUrls.IsHf(url))
         {
-            var hf = HuggingFaceUrls.Parse(url);
-            return new WeightsSource(hf.Text, hf.Text, null, hf);
+            return Of(HuggingFaceUrls.Parse(url));
         }
         var uri = UrlText.ParseHttp(url);
         return new WeightsSource(uri.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped), UrlText.Redact(uri), uri, null);
     }
+
+    /// <summary>A file on the Hugging Face hub.</summary>
+    public static WeightsSource Of(HfLocation hf) => new(hf.Text, hf.Text, null, hf);
 
     /// <summary>Whether <paramref name="text"/> is meant as a URL (http, https or hf) rather than a local path.</summary>
     public static bool LooksLikeUrl(string text) => UrlText.LooksLikeHttp(text) || HuggingFaceUrls.IsHf(text);

@@ -173,6 +173,30 @@ public sealed class LockTests(LockFixture fixture)
             => await fixture.NewClient().LoadAsync<string>("hubs/releases:main", "hello", options: LockFixture.Trusted with { Lock = HubLock.Load(file) });
     }
 
+    [Fact]
+    public async Task An_hf_weights_url_is_locked_at_its_commit_and_loads_that_commits_file_after_the_branch_moved()
+    {
+        const string Commit1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Commit2 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        using var hf = new Downloads.FakeHuggingFaceHub();
+        hf.PublishLfs("owner/digits", "main", Commit1, "model.pt", LockFixture.DigitsBytes);
+        var client = new HubClient(new HubOptions { HubDirectory = fixture.HubDirectory, GitBaseUrl = fixture.BaseFileUrl, HuggingFaceEndpoint = hf.Endpoint });
+        const string url = "hf://owner/digits/model.pt";
+
+        var hubLock = await client.LockAsync("hubs/weights:main", "weights", new { url }, new HubLockOptions { TrustRepo = TrustRepo.Trust });
+        var weights = Assert.Single(Assert.Single(hubLock.Repos).Weights);
+        Assert.Equal(("hf://owner/digits@main/model.pt", Commit1, Sha256(LockFixture.DigitsBytes)), (weights.Url, weights.Commit, weights.Sha256));
+
+        // main moves to a commit with other weights; a load without the lock (cold cache) takes them and caches them.
+        hf.PublishLfs("owner/digits", "main", Commit2, "model.pt", LockFixture.OtherBytes);
+        await client.RemoveFromCacheAsync(url);
+        Assert.NotEqual("w1: 4 tensors", await client.LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted));
+
+        // Under the lock: the locked commit's file, fetched at that commit (the revision is not asked again).
+        var asked = hf.Hub.Requests.Count;
+        Assert.Equal("w1: 4 tensors", await new HubClient(client.Options).LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted with { Lock = hubLock }));
+        Assert.Equal([$"GET /owner/digits/resolve/{Commit1}/model.pt"], hf.Hub.Requests.Skip(asked).Select(r => $"{r.Method} {r.Path}"));
+    }
+
     [Theory]
     [InlineData("{\"format\": 2, \"repos\": []}", "has format 2, written by a newer hubhost")]
     [InlineData("{\"repos\": []}", "is not a hubhost lock file")]
