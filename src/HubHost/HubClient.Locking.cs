@@ -158,9 +158,14 @@ public sealed partial class HubClient
     /// </summary>
     private async Task<RepoBuild> BuildLockedAsync(RepoSnapshot snapshot, HubLock hubLock, LockedRepo entry, CancellationToken cancellationToken)
     {
-        string? Difference(RepoBuild build) => BuildPackages.Read(build) is { } made
-            ? LockDrift.BuiltAgainstDifference(entry.BuiltAgainst, made.Contracts) ?? LockDrift.PackageDifference(entry.Packages, made.Packages)
-            : "its build does not record its packages (made by an earlier hubhost)";
+        var checkedBuilds = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? Difference(RepoBuild build)
+        {
+            if (checkedBuilds.TryGetValue(build.Directory, out var known)) return known;
+            return checkedBuilds[build.Directory] = BuildPackages.Read(build) is { } made
+                ? LockDrift.BuiltAgainstDifference(entry.BuiltAgainst, made.Contracts) ?? LockDrift.PackageDifference(entry.Packages, made.Packages)
+                : "its build does not record its packages (made by an earlier hubhost)";
+        }
         RepoBuild build;
         if (snapshot.Package is not null)
         {

@@ -14,8 +14,6 @@ internal static class LockFileFormat
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         TypeInfoResolver = LockJson.Default,
     };
@@ -26,11 +24,18 @@ internal static class LockFileFormat
         LockFileDto? dto;
         try
         {
-            dto = JsonSerializer.Deserialize(bytes, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<LockFileDto>)Options.GetTypeInfo(typeof(LockFileDto)));
+            // JsonDocument, not the serializer: a load under a lock reads the lock once per process, and the serializer's first use
+            // costs tens of milliseconds of start-up there (JsonRecords says the same of the cache's records).
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            dto = ReadDto(document.RootElement);
         }
         catch (JsonException e)
         {
             throw new HubException($"{where} is not valid JSON ({e.Message.Split('.')[0]}). Write it again with `hubhost lock`.", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new HubException($"{where} is not a hubhost lock file ({e.Message.TrimEnd('.')}). Write one with `hubhost lock REPO [ENTRY] -o FILE`.", e);
         }
         if (dto is null || dto.Format is null)
             throw new HubException($"{where} is not a hubhost lock file (no \"format\"). Write one with `hubhost lock REPO [ENTRY] -o FILE`.");
@@ -42,6 +47,51 @@ internal static class LockFileFormat
         var duplicate = repos.GroupBy(r => r.Repo, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new HubException($"{where} lists {duplicate.Key} twice. Write it again with `hubhost lock`.");
         return new HubLock(host, repos, path);
+    }
+
+    /// <summary>The DTO of a parsed lock (a value of the wrong JSON kind throws InvalidOperationException, reported as "not a lock").</summary>
+    private static LockFileDto? ReadDto(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return null;
+        return new LockFileDto
+        {
+            Format = Get(root, "format") is { ValueKind: JsonValueKind.Number } format ? format.GetInt32() : null,
+            Host = Get(root, "host") is { ValueKind: JsonValueKind.Object } host
+                ? new HostDto { HubHost = Text(host, "hubHost"), Contract = Text(host, "contract"), TorchSharp = Text(host, "torchSharp"), Runtime = Text(host, "runtime") }
+                : null,
+            Repos = Items(root, "repos", r => new RepoDto
+            {
+                Repo = Text(r, "repo"),
+                Source = Get(r, "source") is { ValueKind: JsonValueKind.Object } s
+                    ? new SourceDto
+                    {
+                        Kind = Text(s, "kind"), Url = Text(s, "url"), Ref = Text(s, "ref"), Commit = Text(s, "commit"), Id = Text(s, "id"), Version = Text(s, "version"),
+                        Sha512 = Text(s, "sha512"), Path = Text(s, "path"), ContentKey = Text(s, "contentKey"),
+                    }
+                    : null,
+                BuiltAgainst = Map(r, "builtAgainst"),
+                Packages = Items(r, "packages", p => new PackageDto { Id = Text(p, "id"), Version = Text(p, "version"), Sha512 = Text(p, "sha512") }),
+                Calls = Items(r, "calls", c => new CallDto { Entrypoint = Text(c, "entrypoint"), Arguments = Map(c, "arguments"), Weights = Text(c, "weights") }),
+                Weights = Items(r, "weights", w => new WeightsDto
+                {
+                    Url = Text(w, "url"), FileName = Text(w, "fileName"), Commit = Text(w, "commit"), Sha256 = Text(w, "sha256"),
+                    Size = Get(w, "size") is { ValueKind: JsonValueKind.Number } size ? size.GetInt64() : null,
+                }),
+                NugetLock = Get(r, "nugetLock") is { ValueKind: JsonValueKind.Object } nuget ? nuget.Clone() : null,
+            }),
+        };
+
+        static JsonElement? Get(JsonElement e, string name) => e.TryGetProperty(name, out var value) ? value : null;
+        static string? Text(JsonElement e, string name) => Get(e, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+        static List<T>? Items<T>(JsonElement e, string name, Func<JsonElement, T> read)
+            => Get(e, name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Object).Select(read).ToList() : null;
+        static SortedDictionary<string, string>? Map(JsonElement e, string name)
+        {
+            if (Get(e, name) is not { ValueKind: JsonValueKind.Object } map) return null;
+            var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in map.EnumerateObject()) result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            return result;
+        }
     }
 
     private static LockedRepo ToRepo(RepoDto r, string where)

@@ -25,17 +25,7 @@ internal static class LockedSources
                 return await git.ResolveCommitAsync(context, options, locked.Commit!, cancellationToken).ConfigureAwait(false);
 
             case NuGetRepoSource package when locked.Kind == "nuget":
-                if (!package.Id.Equals(locked.Id, StringComparison.OrdinalIgnoreCase) || !NuGetVersion.TryParse(locked.Version, out var version))
-                    throw LockDrift.Drifted(hubLock, entry.Repo, $"it names the package {package.Id}, the lock has {locked.Id} {locked.Version}");
-                var snapshot = await package.AtVersion(version).ResolveAsync(context, options, cancellationToken).ConfigureAwait(false);
-                var folder = new HubPackageStore(context.HubDirectory, context.Logger).Installed(package.Id, version);
-                var hash = folder is null ? null : PackageLayout.InstalledHash(folder);
-                if (hash != locked.Sha512)
-                {
-                    snapshot.Lease?.Dispose();
-                    throw LockDrift.Drifted(hubLock, entry.Repo, $"the package {locked.Id} {locked.Version} has SHA-512 {Short(hash)}, the lock has {Short(locked.Sha512)}");
-                }
-                return snapshot;
+                return await ResolvePackageAsync(package, context, options, hubLock, entry, cancellationToken).ConfigureAwait(false);
 
             case LocalDirectorySource local when locked.Kind == "local":
                 var current = await local.ResolveAsync(context, options, cancellationToken).ConfigureAwait(false);
@@ -49,6 +39,25 @@ internal static class LockedSources
             default:
                 throw LockDrift.Drifted(hubLock, entry.Repo, $"it is a {KindOf(source)} source now, the lock has a {locked.Kind} source");
         }
+    }
+
+    /// <summary>A package at its locked version and SHA-512 (apart, so a git or folder load never loads NuGet's assemblies).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<RepoSnapshot> ResolvePackageAsync(NuGetRepoSource package, SourceContext context, HubLoadOptions options, HubLock hubLock, LockedRepo entry,
+        CancellationToken cancellationToken)
+    {
+        var locked = entry.Source;
+        if (!package.Id.Equals(locked.Id, StringComparison.OrdinalIgnoreCase) || !NuGetVersion.TryParse(locked.Version, out var version))
+            throw LockDrift.Drifted(hubLock, entry.Repo, $"it names the package {package.Id}, the lock has {locked.Id} {locked.Version}");
+        var snapshot = await package.AtVersion(version).ResolveAsync(context, options, cancellationToken).ConfigureAwait(false);
+        var folder = new HubPackageStore(context.HubDirectory, context.Logger).Installed(package.Id, version);
+        var hash = folder is null ? null : PackageLayout.InstalledHash(folder);
+        if (hash != locked.Sha512)
+        {
+            snapshot.Lease?.Dispose();
+            throw LockDrift.Drifted(hubLock, entry.Repo, $"the package {locked.Id} {locked.Version} has SHA-512 {Short(hash)}, the lock has {Short(locked.Sha512)}");
+        }
+        return snapshot;
     }
 
     /// <summary>What a lock records of a resolved version of <paramref name="source"/>.</summary>
