@@ -74,10 +74,9 @@ internal sealed class LockBenchmark : IBenchmark
         return Task.CompletedTask;
     }
 
-    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    private static string LoadAverage() => Measure.LoadAverage();
 
-    private static void Git(string? directory, params string[] args)
-        => Measure.Run("git", directory is null ? args : ["-C", directory, .. args]);
+    private static void Git(string? directory, params string[] args) => Measure.Git(directory, args);
 
     private static void CopyTree(string from, string to)
     {

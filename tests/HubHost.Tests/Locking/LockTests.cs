@@ -197,6 +197,27 @@ public sealed class LockTests(LockFixture fixture)
         Assert.Equal([$"GET /owner/digits/resolve/{Commit1}/model.pt"], hf.Hub.Requests.Skip(asked).Select(r => $"{r.Method} {r.Path}"));
     }
 
+    [Fact]
+    public async Task Lock_command_mistakes_are_one_error_line()
+    {
+        var missing = Path.Combine(fixture.Root, "missing.lock.json");
+        foreach (var (args, expected) in new (string[], string)[]
+                 {
+                     (["load", "hubs/weights:main", "hello", "--locked", missing], $"error: The lock file '{missing}' does not exist."),
+                     (["lock", "-o", missing], "error: Give the repo to lock"),
+                     (["lock", "--update", "-o", missing], $"error: There is no lock file {missing} to update"),
+                     (["lock", "hubs/weights:main", "hello", "--arg", "x", "-o", missing], "error: --arg 'x' is not NAME=VALUE"),
+                     (["compare", "hubs/weights:main", "hubs/weights:v2"], "error: `hubhost compare` needs ENTRY"),
+                 })
+        {
+            var result = await fixture.RunCliAsync(args);
+            Assert.True(result.ExitCode == 1, result.ToString());
+            var error = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith(expected, error);
+        }
+        Assert.False(File.Exists(missing));
+    }
+
     [Theory]
     [InlineData("{\"format\": 2, \"repos\": []}", "has format 2, written by a newer hubhost")]
     [InlineData("{\"repos\": []}", "is not a hubhost lock file")]
