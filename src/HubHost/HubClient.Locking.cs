@@ -31,13 +31,15 @@ public sealed partial class HubClient
         options ??= new HubLockOptions();
         var existing = options.Existing;
         var repos = existing?.Repos.ToList() ?? [];
-        var targets = new List<(string Repo, List<LockedCall> Calls)>();
+        // Each repo as the lock names it, where to load it from (a local folder by its full path: the lock may be updated from
+        // another folder than it was written in), and the calls to record.
+        var targets = new List<(string Repo, string Load, List<LockedCall> Calls)>();
         if (repo is null)
         {
             if (entrypoint is not null) throw new HubException($"The entrypoint {entrypoint} needs its repo: hubhost lock REPO {entrypoint} -o FILE.");
             if (existing is null || existing.Repos.Count == 0)
                 throw new HubException($"Nothing to lock: give a repo (hubhost lock REPO [ENTRY --arg k=v] -o {HubLock.DefaultFileName}), or an existing lock file to update.");
-            targets.AddRange(existing.Repos.Select(r => (r.Repo, r.Calls.ToList())));
+            targets.AddRange(existing.Repos.Select(r => (r.Repo, r.Source.Kind == "local" ? r.Source.Path! : r.Repo, r.Calls.ToList())));
             repos.Clear();
         }
         else
@@ -54,17 +56,17 @@ public sealed partial class HubClient
             {
                 throw new HubException("Weights are loaded into what an entrypoint returns: give the entrypoint too (hubhost lock REPO ENTRY --weights URL).");
             }
-            targets.Add((previous?.Repo ?? repo.Trim(), calls));
+            targets.Add((previous?.Repo ?? repo.Trim(), repo.Trim(), calls));
         }
         var load = new HubLoadOptions { ForceReload = options.Update, TrustRepo = options.TrustRepo, SkipValidation = options.SkipValidation };
-        foreach (var (name, calls) in targets)
-            repos.Add(await LockRepoAsync(name, calls, load, cancellationToken).ConfigureAwait(false));
+        foreach (var (name, loadFrom, calls) in targets)
+            repos.Add(await LockRepoAsync(name, loadFrom, calls, load, cancellationToken).ConfigureAwait(false));
         return new HubLock(LockHost(), repos, existing?.FilePath);
     }
 
-    private async Task<LockedRepo> LockRepoAsync(string repo, List<LockedCall> calls, HubLoadOptions load, CancellationToken cancellationToken)
+    private async Task<LockedRepo> LockRepoAsync(string repo, string loadFrom, List<LockedCall> calls, HubLoadOptions load, CancellationToken cancellationToken)
     {
-        var source = ParseSource(repo);
+        var source = ParseSource(loadFrom);
         var snapshot = await ResolveAsync(source, load, cancellationToken).ConfigureAwait(false);
         RepoBuild build;
         try

@@ -22,7 +22,15 @@ internal static class LockedSources
             case GitRepoSource git when locked.Kind == "git":
                 if (git.Remote.Url != locked.Url)
                     throw LockDrift.Drifted(hubLock, entry.Repo, $"it now means {git.Remote.Url}, the lock has {locked.Url} (HUBHOST_GIT_BASE_URL may differ)");
-                return await git.ResolveCommitAsync(context, options, locked.Commit!, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await git.ResolveCommitAsync(context, options, locked.Commit!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (HubException e) when (e.Message.StartsWith("Refusing commit", StringComparison.Ordinal) || e.Message.Contains("has no branch, tag or commit", StringComparison.Ordinal))
+                {
+                    // The remote no longer has the locked commit on a branch or tag: its history was rewritten.
+                    throw LockDrift.Drifted(hubLock, entry.Repo, $"its locked commit {locked.Commit![..12]} cannot be loaded any more: {e.Message.TrimEnd('.')}");
+                }
 
             case NuGetRepoSource package when locked.Kind == "nuget":
                 return await ResolvePackageAsync(package, context, options, hubLock, entry, cancellationToken).ConfigureAwait(false);
