@@ -91,6 +91,13 @@ public sealed class LockFixture : IDisposable
                     foreach (var tensor in stateDict.Values) tensor.Dispose();
                     return "{{label}}: " + count + " tensors";
                 }
+
+                /// <summary>Loads the TorchScript archive at a URL through the hub (the same cache and lock rules) and names it.</summary>
+                public static string archive(string url)
+                {
+                    using var module = HubServices.For(typeof(Hubconf)).LoadScriptFromUrl<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>(url, checkHash: false);
+                    return "{{label}}: a script module";
+                }
             }
             """,
     };

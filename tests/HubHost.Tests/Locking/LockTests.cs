@@ -102,6 +102,25 @@ public sealed class LockTests(LockFixture fixture)
     }
 
     [Fact]
+    public async Task TorchScript_archives_fetched_through_the_repo_services_are_locked_and_checked_like_state_dicts()
+    {
+        var archive = File.ReadAllBytes(RepoPaths.Fixture("torchscript", "repo", "segmentation.pt"));
+        var other = File.ReadAllBytes(RepoPaths.Fixture("torchscript", "repo", "segmentation_dict.pt"));
+        var file = fixture.Server.Serve("/scripts/segmentation.pt", archive);
+        var url = fixture.Server.Url("/scripts/segmentation.pt");
+        var client = fixture.NewClient();
+
+        var hubLock = await client.LockAsync("hubs/weights:main", "archive", new { url }, new HubLockOptions { TrustRepo = TrustRepo.Trust });
+        var weights = Assert.Single(Assert.Single(hubLock.Repos).Weights);
+        Assert.Equal((url, Sha256(archive)), (weights.Url, weights.Sha256));
+
+        file.Content = other;
+        await client.RemoveFromCacheAsync(url);
+        var e = await Assert.ThrowsAsync<HubException>(() => fixture.NewClient().LoadAsync<string>("hubs/weights:main", "archive", new { url }, LockFixture.Trusted with { Lock = hubLock }));
+        Assert.StartsWith($"hubs/weights:main drifted from the lock: the weights at {url} now have SHA-256 {Sha256(other)}", e.Message);
+    }
+
+    [Fact]
     public async Task Weights_the_lock_does_not_list_and_repos_it_does_not_lock_are_refused()
     {
         fixture.Server.Serve("/listed/model.pt", LockFixture.DigitsBytes);
