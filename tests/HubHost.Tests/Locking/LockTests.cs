@@ -121,6 +121,26 @@ public sealed class LockTests(LockFixture fixture)
     }
 
     [Fact]
+    public async Task Verify_rehashes_cached_weights_and_fetches_again_a_file_damaged_on_disk()
+    {
+        fixture.Server.Serve("/verify/model.pt", LockFixture.DigitsBytes);
+        var url = fixture.Server.Url("/verify/model.pt");
+        Assert.Equal("w1: 4 tensors", await fixture.NewClient().LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted));
+        var path = Assert.Single(fixture.NewClient().ListCache().Weights, w => w.Url == url).Path;
+        // One byte flipped, size and time kept: the cheap check (size, time, recorded hash) cannot see it; the zip's CRC-32 can.
+        var time = File.GetLastWriteTimeUtc(path);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(path, bytes);
+        File.SetLastWriteTimeUtc(path, time);
+
+        await Assert.ThrowsAsync<HubException>(() => fixture.NewClient().LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted));
+        Assert.Equal("w1: 4 tensors", await fixture.NewClient().LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted with { Verify = true }));
+        Assert.Equal(LockFixture.DigitsBytes, File.ReadAllBytes(path));
+        Assert.Equal(2, fixture.Server.CompleteBodies("/verify/model.pt"));
+    }
+
+    [Fact]
     public async Task Weights_the_lock_does_not_list_and_repos_it_does_not_lock_are_refused()
     {
         fixture.Server.Serve("/listed/model.pt", LockFixture.DigitsBytes);
