@@ -45,6 +45,12 @@ internal static class Measure
         return (stdout.Result, ms);
     }
 
+    /// <summary>git with its arguments, in <paramref name="directory"/> when given; throws if it fails.</summary>
+    public static void Git(string? directory, params string[] args) => Run("git", directory is null ? args : ["-C", directory, .. args]);
+
+    /// <summary>The 1-minute load average (Linux): how busy the machine was while a figure was measured.</summary>
+    public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
     /// <summary>The peer's Python, or null (with a message) when python3-torch is not installed.</summary>
     public static string? TorchPython()
     {

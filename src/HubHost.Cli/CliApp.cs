@@ -87,6 +87,7 @@ internal sealed class CliApp : IDisposable
         yield return ContractsCommand.Create(this);
         yield return PackCommand.Create(this);
         yield return CheckCommand.Create(this);
+        yield return LockCommand.Create(this);
         yield return ServeCommand.Create(this);
     }
 

@@ -36,4 +36,11 @@ public sealed class HubEntrypointOptions
     /// (add it to the list). Local folders are always trusted.
     /// </summary>
     public TrustRepo TrustRepo { get; set; } = TrustRepo.Check;
+
+    /// <summary>
+    /// A lock file (<c>hubhost lock</c> writes one) whose entry for <see cref="Repo"/> this entrypoint loads exactly: the locked commit
+    /// (or package version), NuGet packages and weights SHA-256, refusing any difference when the host starts. Relative to the content
+    /// root. Null: no lock.
+    /// </summary>
+    public string? LockFile { get; set; }
 }

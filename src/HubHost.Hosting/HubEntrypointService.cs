@@ -25,16 +25,17 @@ internal sealed class HubEntrypointService<T>(string name, IServiceProvider serv
         ReloadableEntrypoint<T> handle;
         try
         {
+            var hubLock = options.LockFile is { Length: > 0 } lockFile ? HubLock.Load(HubPaths.ConfiguredFile(lockFile, services.GetService<IHostEnvironment>())) : null;
             handle = await hub.CreateReloadableAsync<T>(repo, options.Entrypoint!, arguments,
-                new ReloadOptions { PollInterval = options.PollInterval, TrustRepo = options.TrustRepo }, cancellationToken).ConfigureAwait(false);
+                new ReloadOptions { PollInterval = options.PollInterval, TrustRepo = options.TrustRepo, Lock = hubLock }, cancellationToken).ConfigureAwait(false);
         }
         catch (HubException e)
         {
             throw new HubException($"The hub entrypoint '{name}' did not load: {e.Message}", e);
         }
         _entry.Set(handle);
-        logger.LogInformation("Hub entrypoint {Name}: {Entrypoint} of {Repo} ({Version}) loaded{Polling}", name, options.Entrypoint, repo, handle.Version,
-            options.PollInterval is { } interval ? $", reloading every {interval}" : "");
+        logger.LogInformation("Hub entrypoint {Name}: {Entrypoint} of {Repo} ({Version}) loaded{Locked}{Polling}", name, options.Entrypoint, repo, handle.Version,
+            options.LockFile is { Length: > 0 } locked ? $" as locked in {locked}" : "", options.PollInterval is { } interval ? $", reloading every {interval}" : "");
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,7 +17,10 @@ internal static class HubPaths
     /// A hub directory as written in configuration: <c>~</c> or <c>~/x</c> as is (the client takes it under the user's
     /// home), another relative path made absolute against the content root (the current folder without a host).
     /// </summary>
-    public static string HubDirectory(string directory, IHostEnvironment? environment)
+    public static string HubDirectory(string directory, IHostEnvironment? environment) => ConfiguredFile(directory, environment);
+
+    /// <summary>A file or folder as written in configuration (a lock file): <c>~/x</c> as is, another relative path against the content root.</summary>
+    public static string ConfiguredFile(string directory, IHostEnvironment? environment)
     {
         var text = directory.Trim();
         if (text == "~" || text.StartsWith("~/", StringComparison.Ordinal)) return text;

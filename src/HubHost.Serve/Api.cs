@@ -1,7 +1,7 @@
 namespace HubHost.Serve;
 
 /// <summary>The JSON shapes of /api (documented in README.md, "hubhost serve").</summary>
-internal static class Api
+internal static partial class Api
 {
     public static object Catalog(HubCatalog catalog, string title) => new
     {

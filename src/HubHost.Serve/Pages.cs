@@ -1,7 +1,7 @@
 namespace HubHost.Serve;
 
 /// <summary>The HTML pages. Every string from a repo goes through <see cref="Html.Append"/> (encoded); the README is Markdig's sanitised output.</summary>
-internal sealed class Pages(HubCatalog catalog, string title)
+internal sealed partial class Pages(HubCatalog catalog, string title)
 {
     private sealed record CachedPage(long Generation, DateTimeOffset? Refreshed, string Html)
     {

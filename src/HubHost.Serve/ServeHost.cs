@@ -236,6 +236,8 @@ public sealed class ServeHost : IAsyncDisposable
                     Markdown.ReadFile(file) is { } text ? Markdown.RenderOrNote(text, Path.GetDirectoryName(path)?.Replace('\\', '/') ?? "", p => Urls.File(repo, state.Label, p)) : "")),
             };
         });
+        app.MapMethods("/locks", GetAndHead, () => LoadLocks() is var (locks, error) && error is null ? HtmlResult(pages.Locks(locks)) : HtmlResult(pages.NotFound(error!), 404));
+        app.MapMethods("/api/locks", GetAndHead, () => LoadLocks() is var (locks, error) && error is null ? Results.Json(Api.Locks(locks), Json) : Results.Json(Api.Error(error!), Json, statusCode: 404));
         app.MapMethods("/static/app.js", GetAndHead, () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapMethods("/static/site.css", GetAndHead, () => Asset("site.css", "text/css; charset=utf-8"));
 
@@ -275,6 +277,20 @@ public sealed class ServeHost : IAsyncDisposable
             _ = Catalog.RefreshAsync(force: true, repo, _stop.Token);
             return Results.Json(new { refreshing = true }, Json, statusCode: 202);
         });
+    }
+
+    /// <summary>The lock files to show, read now; an error when there are none or one cannot be read.</summary>
+    private (IReadOnlyList<HubLock> Locks, string? Error) LoadLocks()
+    {
+        if (_options.Locks.Count == 0) return ([], "This catalog shows no lock files (hubhost serve --lock A.lock.json --lock B.lock.json).");
+        try
+        {
+            return (_options.Locks.Select(HubLock.Load).ToList(), null);
+        }
+        catch (HubException e)
+        {
+            return ([], e.Message);
+        }
     }
 
     private (CatalogRepo? Repo, RefState? State, CatalogEntrypoint? Entry, string? Error) Lookup(string id, string? refLabel, string name)

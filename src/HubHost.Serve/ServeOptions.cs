@@ -27,6 +27,12 @@ public sealed record ServeOptions
     /// <summary>How often every ref is resolved again; null or zero: only on the refresh button.</summary>
     public TimeSpan? RefreshInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Lock files (<c>hubhost lock</c>) to show side by side at <c>/locks</c> (and <c>/api/locks</c>): what each pins, and what changed from
+    /// one to the next (two releases: commits, packages, weights). Read on each request, so a rewritten lock shows at once.
+    /// </summary>
+    public IReadOnlyList<string> Locks { get; init; } = [];
+
     /// <summary>How many repos are opened (built when not cached) at once.</summary>
     public int Parallelism { get; init; } = 2;
 }

@@ -14,7 +14,8 @@ public sealed partial class HubClient
     /// <summary>
     /// Removes a repo from the cache (<c>hubhost cache rm</c>): <c>owner/name</c> or a git URL (the mirror, all its
     /// refs, and the checkouts and builds nothing else uses), <c>owner/name:REF</c> or <c>URL#REF</c> (one ref), a
-    /// local folder (its builds), or <c>nuget:Id[@version]</c> (a hub package's versions and load folders). Whatever
+    /// local folder (its builds), <c>nuget:Id[@version]</c> (a hub package's versions and load folders), or a weights URL
+    /// (http(s) or <c>hf://</c>: its cached file, and any file cached under an explicit name from that URL). Whatever
     /// a running load (in any process) uses is left and reported as skipped.
     /// </summary>
     /// <exception cref="HubException">Nothing is cached for that repo or ref; the message says what is.</exception>

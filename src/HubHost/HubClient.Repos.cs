@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using HubHost.Building;
+using HubHost.Locking;
 using HubHost.Downloads;
 using HubHost.Storage;
 using HubHost.Loading;
@@ -23,10 +25,15 @@ public sealed partial class HubClient
     /// (<c>nuget:Id[@version-or-range]</c>, made by <c>hubhost pack</c>; loaded with no build). Repeat calls return the
     /// same loaded version.
     /// </summary>
+    /// <remarks>With <see cref="HubLoadOptions.Lock"/>, exactly the locked version, packages and weights (see there).</remarks>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var snapshot = await ResolveAsync(repo, options, cancellationToken).ConfigureAwait(false);
-        return await OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var source = ParseSource(repo);
+        var snapshot = await ResolveAsync(source, options, cancellationToken).ConfigureAwait(false);
+        if (options?.Lock is { } hubLock) return await OpenLockedAsync(snapshot, hubLock, LockEntry(hubLock, source), options, cancellationToken).ConfigureAwait(false);
+        var opened = await OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        if (options?.Verify == true) WeightsOf(opened)?.RequestVerify();
+        return opened;
     }
 
     /// <summary>
@@ -55,10 +62,14 @@ public sealed partial class HubClient
     internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken)
     {
         options ??= HubLoadOptions.Default;
+        // A repo the lock does not list is refused before anyone is asked to trust it.
+        var locked = options.Lock is { } hubLock ? LockEntry(hubLock, source) : null;
         EnsureWritableHubDirectory();
         var trust = source.Trust;
         var record = trust is not null && TrustCheck.EnsureTrusted(TrustedList, Settings.TrustPrompt, trust, options.TrustRepo);
-        var snapshot = await source.ResolveAsync(SourceContext, options, cancellationToken).ConfigureAwait(false);
+        var snapshot = locked is null
+            ? await source.ResolveAsync(SourceContext, options, cancellationToken).ConfigureAwait(false)
+            : await LockedSources.ResolveAsync(source, SourceContext, options, options.Lock!, locked, cancellationToken).ConfigureAwait(false);
         try
         {
             if (record) await TrustCheck.RecordAsync(TrustedList, trust!.Key, Logger, cancellationToken).ConfigureAwait(false);
@@ -78,18 +89,23 @@ public sealed partial class HubClient
     internal TrustedList TrustedList => new(HubDirectory, [.. Settings.TrustedOwners]);
 
     /// <summary>Builds (once per version) and loads a resolved version; repeat calls return the same loaded version.</summary>
-    internal async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    internal Task<HubRepo> OpenAsync(RepoSnapshot snapshot, CancellationToken cancellationToken) => OpenAsync(snapshot, null, cancellationToken);
+
+    /// <summary>Loads a resolved version from <paramref name="build"/> (a locked build), or builds it first when null.</summary>
+    private async Task<HubRepo> OpenAsync(RepoSnapshot snapshot, RepoBuild? build, CancellationToken cancellationToken)
     {
         // The lease keeps this version's checkout and builds from `cache rm`/`cache prune` while it is loaded; a
         // git snapshot comes with it (taken before its files were written), a local folder's builds take it here.
         var lease = snapshot.Lease ?? await ContentLease.UseAsync(HubDirectory, snapshot.ContentKey, snapshot.DisplayName, cancellationToken).ConfigureAwait(false);
         snapshot = snapshot with { Lease = lease };
-        var key = snapshot.Package is { } package ? PackageLayout.Key(package.Id, package.Version) : RepoBuilder.BuildKey(snapshot);
+        // One load per build folder: a locked build of its own (other packages) is another version.
+        var key = build is not null ? Path.GetFileName(build.Directory)
+            : snapshot.Package is { } package ? PackageLayout.Key(package.Id, package.Version) : RepoBuilder.BuildKey(snapshot);
         try
         {
             while (true)
             {
-                var shared = _loaded.GetOrAdd(key, _ => new SharedLoad(token => LoadAsync(snapshot, token)));
+                var shared = _loaded.GetOrAdd(key, _ => new SharedLoad(token => LoadAsync(snapshot, build, token)));
                 HubRepo loaded;
                 try
                 {
@@ -127,14 +143,29 @@ public sealed partial class HubClient
         }
     }
 
-    private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    private async Task<HubRepo> LoadAsync(RepoSnapshot snapshot, RepoBuild? build, CancellationToken cancellationToken)
     {
-        var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        var services = new RepoServices(build.SourceDirectory,
-            (url, fileName, checkHash, _) => DownloadWatch.Run(url, fileName, checkHash, CachedCheckpointPath(url, fileName),
-                () => DownloadCheckpointAsync(url, fileName: fileName, checkHash: checkHash).GetAwaiter().GetResult()));
-        return RepoLoader.Load(snapshot, build.Directory, build.MainAssemblyPath, services, Logger, Forget);
+        build ??= await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        // Everything the repo fetches through its services (state dicts, TorchScript archives) goes through this version's
+        // weights rule: checked against a lock it was opened under, recorded while a lock is written, and seen by
+        // `hubhost check` while it watches.
+        var weights = new RepoWeights();
+        var services = new RepoServices(build.SourceDirectory, (url, fileName, checkHash, _) =>
+        {
+            var file = DownloadWatch.Run(url, fileName, checkHash,
+                () => FetchWeightsAsync(url, null, fileName, checkHash, weights, null, CancellationToken.None).GetAwaiter().GetResult());
+            return CheckpointFiles.ResolveLegacyZipAsync(file.Path, CancellationToken.None).GetAwaiter().GetResult();
+        });
+        var repo = RepoLoader.Load(snapshot, build.Directory, build.MainAssemblyPath, services, Logger, Forget);
+        _weights.AddOrUpdate(repo, weights);
+        return repo;
     }
+
+    /// <summary>The weights rule of each loaded version (kept beside it, so the load step stays unaware of locks).</summary>
+    private readonly ConditionalWeakTable<HubRepo, RepoWeights> _weights = new();
+
+    /// <summary>The weights rule of a version this client loaded.</summary>
+    private RepoWeights? WeightsOf(HubRepo repo) => _weights.TryGetValue(repo, out var weights) ? weights : null;
 
     /// <summary>Builds a resolved version (once per version) without loading it; a package is laid out, never built.</summary>
     internal Task<RepoBuild> BuildAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)

@@ -18,6 +18,21 @@ public sealed record HubLoadOptions
     /// stranger's fork commit, which trusting the repo does not cover.
     /// </summary>
     public bool SkipValidation { get; init; }
+
+    /// <summary>
+    /// Load exactly what this lock records for the repo (<c>--locked FILE</c>; <see cref="HubLock.Load"/> reads one): its locked
+    /// commit even if the ref moved (or package version and SHA-512, or folder content), a build whose NuGet packages are the locked
+    /// ones (restored in NuGet's locked mode when it has to be built), and every weights file its services fetch checked against its
+    /// full locked SHA-256. A repo the lock does not list, and any difference, is refused with one line naming what drifted and the
+    /// <c>hubhost lock --update</c> command that updates the lock. Null: no lock.
+    /// </summary>
+    public HubLock? Lock { get; init; }
+
+    /// <summary>
+    /// Re-hash every cached weights file the repo fetches, in full (<c>--verify</c>), instead of trusting the size, time and SHA-256
+    /// recorded when it was cached. A file whose bytes changed on disk is downloaded again.
+    /// </summary>
+    public bool Verify { get; init; }
 }
 
 /// <summary>torch.hub's trust_repo: whether the hub may build (and so run code from) a repo.</summary>

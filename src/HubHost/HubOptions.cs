@@ -1,4 +1,5 @@
 using System.Globalization;
+using HubHost.Downloads;
 using HubHost.Sources.Git;
 using Microsoft.Extensions.Logging;
 
@@ -99,6 +100,23 @@ public sealed class HubOptions
     /// <summary>The window of the download stall check. Environment variable: <c>HUBHOST_DOWNLOAD_STALL_TIME</c> (seconds).</summary>
     public TimeSpan DownloadStallTime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>https://huggingface.co, where <c>hf://</c> weights URLs resolve unless <see cref="HuggingFaceEndpoint"/> says otherwise.</summary>
+    public const string HuggingFaceHubUrl = HuggingFaceUrls.DefaultEndpoint;
+
+    /// <summary>
+    /// The Hugging Face hub (or a mirror of it) that <c>hf://owner/repo[@revision]/path</c> weights URLs resolve against:
+    /// <c>{endpoint}/owner/repo/resolve/{commit}/path</c>. An http(s) URL without credentials, query or fragment.
+    /// Environment variable: <c>HF_ENDPOINT</c> (the one huggingface_hub reads).
+    /// </summary>
+    public string HuggingFaceEndpoint { get; set; } = HuggingFaceHubUrl;
+
+    /// <summary>
+    /// A Hugging Face access token for gated and private repos, sent as <c>Authorization: Bearer</c> only to the host of
+    /// <see cref="HuggingFaceEndpoint"/> (never to the CDN it redirects to, another host, a log, an error or the cache).
+    /// Environment variable: <c>HF_TOKEN</c>.
+    /// </summary>
+    public string? HuggingFaceToken { get; set; }
+
     /// <summary>
     /// The defaults with every environment variable named on these properties applied (unset or empty ones keep
     /// the default): what the <c>hubhost</c> command line and the static <see cref="Hub"/> use.
@@ -131,6 +149,8 @@ public sealed class HubOptions
                 ? bytes
                 : throw Malformed("HUBHOST_DOWNLOAD_MIN_SPEED", speed, "a whole number of bytes per second (0 turns the stall check off), such as 1024");
         if (Text("HUBHOST_DOWNLOAD_STALL_TIME") is { } stall) options.DownloadStallTime = Seconds("HUBHOST_DOWNLOAD_STALL_TIME", stall);
+        if (Text("HF_ENDPOINT") is { } endpoint) options.HuggingFaceEndpoint = HuggingFaceUrls.CheckEndpoint(endpoint, "HF_ENDPOINT");
+        if (Text("HF_TOKEN") is { } hfToken) options.HuggingFaceToken = hfToken;
         return options;
     }
 
@@ -156,6 +176,8 @@ public sealed class HubOptions
         if (DownloadMinimumSpeed < 0)
             throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");
         if (string.IsNullOrEmpty(GitHubToken)) copy.GitHubToken = null;
+        copy.HuggingFaceEndpoint = HuggingFaceUrls.CheckEndpoint(HuggingFaceEndpoint, $"{nameof(HubOptions)}.{nameof(HuggingFaceEndpoint)}");
+        if (string.IsNullOrWhiteSpace(HuggingFaceToken)) copy.HuggingFaceToken = null;
         return copy;
     }
 

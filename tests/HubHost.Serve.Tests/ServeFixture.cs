@@ -26,6 +26,9 @@ public sealed class ServeFixture : IAsyncLifetime
 
     internal ServeHost Host { get; private set; } = null!;
 
+    /// <summary>Two releases' lock files shown at /locks.</summary>
+    public IReadOnlyList<string> LockFiles { get; private set; } = [];
+
     public string BaseUrl { get; private set; } = "";
 
     public HttpClient Http { get; } = new();
@@ -52,7 +55,8 @@ public sealed class ServeFixture : IAsyncLifetime
             .Append(Untrusted.FileUrl + "#main")
             .ToList();
         var hub = new HubClient(new HubOptions { HubDirectory = HubDirectory });
-        Host = ServeHost.Create(hub, new ServeOptions { Repos = repos, Urls = ["http://127.0.0.1:0"], RefreshInterval = null });
+        LockFiles = LockFilesFixture.Write(_home.Combine("locks"));
+        Host = ServeHost.Create(hub, new ServeOptions { Repos = repos, Urls = ["http://127.0.0.1:0"], RefreshInterval = null, Locks = LockFiles });
         await Host.StartAsync();
         BaseUrl = Host.Addresses.Single().TrimEnd('/');
         await Host.Catalog.RefreshAsync(force: false); // joins the first load started by StartAsync

@@ -114,7 +114,7 @@ internal sealed class DownloadBenchmark : IBenchmark
         return sorted[sorted.Length / 2];
     }
 
-    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    private static string LoadAverage() => Measure.LoadAverage();
 
     /// <summary>SHA-256 of <paramref name="size"/> bytes already in memory (a 1 MB buffer over and over), on this thread.</summary>
     private static Task HashInMemory(long size)

@@ -110,7 +110,7 @@ internal sealed class NuGetBenchmark : IBenchmark
         return "file://" + Path.Combine(root, "srv") + "/";
     }
 
-    private static void Git(string? directory, params string[] args) => Measure.Run("git", directory is null ? args : ["-C", directory, .. args]);
+    private static void Git(string? directory, params string[] args) => Measure.Git(directory, args);
 
     private static string FindNupkg(string hubDirectory, string id, string version)
     {

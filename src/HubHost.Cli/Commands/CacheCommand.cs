@@ -22,7 +22,7 @@ internal static class CacheCommand
 
         var repo = new Argument<string>("REPO")
         {
-            Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), a local folder (its builds), or nuget:Id[@VERSION] (a hub package's versions and load folders).",
+            Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), a local folder (its builds), nuget:Id[@VERSION] (a hub package's versions and load folders), or a weights URL (http(s):// or hf://: its cached file).",
         };
         var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
@@ -74,6 +74,13 @@ internal static class CacheCommand
             int repoWidth = rows.Max(r => r.Repo.Length), versionWidth = rows.Max(r => r.Version.Length), sizeWidth = rows.Max(r => r.Size.Length);
             foreach (var r in rows)
                 sb.AppendLine($"  {r.Repo.PadRight(repoWidth)}  {r.Version.PadRight(versionWidth)}  {r.Size.PadLeft(sizeWidth)}  {r.Name}");
+        }
+        if (listing.Weights.Count > 0)
+        {
+            sb.AppendLine("weights (checkpoints/):");
+            foreach (var w in listing.Weights)
+                sb.AppendLine($"  {w.Url ?? "(cached by an earlier version; URL unknown)"}  {Size(w.Bytes)}  sha256 {w.Sha256 ?? "(not checked yet)"}" +
+                              (w.Commit is null ? "" : $"  commit {w.Commit[..12]}") + $"  {w.Path}");
         }
         if (listing.Checkouts.Count > 0)
             sb.AppendLine($"checkouts: {listing.Checkouts.Count} ({Size(listing.Checkouts.Sum(c => c.Bytes))})");

@@ -10,6 +10,7 @@ namespace HubHost.Cli.Commands;
 /// versions in one process, side by side. With inputs, both models run on them and the command reports what decides a
 /// model upgrade for the picked output (output shapes, max absolute and relative difference, top-1 agreement); without,
 /// it compares the two results as text.
+/// <c>hubhost compare A.lock.json B.lock.json</c>: what changed between two locks (two releases): commits, packages, weights.
 /// </summary>
 internal static class CompareCommand
 {
@@ -17,7 +18,9 @@ internal static class CompareCommand
     {
         var repoA = RepoOptions.Repo("REPO_A");
         var repoB = RepoOptions.Repo("REPO_B");
+        repoA.Description += " Or a lock file (*.json): then REPO_B is another lock file, and the two are compared.";
         var entry = RepoOptions.Entrypoint();
+        entry.Arity = ArgumentArity.ZeroOrOne;
         var input = ModelOptions.Input();
         var image = ModelOptions.Image();
         var outputKey = ModelOptions.OutputKey();
@@ -28,7 +31,16 @@ internal static class CompareCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var name = parse.GetValue(entry)!;
+            if (IsLockFile(parse.GetValue(repoA)!) && IsLockFile(parse.GetValue(repoB)!))
+            {
+                var before = HubLock.Load(parse.GetValue(repoA)!);
+                var after = HubLock.Load(parse.GetValue(repoB)!);
+                var changes = HubLock.Compare(before, after);
+                app.Print(new { a = before.FilePath, b = after.FilePath, same = changes.Same, changes = changes.Changes },
+                    () => $"A: {before.FilePath} ({before.Repos.Count} repos)\nB: {after.FilePath} ({after.Repos.Count} repos)\n" + (changes.Same ? "The locks pin the same commits, packages and weights." : LockChangesText(changes)));
+                return 0;
+            }
+            var name = parse.GetValue(entry) ?? throw new HubException("`hubhost compare` needs ENTRY, the entrypoint to call in both repos (or give two lock files to compare them). See `hubhost compare --help`.");
             if (parse.GetValue(input) is { Length: > 0 } || parse.GetValue(image) is not null)
             {
                 using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
@@ -47,6 +59,31 @@ internal static class CompareCommand
             return 0;
         }, ct));
         return command;
+    }
+
+    /// <summary>A lock file rather than a repo: an existing file ending in .json (a repo is a folder, owner/name, a URL or nuget:Id).</summary>
+    private static bool IsLockFile(string text) => text.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(text);
+
+    /// <summary>The changes between two locks, grouped by repo, one line each.</summary>
+    internal static string LockChangesText(LockComparison comparison)
+    {
+        var lines = new List<string>();
+        foreach (var group in comparison.Changes.GroupBy(c => c.Repo))
+        {
+            lines.Add(group.Key);
+            var width = group.Max(c => c.Aspect.Length);
+            foreach (var c in group)
+            {
+                var what = (c.Before, c.After) switch
+                {
+                    (null, { } added) => $"added: {added}",
+                    ({ } removed, null) => $"removed: {removed}",
+                    _ => $"{c.Before} -> {c.After}",
+                };
+                lines.Add($"  {c.Aspect.PadRight(width)}  {(c.Item == c.Repo ? "" : c.Item + "  ")}{what}");
+            }
+        }
+        return string.Join("\n", lines);
     }
 
     private static string Text(ModelComparison c)

@@ -13,7 +13,7 @@ internal static class DownloadCommand
 {
     public static Command Create(CliApp app)
     {
-        var url = new Argument<string>("URL") { Description = "The http or https URL to download." };
+        var url = new Argument<string>("URL") { Description = "The http(s) URL to download, or hf://owner/repo[@revision]/path (a Hugging Face hub file, checked against the hub's SHA-256)." };
         var destination = new Argument<string>("DST") { Description = "The file to write (replaced if it exists; written only when complete)." };
         var hashPrefix = new Option<string?>("--hash-prefix")
         {

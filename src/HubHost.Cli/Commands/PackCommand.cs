@@ -19,7 +19,7 @@ internal static class PackCommand
         {
             repo, output, id, version,
         };
-        RepoOptions.AddLoadOptions(command);
+        RepoOptions.AddLoadOptions(command, locks: false);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
             var result = await app.Hub.PackAsync(parse.GetValue(repo)!, parse.GetValue(output) ?? Directory.GetCurrentDirectory(),

@@ -33,11 +33,26 @@ internal static class RepoOptions
         Description = "Accept a commit SHA that no branch or tag of the repo contains (it may be a commit from someone else's fork; torch.hub's skip_validation).",
     };
 
-    public static void AddLoadOptions(Command command)
+    public static readonly Option<string> Locked = new("--locked")
+    {
+        Description = "Load exactly what this lock file records (see `hubhost lock`): the locked commit or package version, the locked NuGet packages, every weights file checked against its SHA-256; any difference is refused.",
+    };
+
+    public static readonly Option<bool> Verify = new("--verify")
+    {
+        Description = "Re-hash every cached weights file the repo fetches, in full, instead of trusting the size and SHA-256 recorded when it was cached.",
+    };
+
+    /// <param name="command">The command.</param>
+    /// <param name="locks">Whether it takes --locked and --verify (commands that load a repo to use it).</param>
+    public static void AddLoadOptions(Command command, bool locks = true)
     {
         command.Options.Add(ForceReload);
         command.Options.Add(TrustRepo);
         command.Options.Add(SkipValidation);
+        if (!locks) return;
+        command.Options.Add(Locked);
+        command.Options.Add(Verify);
     }
 
     public static HubLoadOptions LoadOptions(ParseResult parse) => new()
@@ -45,6 +60,8 @@ internal static class RepoOptions
         ForceReload = parse.GetValue(ForceReload),
         TrustRepo = parse.GetValue(TrustRepo) ? HubHost.TrustRepo.Trust : HubHost.TrustRepo.Check,
         SkipValidation = parse.GetValue(SkipValidation),
+        Lock = parse.GetResult(Locked) is null ? null : parse.GetValue(Locked) is { Length: > 0 } path ? HubLock.Load(path) : throw new HubException("--locked needs a lock file: --locked hubhost.lock.json."),
+        Verify = parse.GetResult(Verify) is not null && parse.GetValue(Verify),
     };
 
     /// <summary>Parses repeated NAME=VALUE pairs into named arguments.</summary>

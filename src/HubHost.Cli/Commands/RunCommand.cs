@@ -20,7 +20,7 @@ internal static class RunCommand
     {
         var repo = RepoOptions.Repo();
         var entry = RepoOptions.Entrypoint();
-        var weights = new Option<string>("--weights", "-w") { Description = "A checkpoint to load into the model (strict): a local file or an http(s) URL." };
+        var weights = new Option<string>("--weights", "-w") { Description = "A checkpoint to load into the model (strict): a local file, an http(s) URL or hf://owner/repo[@revision]/path." };
         var input = ModelOptions.Input();
         var image = ModelOptions.Image();
         var outputKey = ModelOptions.OutputKey();
@@ -44,7 +44,8 @@ internal static class RunCommand
             using var model = ModelRunner.AsModel(await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token), opened.Name, name);
             if (parse.GetValue(weights) is { } weightsPath)
             {
-                var stateDict = await StateDictCommand.LoadAsync(app, weightsPath, token);
+                // Through the repo's weights rule: under --locked the URL must be locked with this file's SHA-256.
+                var stateDict = await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(opened, weightsPath, progress, token));
                 try
                 {
                     ModelRunner.LoadWeights(model, stateDict, weightsPath);

@@ -25,9 +25,10 @@ internal static class ServeCommand
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address (the catalog becomes visible to the network)." };
         var refresh = new Option<double?>("--refresh-minutes") { Description = "Resolve every ref again this often (default 10, or the catalog's refreshMinutes; 0: only on the Refresh button)." };
         var title = new Option<string>("--title") { Description = "The page title (default: the catalog's title, else \"HubHost catalog\")." };
+        var locks = new Option<string[]>("--lock") { Description = "A lock file to show at /locks (repeat it: two releases' locks side by side, with what changed between them)." };
         var command = new Command("serve", "Serve a browsable catalog of hub repos: entrypoint cards, docs, READMEs, one-liners, version comparison, JSON API.")
         {
-            repos, catalog, urls, allowRemote, refresh, title,
+            repos, catalog, urls, allowRemote, refresh, title, locks,
         };
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
@@ -50,7 +51,9 @@ internal static class ServeCommand
                 AllowRemote = parse.GetValue(allowRemote),
                 RefreshInterval = minutes == 0 ? null : TimeSpan.FromMinutes(minutes),
                 Title = parse.GetValue(title) ?? file?.Title ?? "HubHost catalog",
+                Locks = (parse.GetValue(locks) ?? []).Select(Path.GetFullPath).ToList(),
             };
+            foreach (var lockFile in options.Locks) HubLock.Load(lockFile); // a file that is not a lock is refused now, not on the page
             foreach (var url in options.Urls) ServeHost.CheckUrl(url, options.AllowRemote);
             var host = ServeHost.Create(app.NonPromptingHub(), options, app.Loggers);
             await using (host)

@@ -12,7 +12,7 @@ internal static class StateDictCommand
     {
         var file = new Argument<string>("FILE")
         {
-            Description = "A checkpoint (torch.save zip or legacy format, or .safetensors): a local file or an http(s) URL, cached under <hub dir>/checkpoints.",
+            Description = "A checkpoint (torch.save zip or legacy format, or .safetensors): a local file, an http(s) URL or hf://owner/repo[@revision]/path, cached under <hub dir>/checkpoints.",
         };
         var command = new Command("state-dict", "List a checkpoint's tensors: name, dtype, shape and SHA-256 of the values (as PyTorch computes them).")
         {

@@ -80,6 +80,31 @@ internal static class ContractPackages
         }
     }
 
+    /// <summary>
+    /// NuGet's packages.lock.json with every contract package's content hash set to this host's package: the contract is the
+    /// host's (its version is locked and checked apart), and its bytes differ between a Debug and a Release host, which a locked
+    /// restore would otherwise refuse (NU1403).
+    /// </summary>
+    public static string WithHostContractHashes(string hubDirectory, string nugetLock)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(nugetLock);
+        if (root?["dependencies"] is not System.Text.Json.Nodes.JsonObject frameworks) return nugetLock;
+        foreach (var assembly in Assemblies)
+        {
+            var id = assembly.GetName().Name!;
+            var package = Path.Combine(HubDirectories.ContractFeed(hubDirectory), $"{id.ToLowerInvariant()}.{PackageVersion(assembly)}.nupkg");
+            if (!File.Exists(package)) continue;
+            var hash = Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(package)));
+            foreach (var (_, framework) in frameworks)
+            {
+                if (framework is not System.Text.Json.Nodes.JsonObject entries) continue;
+                foreach (var (name, entry) in entries)
+                    if (name.Equals(id, StringComparison.OrdinalIgnoreCase) && entry is System.Text.Json.Nodes.JsonObject e) e["contentHash"] = hash;
+            }
+        }
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
     /// <summary>The package version: the assembly's informational version without build metadata.</summary>
     public static string PackageVersion(Assembly assembly)
     {

@@ -97,6 +97,8 @@ internal static class PackageLayout
                 File.Copy(file, Path.Combine(output, Path.GetFileName(file)), overwrite: true);
             CopyRepoFiles(Path.Combine(root, HubPackageManifest.RepoFolder), Path.Combine(temp, "src"));
 
+            // What the layout is made of (a lock records and checks it): each dependency's version and SHA-512.
+            BuildPackages.WriteLayoutRecord(temp, closure.Select(c => new RestoredPackage(c.Id, c.Version.ToNormalizedString(), InstalledHash(c.Folder))));
             var record = new BuildRecord(displayName, version.ToNormalizedString(), NuGetRepoSource.ContentKey(id, version), ContractPackages.Fingerprint,
                 manifest.Assembly, DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
             record.Write(temp);
@@ -110,6 +112,10 @@ internal static class PackageLayout
         }
         return TryOpen(hubDirectory, id, version) ?? throw new HubException($"The layout of {displayName} vanished from {final} right after it was written.");
     }
+
+    /// <summary>The SHA-512 (base64) of an installed package, from the <c>.nupkg.sha512</c> the hub wrote when it checked it.</summary>
+    public static string InstalledHash(string packageFolder)
+        => Directory.EnumerateFiles(packageFolder, "*.nupkg.sha512").Select(f => File.ReadAllText(f).Trim()).FirstOrDefault() ?? "";
 
     /// <summary>Refuses, before anything else is downloaded, a package built against a higher contract version than the host has.</summary>
     public static void CheckContracts(string displayName, HubPackageManifest manifest)

@@ -7,6 +7,15 @@ using Microsoft.Extensions.Logging;
 
 namespace HubHost.Building;
 
+/// <summary>A lock's record of a restore, for <see cref="RepoBuilder.EnsureBuiltAsync(RepoSnapshot, PinnedRestore?, CancellationToken)"/>.</summary>
+/// <param name="NuGetLock">NuGet's packages.lock.json as the lock recorded it.</param>
+/// <param name="Key">A short hash naming the folder of a build made from it.</param>
+/// <param name="Matches">Whether a build's packages are the ones locked.</param>
+internal sealed record PinnedRestore(string NuGetLock, string Key, Func<RepoBuild, bool> Matches);
+
+/// <summary>A build in locked mode that NuGet refused: the locked packages are not what the feeds have now (or the lock no longer fits the project).</summary>
+internal sealed class LockedRestoreException(string message) : HubException(message);
+
 /// <summary>
 /// Builds a repo version with <c>dotnet build</c> into <c>&lt;hub&gt;/builds/&lt;key&gt;</c>, once per content
 /// key and contract version: the build runs in a temp folder and is renamed into place only when it
@@ -22,10 +31,32 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     /// <summary>How many <c>dotnet build</c>s this builder started.</summary>
     public int BuildsStarted => Volatile.Read(ref _buildsStarted);
 
-    public async Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+    public Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
+        => EnsureBuiltAsync(snapshot, null, cancellationToken);
+
+    /// <summary>
+    /// The build of a version, made once. With <paramref name="pins"/> (a lock's record of the restore), a cached build is used
+    /// when <see cref="PinnedRestore.Matches"/> accepts what it restored; otherwise the version is built with NuGet's lock file in
+    /// locked mode (<c>RestoreLockedMode</c>), so restore takes exactly the locked versions and content hashes — into the usual
+    /// folder when there is no build yet, else into a folder of its own (<c>&lt;key&gt;-r&lt;hash of the lock&gt;</c>).
+    /// </summary>
+    public async Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, PinnedRestore? pins, CancellationToken cancellationToken)
+    {
+        var key = BuildKey(snapshot);
+        var final = Path.Combine(HubDirectories.Builds(hubDirectory), key);
+        if (TryOpen(final) is { } cached && (pins is null || pins.Matches(cached))) return cached;
+        if (pins is null) return await BuildAtAsync(snapshot, key, null, cancellationToken).ConfigureAwait(false);
+        if (TryOpen(final) is null && !Directory.Exists(final))
+        {
+            var built = await BuildAtAsync(snapshot, key, pins, cancellationToken).ConfigureAwait(false);
+            if (pins.Matches(built)) return built;
+        }
+        return await BuildAtAsync(snapshot, key + "-r" + pins.Key, pins, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RepoBuild> BuildAtAsync(RepoSnapshot snapshot, string key, PinnedRestore? pins, CancellationToken cancellationToken)
     {
         var builds = HubDirectories.Builds(hubDirectory);
-        var key = BuildKey(snapshot);
         var final = Path.Combine(builds, key);
         if (TryOpen(final) is { } cached) return cached;
 
@@ -45,12 +76,22 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
             var src = Path.Combine(temp, "src");
             CopyRepo(snapshot.Directory, src);
             WriteImportStoppers(temp);
+            var shippedLock = File.Exists(Path.Combine(src, BuildPackages.NuGetLockFile));
+            if (pins is not null) File.WriteAllText(Path.Combine(src, BuildPackages.NuGetLockFile), ContractPackages.WithHostContractHashes(hubDirectory, pins.NuGetLock));
             var output = Path.Combine(temp, "out");
-            logger.LogInformation("Building {Repo} ({Version})", snapshot.DisplayName, snapshot.Version);
-            await RunDotnetBuildAsync(snapshot, src, output, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Building {Repo} ({Version}){Locked}", snapshot.DisplayName, snapshot.Version, pins is null ? "" : " with its locked packages");
+            await RunDotnetBuildAsync(snapshot, src, output, pins is not null, cancellationToken).ConfigureAwait(false);
             var assembly = FindMainAssembly(output, src, snapshot);
             foreach (var scratch in new[] { "bin", "obj" })
                 if (Directory.Exists(Path.Combine(src, scratch))) Directory.Delete(Path.Combine(src, scratch), recursive: true);
+            // NuGet's record of this restore (versions and content hashes): kept beside build.json for locks; the repo's own
+            // folder keeps only a lock file it shipped itself.
+            var nugetLock = Path.Combine(src, BuildPackages.NuGetLockFile);
+            if (File.Exists(nugetLock))
+            {
+                File.Copy(nugetLock, Path.Combine(temp, BuildPackages.NuGetLockFile));
+                if (!shippedLock) File.Delete(nugetLock);
+            }
             var record = new BuildRecord(snapshot.DisplayName, snapshot.Version, snapshot.ContentKey, ContractPackages.Fingerprint,
                 Path.GetFileName(assembly), DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
             record.Write(temp);
@@ -115,7 +156,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project />\n");
     }
 
-    private async Task RunDotnetBuildAsync(RepoSnapshot snapshot, string src, string output, CancellationToken cancellationToken)
+    private async Task RunDotnetBuildAsync(RepoSnapshot snapshot, string src, string output, bool lockedRestore, CancellationToken cancellationToken)
     {
         string[] args =
         [
@@ -133,7 +174,11 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
             $"-p:RestoreAdditionalProjectSources={HubDirectories.ContractFeed(hubDirectory)}",
             $"-p:RestorePackagesPath={HubDirectories.PluginPackages(hubDirectory)}",
             $"-p:HubHostTorchSharpVersion={ContractPackages.PackageVersion(typeof(TorchSharp.torch).Assembly)}",
+            // NuGet writes packages.lock.json (every package's version and content hash): what a hub lock records, and what a
+            // locked build restores exactly (RestoreLockedMode).
+            "-p:RestorePackagesWithLockFile=true",
         ];
+        if (lockedRestore) args = [.. args, "-p:RestoreLockedMode=true"];
         if (ContractPackages.UserPackagesFolder() is { } userPackages)
             args = [.. args, $"-p:RestoreAdditionalProjectFallbackFolders={userPackages}"];
         var environment = BuildEnvironment();
@@ -148,6 +193,8 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         }
         if (result.ExitCode == 0) return;
         var errors = ErrorLines(result.CombinedOutput, src);
+        if (lockedRestore && LockedRestoreError().Match(result.CombinedOutput) is { Success: true } refused)
+            throw new LockedRestoreException($"{snapshot.DisplayName} ({snapshot.Version}) cannot restore the packages its lock records: {ProjectSuffix().Replace(refused.Value.Trim(), "")}");
         throw new HubException($"Building {snapshot.DisplayName} ({snapshot.Version}) failed:\n{errors}\nFix the repo and load it again.");
     }
 
@@ -210,6 +257,10 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
 
     [GeneratedRegex(@"\berror [A-Z]{2,}\d+\s*:")]
     private static partial Regex ErrorCode();
+
+    /// <summary>NuGet's locked-mode refusals: inconsistent lock file (NU1004), changed package content (NU1403), missing version (NU1101/NU1102).</summary>
+    [GeneratedRegex(@"error NU(1004|1403|1101|1102)\s*:[^\r\n]*")]
+    private static partial Regex LockedRestoreError();
 
     [GeneratedRegex(@"\s*\[[^\]]+\.csproj(::[^\]]*)?\]$")]
     private static partial Regex ProjectSuffix();

@@ -10,7 +10,21 @@ namespace HubHost.Cache;
 /// <param name="Packages">Packages in the hub's package folder (<c>nuget:</c> sources).</param>
 /// <param name="Parts">What <paramref name="TotalBytes"/> is made of, by kind (builds, restores, git, packages, checkpoints); kinds with nothing are left out.</param>
 public sealed record CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds,
-    IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages, IReadOnlyList<CachePart> Parts);
+    IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages, IReadOnlyList<CachePart> Parts)
+{
+    /// <summary>The weights files in <c>&lt;hub&gt;/checkpoints</c>, with the URL each came from and its SHA-256.</summary>
+    public IReadOnlyList<CachedWeights> Weights { get; init; } = [];
+}
+
+/// <summary>A weights file in the checkpoint cache.</summary>
+/// <param name="Url">The URL it came from (no user info or query), or null for a file an earlier version cached under its name alone.</param>
+/// <param name="Path">The file.</param>
+/// <param name="Sha256">Its full SHA-256, recorded when it was cached or first checked; null when never checked.</param>
+/// <param name="Bytes">Its size.</param>
+/// <param name="Commit">For an <c>hf://</c> file, the commit it was fetched at.</param>
+/// <param name="VerifiedAt">When its SHA-256 was last computed.</param>
+/// <param name="Legacy">Cached by an earlier version under the URL's last path segment alone (moved under its URL once it is proven to be that URL's file).</param>
+public sealed record CachedWeights(string? Url, string Path, string? Sha256, long Bytes, string? Commit, DateTimeOffset? VerifiedAt, bool Legacy);
 
 /// <summary>One kind of thing in the hub directory and its size.</summary>
 /// <param name="Name">What it is (<c>builds</c>, <c>git</c>...).</param>

@@ -1,4 +1,5 @@
 using HubHost.Building;
+using HubHost.Downloads;
 using HubHost.Sources;
 using HubHost.Sources.Git;
 using HubHost.Sources.NuGet;
@@ -51,7 +52,8 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             ("nuget: packages", HubDirectories.NuGet(HubDirectory)),
             ("checkpoints", HubDirectories.Checkpoints(HubDirectory)),
         }.Select(p => new CachePart(p.Name, p.Path, sizes.GetValueOrDefault(p.Path))).Where(p => p.Bytes > 0).ToList();
-        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds), parts);
+        var weights = CheckpointCache.List(HubDirectory).Select(w => new CachedWeights(w.Url, w.Path, w.Sha256, w.Bytes, w.Commit, w.VerifiedAt, w.Legacy)).ToList();
+        return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds), parts) { Weights = weights };
     }
 
     /// <summary>
@@ -62,6 +64,15 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     public async Task<RemovalReport> RemoveAsync(string repo, CancellationToken cancellationToken)
     {
         var report = new RemovalReport();
+        if (WeightsSource.LooksLikeUrl(repo.Trim()))
+        {
+            var weights = WeightsSource.Parse(repo);
+            var (removed, bytes) = await CheckpointCache.RemoveAsync(HubDirectory, weights, cancellationToken).ConfigureAwait(false);
+            if (removed.Count == 0) throw new HubException($"No weights from {weights.Shown} are cached. `hubhost cache ls` shows what is.");
+            report.Removed.AddRange(removed);
+            report.Bytes += bytes;
+            return report;
+        }
         var source = RepoSource.Parse(repo, gitBaseUrl);
         if (source is LocalDirectorySource local)
         {

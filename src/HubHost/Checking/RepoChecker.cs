@@ -153,7 +153,7 @@ internal sealed class RepoChecker(CheckOptions options)
         var failed = 0;
         foreach (var d in downloads)
         {
-            var file = d.FileName ?? (d.CachedPath is null ? d.Url : Path.GetFileName(d.CachedPath));
+            var file = d.FileName ?? (d.CachedPath is not null ? Path.GetFileName(d.CachedPath) : UrlFileName(d.Url));
             var prefix = CheckpointFiles.HashPrefixOf(file);
             if (d.Error is not null)
             {
@@ -183,6 +183,10 @@ internal sealed class RepoChecker(CheckOptions options)
         }
         return failed;
     }
+
+    /// <summary>The last segment of a URL's path (what the cache names its file after), or the URL when it has none.</summary>
+    private static string UrlFileName(string url)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && Path.GetFileName(Uri.UnescapeDataString(uri.AbsolutePath)) is { Length: > 0 } name ? name : url;
 
     /// <summary><c>name-1234abcd.ext</c> for <c>name.ext</c>.</summary>
     private static string HashedName(string file)

@@ -31,6 +31,14 @@ internal static partial class CheckpointFiles
         return name;
     }
 
+    /// <summary>The full SHA-256 (lower-case hex) and size of a file, read once from start to end.</summary>
+    public static async Task<(string Sha256, long Length)> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        var digest = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        return (digest, stream.Length);
+    }
+
     /// <summary>Refuses names that are not a single file name (separators, "..", empty).</summary>
     public static string CheckFileName(string fileName)
     {

@@ -11,34 +11,32 @@ internal static class DownloadWatch
     private static readonly AsyncLocal<List<WatchedDownload>?> Current = new();
 
     /// <summary>Starts recording on this flow; dispose the scope to stop.</summary>
-    public static Scope Open() => new(Current.Value = []);
+    public static Watching Open() => new(Current.Value = []);
 
-    /// <summary>Runs one download of a repo's checkpoint, recording it when a watch is open.</summary>
+    /// <summary>Runs one fetch of a repo's checkpoint through the cache, recording it when a watch is open.</summary>
     /// <param name="url">The URL the repo asked for.</param>
     /// <param name="fileName">The file name it gave, or null for the URL's.</param>
     /// <param name="checkHash">Whether it asked for the hash check.</param>
-    /// <param name="cachedPath">Where the checkpoint cache keeps it (to tell a download from a cache hit); null when unknown.</param>
-    /// <param name="download">The download itself.</param>
-    public static string Run(string url, string? fileName, bool checkHash, string? cachedPath, Func<string> download)
+    /// <param name="fetch">The fetch itself: the cached file, and whether it was downloaded now.</param>
+    public static CachedFile Run(string url, string? fileName, bool checkHash, Func<CachedFile> fetch)
     {
         var list = Current.Value;
-        if (list is null) return download();
-        var cached = cachedPath is not null && File.Exists(cachedPath);
+        if (list is null) return fetch();
         try
         {
-            var path = download();
-            lock (list) list.Add(new WatchedDownload(url, fileName, checkHash, cached, cachedPath, null));
-            return path;
+            var file = fetch();
+            lock (list) list.Add(new WatchedDownload(url, fileName, checkHash, !file.Downloaded, file.Path, null));
+            return file;
         }
         catch (Exception e)
         {
-            lock (list) list.Add(new WatchedDownload(url, fileName, checkHash, cached, cachedPath, e));
+            lock (list) list.Add(new WatchedDownload(url, fileName, checkHash, false, null, e));
             throw;
         }
     }
 
     /// <summary>An open watch: the downloads seen so far.</summary>
-    internal sealed class Scope(List<WatchedDownload> downloads) : IDisposable
+    internal sealed class Watching(List<WatchedDownload> downloads) : IDisposable
     {
         public IReadOnlyList<WatchedDownload> Downloads
         {
@@ -60,6 +58,6 @@ internal static class DownloadWatch
 /// <param name="FileName">The file name the repo gave, or null for the URL's.</param>
 /// <param name="CheckHash">Whether the repo asked for the hash check.</param>
 /// <param name="WasCached">Whether the file was already in the checkpoint cache (so nothing was requested).</param>
-/// <param name="CachedPath">The file in the checkpoint cache (as downloaded: before a legacy zip is extracted), or null when unknown.</param>
+/// <param name="CachedPath">The file in the checkpoint cache (as downloaded: before a legacy zip is extracted), or null when the fetch failed.</param>
 /// <param name="Error">Why it failed, or null.</param>
 internal sealed record WatchedDownload(string Url, string? FileName, bool CheckHash, bool WasCached, string? CachedPath, Exception? Error);

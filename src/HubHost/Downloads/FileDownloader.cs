@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
@@ -26,11 +25,24 @@ internal enum ExistingFile
 /// failures retry with exponential back-off within <see cref="DownloadSettings"/>; concurrent downloads of one
 /// destination are serialised by a <see cref="FileLock"/> on a lock file beside the destination.
 /// </summary>
-internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed)
+/// <param name="http">The shared client (<see cref="HubHttp.Client"/>).</param>
+/// <param name="settings">Retries, timeouts and buffers.</param>
+/// <param name="logger">Where retries and resumes are logged.</param>
+/// <param name="completed">Notes of finished downloads, for a download that waited on another of the same destination.</param>
+/// <param name="authorize">The Authorization header for a request URL, or null for none (the Hugging Face token, for its hub's host only).</param>
+internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed,
+    Func<Uri, AuthenticationHeaderValue?>? authorize = null)
 {
+    /// <param name="url">The http(s) URL.</param>
+    /// <param name="destination">The file to write.</param>
+    /// <param name="hashPrefix">Hex the SHA-256 must start with (all 64 digits: the full hash), or null.</param>
+    /// <param name="progress">Progress reports.</param>
+    /// <param name="existing">What to do with a destination that exists once the lock is held.</param>
+    /// <param name="cancellationToken">Cancels; nothing is left behind.</param>
+    /// <param name="mismatch">The error for bytes whose SHA-256 (the argument) does not have <paramref name="hashPrefix"/>; null for the usual one.</param>
     public async Task<DownloadResult> DownloadAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress, ExistingFile existing,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Func<string, HubException>? mismatch = null)
     {
         if (!UrlText.IsHttp(url)) throw new HubException($"'{UrlText.Redact(url)}' is not an http or https URL.");
         hashPrefix = NormaliseHashPrefix(hashPrefix);
@@ -72,7 +84,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                 }
             }
         }
-        var result = await TransferAsync(url, destination, hashPrefix, progress, leftover, cancellationToken).ConfigureAwait(false);
+        var result = await TransferAsync(url, destination, hashPrefix, progress, leftover, mismatch, cancellationToken).ConfigureAwait(false);
         completed.Record(url, result);
         return result;
     }
@@ -138,13 +150,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
     private async Task<DownloadResult?> TryReuseAsync(string destination, string hashPrefix, CancellationToken cancellationToken)
     {
-        string digest;
-        long length;
-        using (var stream = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
-        {
-            length = stream.Length;
-            digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-        }
+        var (digest, length) = await CheckpointFiles.Sha256Async(destination, cancellationToken).ConfigureAwait(false);
         if (!digest.StartsWith(hashPrefix, StringComparison.Ordinal))
         {
             logger.LogInformation("{Destination} was downloaded by another download but its SHA-256 {Digest} does not start with {Prefix}; downloading again", destination, digest, hashPrefix);
@@ -156,7 +162,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
     private async Task<DownloadResult> TransferAsync(
         Uri url, string destination, string? hashPrefix, IProgress<DownloadProgress>? progress,
-        (string Path, long Length, ResumeRecord Record)? leftover, CancellationToken cancellationToken)
+        (string Path, long Length, ResumeRecord Record)? leftover, Func<string, HubException>? mismatch, CancellationToken cancellationToken)
     {
         var shown = UrlText.Redact(url);
         var temp = leftover?.Path ?? TempNames.PartialFor(destination);
@@ -187,7 +193,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
 
             var digest = transfer.FinishHash();
             if (hashPrefix is not null && !digest.StartsWith(hashPrefix, StringComparison.Ordinal))
-                throw new HubException(
+                throw mismatch?.Invoke(digest) ?? new HubException(
                     $"The file downloaded from {shown} does not have the expected hash: its SHA-256 should start with '{hashPrefix}' " +
                     $"but is '{digest}'. Nothing was saved to '{destination}'; check the URL and the hash prefix.");
             transfer.Complete();
@@ -271,6 +277,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = authorize?.Invoke(url);
         if (resume)
         {
             request.Headers.Range = new RangeHeaderValue(transfer.Received, null);

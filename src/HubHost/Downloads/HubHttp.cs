@@ -9,15 +9,18 @@ internal static class HubHttp
     /// <summary>Redirects followed before a download fails with "too many redirects".</summary>
     public const int MaxRedirects = 10;
 
-    public static HttpClient Client { get; } = Create();
+    public static HttpClient Client { get; } = Create(followRedirects: true);
 
-    private static HttpClient Create()
+    /// <summary>The same without following redirects: for asking where a file is (the Hugging Face hub's resolve answer) without fetching it.</summary>
+    public static HttpClient NoRedirectClient { get; } = Create(followRedirects: false);
+
+    private static HttpClient Create(bool followRedirects)
     {
         var handler = new SocketsHttpHandler
         {
             // The bytes on the wire are the file: the hash is over them, never over a decoded body.
             AutomaticDecompression = DecompressionMethods.None,
-            AllowAutoRedirect = true,
+            AllowAutoRedirect = followRedirects,
             MaxAutomaticRedirections = MaxRedirects,
             ConnectTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),

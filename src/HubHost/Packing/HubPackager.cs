@@ -124,7 +124,7 @@ internal static partial class HubPackager
             ContentKey = snapshot.ContentKey,
             Assembly = Path.GetFileName(build.MainAssemblyPath),
             TargetFramework = framework,
-            Contracts = ContractReferences(build.MainAssemblyPath),
+            Contracts = BuildPackages.ContractReferences(build.MainAssemblyPath),
             Entrypoints = entrypoints,
             PackedBy = ContractPackages.PackageVersion(typeof(HubPackager).Assembly),
         };
@@ -210,22 +210,6 @@ internal static partial class HubPackager
         GitRepoSource git => (git.Remote.Url, git.Remote.Ref, snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? snapshot.ContentKey[4..] : null),
         _ => (snapshot.Directory, null, null),
     };
-
-    /// <summary>The shared contract assemblies the hubconf assembly references, with the versions it was compiled against (read from metadata).</summary>
-    private static Dictionary<string, string> ContractReferences(string assemblyPath)
-    {
-        using var stream = File.OpenRead(assemblyPath);
-        using var pe = new PEReader(stream);
-        var metadata = pe.GetMetadataReader();
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var handle in metadata.AssemblyReferences)
-        {
-            var reference = metadata.GetAssemblyReference(handle);
-            var name = metadata.GetString(reference.Name);
-            if (SharedAssemblies.ByName.TryGetValue(name, out var host)) result[host.GetName().Name!] = reference.Version.ToString();
-        }
-        return result;
-    }
 
     [GeneratedRegex(@"[^A-Za-z0-9._-]")]
     private static partial Regex InvalidIdCharacters();

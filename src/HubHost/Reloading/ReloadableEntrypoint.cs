@@ -61,7 +61,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         if (options.PollInterval is { } poll && poll <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), poll, "PollInterval must be positive.");
         var loadedBefore = hub.Loaded.ToHashSet(ReferenceEqualityComparer.Instance);
-        var opened = await hub.OpenAsync(repo, new HubLoadOptions { TrustRepo = options.TrustRepo }, cancellationToken).ConfigureAwait(false);
+        var opened = await hub.OpenAsync(repo, new HubLoadOptions { TrustRepo = options.TrustRepo, Lock = options.Lock }, cancellationToken).ConfigureAwait(false);
         T value;
         try
         {
@@ -163,7 +163,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         Sources.RepoSnapshot snapshot;
         try
         {
-            snapshot = await _hub.ResolveAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo }, token).ConfigureAwait(false);
+            snapshot = await _hub.ResolveAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo, Lock = _options.Lock }, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
@@ -371,6 +371,12 @@ public sealed record ReloadOptions
 
     /// <summary>Trust for the repo (checked on each reload, like any load).</summary>
     public TrustRepo TrustRepo { get; init; } = TrustRepo.Check;
+
+    /// <summary>
+    /// Load exactly what this lock records (<see cref="HubLoadOptions.Lock"/>): the locked version, packages and weights. A reload
+    /// under a lock finds the same locked version and keeps it; a lock that does not list the repo, or any drift, fails the first load.
+    /// </summary>
+    public HubLock? Lock { get; init; }
 }
 
 /// <summary>The outcome of one reload (also raised as <see cref="ReloadableEntrypoint{T}.Reloaded"/>).</summary>

@@ -43,6 +43,10 @@ internal static class HubLocks
     /// <summary>Held while the trusted list changes.</summary>
     public static string TrustedList(string hubDirectory) => Path.Combine(HubDirectories.Locks(hubDirectory), "trusted_list.lock");
 
+    /// <summary>Held while a cached weights file (the checkpoint cache) is downloaded, checked, moved or removed; named after its path.</summary>
+    public static string Checkpoint(string hubDirectory, string path)
+        => Path.Combine(HubDirectories.Locks(hubDirectory), "checkpoint-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(path))))[..32] + ".lock");
+
     /// <summary>The folder of the download notes and destination locks.</summary>
     public static string Downloads(string hubDirectory) => Path.Combine(HubDirectories.Locks(hubDirectory), "downloads");
 }

@@ -83,7 +83,7 @@ public sealed class RunCommandTests(SharedHub hub)
         foreach (var row in doc.RootElement.EnumerateArray())
             Assert.Equal(reference.RootElement.GetProperty("state_dict").GetProperty(row.GetProperty("name").GetString()!).GetProperty("sha256").GetString(), row.GetProperty("sha256").GetString());
         Assert.Equal(4, doc.RootElement.GetArrayLength());
-        Assert.True(File.Exists(Path.Combine(hub.HubDirectory, "checkpoints", "digits_mlp-41499836.pt")));
+        Assert.True(File.Exists(Downloads.DownloadTestBase.CachedPath(hub.HubDirectory, server.Url("/w/digits_mlp-41499836.pt"))));
 
         var run = await Run("run", RepoPaths.Sample("vision"), "digits_mlp", "--weights", server.Url("/w/digits_mlp-41499836.pt"),
             "--input", Path.Combine(RepoPaths.Sample("vision"), "samples", "digits.npy"));

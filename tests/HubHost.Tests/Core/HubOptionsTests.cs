@@ -28,6 +28,8 @@ public sealed class HubOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(60), options.NuGetTimeout);
         Assert.Equal(1024, options.DownloadMinimumSpeed);
         Assert.Equal(TimeSpan.FromSeconds(30), options.DownloadStallTime);
+        Assert.Equal(HubOptions.HuggingFaceHubUrl, options.HuggingFaceEndpoint);
+        Assert.Null(options.HuggingFaceToken);
     }
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed class HubOptionsTests
             ("HUBHOST_HOME", "/srv/home"), ("HUBHOST_OFFLINE", "yes"), ("HUBHOST_NO_BUILD", "1"), ("HUBHOST_BUILD_TIMEOUT", "90"),
             ("HUBHOST_GIT_BASE_URL", "git://127.0.0.1:9418"), ("GITHUB_TOKEN", "tok"), ("HUBHOST_GIT_TIMEOUT", "7.5"), ("HUBHOST_NUGET_TIMEOUT", "12"),
             ("HUBHOST_TRUSTED_OWNERS", "myorg/*, https://git.example.com/ml/*"),
-            ("HUBHOST_DOWNLOAD_MIN_SPEED", "0"), ("HUBHOST_DOWNLOAD_STALL_TIME", "3"));
+            ("HUBHOST_DOWNLOAD_MIN_SPEED", "0"), ("HUBHOST_DOWNLOAD_STALL_TIME", "3"), ("HF_ENDPOINT", "http://127.0.0.1:5000/"), ("HF_TOKEN", "hf_tok"));
         Assert.Equal("/srv/home/hub", options.HubDirectory);
         Assert.True(options.Offline);
         Assert.True(options.DisableBuilds);
@@ -49,10 +51,12 @@ public sealed class HubOptionsTests
         Assert.Equal(["myorg/*", "https://git.example.com/ml/*"], options.TrustedOwners);
         Assert.Equal(0, options.DownloadMinimumSpeed);
         Assert.Equal(TimeSpan.FromSeconds(3), options.DownloadStallTime);
+        Assert.Equal("http://127.0.0.1:5000", options.HuggingFaceEndpoint);
+        Assert.Equal("hf_tok", options.HuggingFaceToken);
 
         // The README's table names exactly these variables.
         var readme = File.ReadAllText(Path.Combine(Infrastructure.RepoPaths.Root, "README.md"));
-        foreach (var name in new[] { "HUBHOST_HOME", "HUBHOST_OFFLINE", "HUBHOST_NO_BUILD", "HUBHOST_BUILD_TIMEOUT", "HUBHOST_GIT_BASE_URL", "GITHUB_TOKEN", "HUBHOST_GIT_TIMEOUT", "HUBHOST_NUGET_TIMEOUT", "HUBHOST_TRUSTED_OWNERS", "HUBHOST_DOWNLOAD_MIN_SPEED", "HUBHOST_DOWNLOAD_STALL_TIME" })
+        foreach (var name in new[] { "HUBHOST_HOME", "HUBHOST_OFFLINE", "HUBHOST_NO_BUILD", "HUBHOST_BUILD_TIMEOUT", "HUBHOST_GIT_BASE_URL", "GITHUB_TOKEN", "HUBHOST_GIT_TIMEOUT", "HUBHOST_NUGET_TIMEOUT", "HUBHOST_TRUSTED_OWNERS", "HUBHOST_DOWNLOAD_MIN_SPEED", "HUBHOST_DOWNLOAD_STALL_TIME", "HF_ENDPOINT", "HF_TOKEN" })
             Assert.Contains($"| `{name}` |", readme);
     }
 

@@ -12,15 +12,19 @@ public sealed class CheckpointCacheTests : DownloadTestBase
     private string Checkpoints => Path.Combine(HubDirectory, "checkpoints");
 
     [Fact]
-    public async Task Download_GoesToHubCheckpoints_NamedAfterTheUrl_WithoutQuery()
+    public async Task Download_GoesToAFolderKeyedByTheUrl_NamedAfterItsLastSegment_WithItsRecord()
     {
         Server.Serve("/models/digits_mlp-41499836.pt", _checkpoint);
+        var url = Server.Url("/models/digits_mlp-41499836.pt?download=1");
 
-        var path = await NewClient().DownloadCheckpointAsync(Server.Url("/models/digits_mlp-41499836.pt?download=1"), checkHash: true);
+        var path = await NewClient().DownloadCheckpointAsync(url, checkHash: true);
 
-        Assert.Equal(Path.Combine(Checkpoints, "digits_mlp-41499836.pt"), path);
+        var key = KeyOf(url);
+        Assert.Equal(Path.Combine(Checkpoints, key, "digits_mlp-41499836.pt"), path);
         Assert.Equal(_checkpoint, File.ReadAllBytes(path));
-        Assert.Equal(["digits_mlp-41499836.pt"], Listing(Checkpoints)); // a torch.save zip is not extracted
+        // a torch.save zip is not extracted; the record beside it holds the full SHA-256
+        Assert.Equal([key, Path.Combine(key, ".digits_mlp-41499836.pt.hubhost.json"), Path.Combine(key, "digits_mlp-41499836.pt")], Listing(Checkpoints));
+        Assert.Contains(Sha256(_checkpoint), File.ReadAllText(Path.Combine(Checkpoints, key, ".digits_mlp-41499836.pt.hubhost.json")));
     }
 
     [Fact]
@@ -122,9 +126,10 @@ public sealed class CheckpointCacheTests : DownloadTestBase
 
         var path = await NewClient().DownloadCheckpointAsync(Server.Url("/digits_mlp_legacy.zip"));
 
-        Assert.Equal(Path.Combine(Checkpoints, "digits_mlp.pt"), path);
+        var key = KeyOf(Server.Url("/digits_mlp_legacy.zip"));
+        Assert.Equal(Path.Combine(Checkpoints, key, "digits_mlp.pt"), path);
         Assert.Equal(_checkpoint, File.ReadAllBytes(path));
-        Assert.Equal(["digits_mlp.pt", "digits_mlp_legacy.zip"], Listing(Checkpoints));
+        Assert.Equal([key, Path.Combine(key, ".digits_mlp_legacy.zip.hubhost.json"), Path.Combine(key, "digits_mlp.pt"), Path.Combine(key, "digits_mlp_legacy.zip")], Listing(Checkpoints));
 
         // Cached: no request, same answer.
         Server.Dispose();
@@ -139,8 +144,9 @@ public sealed class CheckpointCacheTests : DownloadTestBase
 
         var path = await NewClient().DownloadCheckpointAsync(Server.Url("/two.zip"));
 
-        Assert.Equal(Path.Combine(Checkpoints, "two.zip"), path);
-        Assert.Equal(["two.zip"], Listing(Checkpoints));
+        var key = KeyOf(Server.Url("/two.zip"));
+        Assert.Equal(Path.Combine(Checkpoints, key, "two.zip"), path);
+        Assert.Equal([key, Path.Combine(key, ".two.zip.hubhost.json"), Path.Combine(key, "two.zip")], Listing(Checkpoints));
     }
 
     [Theory]
@@ -161,7 +167,9 @@ public sealed class CheckpointCacheTests : DownloadTestBase
 
         Assert.Contains("outside", e.Message);
         Assert.Contains(entryName, e.Message);
-        Assert.Equal(["a", Path.Combine("a", "models"), Path.Combine("a", "models", "evil.zip")], Listing(Root).Where(p => !p.StartsWith("hub", StringComparison.Ordinal)));
+        var key = KeyOf(Server.Url("/evil.zip"));
+        Assert.Equal(["a", Path.Combine("a", "models"), Path.Combine("a", "models", key), Path.Combine("a", "models", key, ".evil.zip.hubhost.json"), Path.Combine("a", "models", key, "evil.zip")],
+            Listing(Root).Where(p => !p.StartsWith("hub", StringComparison.Ordinal)));
         Assert.False(File.Exists("/tmp/hubhost-zip-slip-evil.pt"));
     }
 
@@ -172,7 +180,7 @@ public sealed class CheckpointCacheTests : DownloadTestBase
 
         var path = await NewClient().DownloadCheckpointAsync(Server.Url("/nested.zip"));
 
-        Assert.Equal(Path.Combine(Checkpoints, "weights", "model.pt"), path);
+        Assert.Equal(Path.Combine(Checkpoints, KeyOf(Server.Url("/nested.zip")), "weights", "model.pt"), path);
         Assert.Equal([7, 8, 9], File.ReadAllBytes(path));
     }
 
@@ -194,7 +202,8 @@ public sealed class CheckpointCacheTests : DownloadTestBase
         Assert.Equal(content, File.ReadAllBytes(paths[0]));
         Assert.Single(Server.Requests);
         Assert.Equal(1, Server.CompleteBodies(new Uri(url).AbsolutePath));
-        Assert.Equal([Path.GetFileName(paths[0])], Listing(Checkpoints)); // no temp or lock file left
+        var key = KeyOf(url);
+        Assert.Equal([key, Path.Combine(key, "." + Path.GetFileName(paths[0]) + ".hubhost.json"), Path.Combine(key, Path.GetFileName(paths[0]))], Listing(Checkpoints)); // no temp or lock file left
     }
 
     [Fact]
@@ -223,7 +232,7 @@ public sealed class CheckpointCacheTests : DownloadTestBase
         var path = await client.ResolveLocalOrDownloadAsync(Server.Url("/digits_mlp-41499836.pt"), null, default);
         var e = await Assert.ThrowsAsync<HubException>(() => client.ResolveLocalOrDownloadAsync(Server.Url("/digits_mlp-00000000.pt"), null, default));
 
-        Assert.Equal(Path.Combine(Checkpoints, "digits_mlp-41499836.pt"), path);
+        Assert.Equal(CachedPath(HubDirectory, Server.Url("/digits_mlp-41499836.pt")), path);
         Assert.Contains("00000000", e.Message);
     }
 

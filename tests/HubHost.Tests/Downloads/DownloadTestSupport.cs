@@ -49,6 +49,13 @@ public abstract class DownloadTestBase : IDisposable
 
     protected static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    /// <summary>The folder the checkpoint cache keys <paramref name="url"/> by (20 hex digits of its SHA-256).</summary>
+    internal static string KeyOf(string url) => WeightsSource.Parse(url).Digest[..CheckpointCache.KeyLength];
+
+    /// <summary>Where the checkpoint cache of <paramref name="hubDirectory"/> keeps <paramref name="url"/>'s file.</summary>
+    internal static string CachedPath(string hubDirectory, string url)
+        => Path.Combine(hubDirectory, "checkpoints", KeyOf(url), WeightsSource.Parse(url).FileName);
+
     protected static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     /// <summary>Every entry below <paramref name="directory"/>, relative, hidden files included.</summary>

@@ -64,7 +64,7 @@ public sealed class ServedFile
     /// <summary>Lets held responses continue.</summary>
     public void Release() => _released.TrySetResult();
 
-    /// <summary>Answer 302 with this Location instead of serving.</summary>
+    /// <summary>Answer 302 with this Location (and <see cref="ExtraHeaders"/>) instead of serving.</summary>
     public string? RedirectTo { get; set; }
 
     public Dictionary<string, string> ExtraHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -73,7 +73,7 @@ public sealed class ServedFile
 }
 
 /// <summary>One request the server received.</summary>
-public sealed record RecordedRequest(string Method, string Path, string? Range, string? IfRange, string? UserAgent);
+public sealed record RecordedRequest(string Method, string Path, string? Range, string? IfRange, string? UserAgent, string? Authorization = null);
 
 /// <summary>
 /// A small real HTTP/1.1 server on 127.0.0.1 (a free port), for tests: serves byte arrays by path, and can serve
@@ -104,6 +104,9 @@ public sealed class LoopbackHttpServer : IDisposable
 
     /// <summary>The URL of <paramref name="path"/> (starting with '/') on this server.</summary>
     public string Url(string path) => $"http://127.0.0.1:{Port}{path}";
+
+    /// <summary>The same server under another host name (localhost): another origin, as a CDN is to the site that redirects to it.</summary>
+    public string OtherHostUrl(string path) => $"http://localhost:{Port}{path}";
 
     public ServedFile Serve(string path, byte[] content)
     {
@@ -173,7 +176,7 @@ public sealed class LoopbackHttpServer : IDisposable
             var target = parts[1];
             var query = target.IndexOf('?');
             var path = query >= 0 ? target[..query] : target;
-            _requests.Enqueue(new RecordedRequest(parts[0], path, headers.GetValueOrDefault("Range"), headers.GetValueOrDefault("If-Range"), headers.GetValueOrDefault("User-Agent")));
+            _requests.Enqueue(new RecordedRequest(parts[0], path, headers.GetValueOrDefault("Range"), headers.GetValueOrDefault("If-Range"), headers.GetValueOrDefault("User-Agent"), headers.GetValueOrDefault("Authorization")));
 
             if (RequiredAuthorization is { } required && headers.GetValueOrDefault("Authorization") != required)
             {
@@ -193,7 +196,7 @@ public sealed class LoopbackHttpServer : IDisposable
             }
             if (file.RedirectTo is { } location)
             {
-                await WriteStatusAsync(stream, HttpStatusCode.Redirect, new Dictionary<string, string> { ["Location"] = location });
+                await WriteStatusAsync(stream, HttpStatusCode.Redirect, new Dictionary<string, string>(file.ExtraHeaders, StringComparer.OrdinalIgnoreCase) { ["Location"] = location });
                 return;
             }
             if (file.StatusesFirst.TryDequeue(out var first))

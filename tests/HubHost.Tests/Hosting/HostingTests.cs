@@ -172,6 +172,37 @@ public sealed class HostingTests(SharedHub hub)
     }
 
     [Fact]
+    public async Task A_hosted_entrypoint_with_a_lock_file_loads_the_locked_version_and_refuses_drift_at_start()
+    {
+        using var temp = new TempDirectory();
+        var lockFile = temp.Combine("hubhost.lock.json");
+        (await hub.NewClient().LockAsync(Hello, "greet")).Save(lockFile);
+        var builder = Builder(new Dictionary<string, string?>
+        {
+            ["Hello:Repo"] = "./plugins-sample/hello",               // the lock names the same folder by its full path
+            ["Hello:Entrypoint"] = "greet",
+            ["Hello:LockFile"] = lockFile,
+        });
+        builder.Services.AddHubEntrypoint<string>("hello", builder.Configuration.GetSection("Hello"));
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            Assert.Equal("hello, world.", await host.Services.GetRequiredKeyedService<ReloadableEntrypoint<string>>("hello").UseAsync((g, _) => Task.FromResult(g)));
+            await host.StopAsync();
+        }
+
+        // A lock whose entry names other content than the folder has: the host does not start, and says what drifted.
+        var entry = Assert.Single(HubLock.Load(lockFile).Repos);
+        File.WriteAllText(lockFile, File.ReadAllText(lockFile).Replace(entry.Source.ContentKey!, "local-0000000000000000000000000000000000000000000000000000000000000000", StringComparison.Ordinal));
+        var drifted = Builder(new Dictionary<string, string?> { ["Hello:Repo"] = "./plugins-sample/hello", ["Hello:Entrypoint"] = "greet", ["Hello:LockFile"] = lockFile });
+        drifted.Services.AddHubEntrypoint<string>("hello", drifted.Configuration.GetSection("Hello"));
+        using var refused = drifted.Build();
+        var e = await Assert.ThrowsAsync<HubException>(() => refused.StartAsync());
+        Assert.StartsWith("The hub entrypoint 'hello' did not load: ", e.Message);
+        Assert.Contains("drifted from hubhost.lock.json: its files changed", e.Message);
+    }
+
+    [Fact]
     public async Task A_bad_hub_option_fails_the_host_start_with_the_hubs_message()
     {
         using var host = Builder(new Dictionary<string, string?> { ["HubHost:BuildTimeout"] = "00:00:00" }).Build();

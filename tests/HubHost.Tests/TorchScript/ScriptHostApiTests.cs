@@ -45,7 +45,7 @@ public sealed class ScriptHostApiTests(SharedHub hub)
             url = server.Url("/models/" + name);
             using (var model = await client.LoadScriptAsync<Tensor, Tensor>(url))
                 AssertReproducesTokens(model);
-            Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(home.Combine("hub"), "checkpoints", name)));
+            Assert.Equal(bytes, File.ReadAllBytes(DownloadTestBase.CachedPath(home.Combine("hub"), url)));
             using (var again = await client.LoadScriptAsync<Tensor, Tensor>(url))
                 AssertReproducesTokens(again);
             Assert.Equal(1, server.CompleteBodies("/models/" + name));
@@ -73,7 +73,7 @@ public sealed class ScriptHostApiTests(SharedHub hub)
 
         var wrong = await Assert.ThrowsAsync<HubException>(() => client.LoadScriptAsync<Tensor, Tensor>(server.Url("/m/tokens-0000000000.pt")));
         Assert.Contains("0000000000", wrong.Message);
-        Assert.False(Directory.Exists(home.Combine("hub", "checkpoints")) && Directory.EnumerateFiles(home.Combine("hub", "checkpoints")).Any(f => f.EndsWith(".pt", StringComparison.Ordinal)),
+        Assert.False(Directory.Exists(home.Combine("hub", "checkpoints")) && Directory.EnumerateFiles(home.Combine("hub", "checkpoints"), "*", SearchOption.AllDirectories).Any(f => f.EndsWith(".pt", StringComparison.Ordinal)),
             "nothing is cached for a refused or failed archive");
     }
 
@@ -103,7 +103,7 @@ public sealed class ScriptHostApiTests(SharedHub hub)
         server.Serve("/r/" + name, bytes);
         using (var model = await hub.Client.LoadAsync<jit.ScriptModule<Tensor, Tensor>>(ScriptModelTests.Repo, "from_url", new { url = server.Url("/r/" + name) }))
             AssertReproducesTokens(model);
-        Assert.True(File.Exists(Path.Combine(hub.HubDirectory, "checkpoints", name)));
+        Assert.True(File.Exists(DownloadTestBase.CachedPath(hub.HubDirectory, server.Url("/r/" + name))));
 
         var missing = await Assert.ThrowsAsync<HubException>(() => hub.Client.LoadAsync(ScriptModelTests.Repo, "archive", new { path = "weights/missing.pt" }));
         Assert.Contains("'weights/missing.pt'", missing.Message);

@@ -112,7 +112,7 @@ public sealed class VisionAcceptanceTests(SharedHub hub)
             using var _ = no_grad();
             TorchAssert.Close(expected, model.forward(input));
         }
-        Assert.True(File.Exists(Path.Combine(client.HubDirectory, "checkpoints", name)));
+        Assert.True(File.Exists(DownloadTestBase.CachedPath(client.HubDirectory, server.Url("/models/" + name))));
         Assert.Equal(1, server.CompleteBodies("/models/" + name));
 
         // A second load in a new client uses the cached checkpoint, with the server gone.
@@ -131,7 +131,7 @@ public sealed class VisionAcceptanceTests(SharedHub hub)
         liar.Serve("/models/" + wrongName, bytes);
         var e = await Assert.ThrowsAsync<HubException>(() => client.LoadAsync<nn.Module<Tensor, Tensor>>(git.FileUrl + "#main", "resnet18", new { pretrained = true, weights_url = liar.Url("/models/" + wrongName) }, options));
         Assert.Contains("00000000", e.Message);
-        Assert.False(File.Exists(Path.Combine(client.HubDirectory, "checkpoints", wrongName)));
+        Assert.False(File.Exists(DownloadTestBase.CachedPath(client.HubDirectory, liar.Url("/models/" + wrongName))));
     }
 
     [Fact]

@@ -28,6 +28,9 @@ internal sealed partial record GitRemote
         OwnerName = ownerName;
     }
 
+    /// <summary>The same remote at a full commit SHA (what a lock pins), still shown as the user wrote it.</summary>
+    public GitRemote AtCommit(string commit) => new(Text, Url, commit, OwnerName);
+
     /// <summary>What the user typed (trimmed).</summary>
     public string Text { get; }
 

@@ -67,13 +67,6 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             return (recorded, await WithLeaseAsync(lease, () => EnsureCheckoutAsync(mirror, recorded, cancellationToken)).ConfigureAwait(false), lease);
         }
 
-        if (options.Offline)
-        {
-            var what = mirrorReady ? $"{remote.RefLabel} of {remote.RepoName} has not been fetched" : $"{remote.RepoName} is not in the cache";
-            throw new HubException($"{what}, and {GitCli.OfflineNote}, so it will not fetch it. " +
-                                   $"Load it once with offline mode off (`hubhost list {remote.Text}` without HUBHOST_OFFLINE) to cache it.");
-        }
-
         // A full SHA already in the mirror, on one of its branches or tags as last fetched, needs no remote at all.
         if (!forceReload && mirrorReady && remote.Ref is { Length: 40 } sha && GitRemote.LooksLikeSha(sha) && await HasCommitAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)
             && (skipValidation || await IsReachableAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)))
@@ -86,6 +79,13 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
                 new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
                 return EnsureCheckoutAsync(mirror, full, cancellationToken);
             }).ConfigureAwait(false), lease);
+        }
+
+        if (options.Offline)
+        {
+            var what = mirrorReady ? $"{remote.RefLabel} of {remote.RepoName} has not been fetched" : $"{remote.RepoName} is not in the cache";
+            throw new HubException($"{what}, and {GitCli.OfflineNote}, so it will not fetch it. " +
+                                   $"Load it once with offline mode off (`hubhost list {remote.Text}` without HUBHOST_OFFLINE) to cache it.");
         }
 
         // Work in a temp mirror when there is none yet (or it is broken): it is published only once this ref
@@ -127,6 +127,31 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         {
             if (temp is not null) FileTree.TryDelete(temp, logger, "the temp folder");
         }
+    }
+
+    /// <summary>
+    /// Resolves a commit a lock pins (the ref it was locked from may have moved since): from the cache with no git process at all
+    /// when its files are there and one of this repo's ref records names it (so it was reached from a branch or tag), else as
+    /// <c>REPO:&lt;sha&gt;</c> (from the mirror when it has the commit on a branch or tag, offline too; else fetched). The ref's
+    /// own record is left as it is.
+    /// </summary>
+    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveCommitAsync(GitRemote remote, string commit, bool skipValidation, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(CheckoutPath(commit)) && (skipValidation || RecordsName(remote, commit)))
+        {
+            var lease = await UseAsync(commit, remote, cancellationToken).ConfigureAwait(false);
+            if (Directory.Exists(CheckoutPath(commit))) return (commit, CheckoutPath(commit), lease);
+            lease.Dispose();
+        }
+        return await ResolveAsync(remote.AtCommit(commit), forceReload: false, skipValidation, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a ref record of this repo names <paramref name="commit"/> (a branch or tag resolved to it, or a SHA seen reachable).</summary>
+    private bool RecordsName(GitRemote remote, string commit)
+    {
+        var folder = Path.Combine(HubDirectories.GitRefs(hubDirectory), remote.MirrorName);
+        return Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.json")
+            .Select(GitRefRecord.TryRead).Any(r => r is not null && r.Commit == commit && r.Validation != GitRefRecord.Skipped);
     }
 
     private Task<FileLock> UseAsync(string commit, GitRemote remote, CancellationToken cancellationToken)

@@ -28,14 +28,23 @@ internal sealed class GitRepoSource : RepoSource
 
     private TrustIdentity? _trust;
 
-    public override async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
+    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
+        => ResolveAsync(context, options, null, cancellationToken);
+
+    /// <summary>Resolves the commit a lock pins, whatever the ref points to now (see <see cref="GitRepoCache.ResolveCommitAsync"/>).</summary>
+    public Task<RepoSnapshot> ResolveCommitAsync(SourceContext context, HubLoadOptions options, string commit, CancellationToken cancellationToken)
+        => ResolveAsync(context, options, commit, cancellationToken);
+
+    private async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, string? pinned, CancellationToken cancellationToken)
     {
         // owner/name is always git; a folder of the same name here is named in errors, with the ./ form that loads it.
         var note = Trust.Note;
         try
         {
             var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
-            var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
+            var (commit, checkout, lease) = pinned is null
+                ? await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false)
+                : await cache.ResolveCommitAsync(Remote, pinned, options.SkipValidation, cancellationToken).ConfigureAwait(false);
             if (note is not null) context.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
             return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
         }

@@ -66,6 +66,9 @@ internal sealed partial class NuGetRepoSource : RepoSource
         throw new HubException($"'{spec}' in '{repo}' is neither a NuGet version nor a version range. {Forms}");
     }
 
+    /// <summary>The same package at exactly <paramref name="version"/> (what a lock pins), still shown as the user wrote it.</summary>
+    public NuGetRepoSource AtVersion(NuGetVersion version) => new(Text, Id, version, null);
+
     public override TrustIdentity Trust => new(TrustKey, Text, "load", "Loading a package runs its code.", TrustKey);
 
     public override async Task<RepoSnapshot> ResolveAsync(SourceContext hub, HubLoadOptions options, CancellationToken cancellationToken)
