@@ -86,6 +86,7 @@ internal sealed class CliApp : IDisposable
         yield return RunCommand.Create(this);
         yield return ContractsCommand.Create(this);
         yield return PackCommand.Create(this);
+        yield return ImportCommand.Create(this);
         yield return ServeCommand.Create(this);
     }
 

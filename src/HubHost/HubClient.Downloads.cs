@@ -68,8 +68,7 @@ public sealed partial class HubClient
                     $"Cannot check the hash of '{name}': the name has no hash part like 'resnet18-f37072fd.pth' " +
                     "(a '-', then the start of the file's SHA-256 in lower-case hex, then '.'). Give such a file name or turn the hash check off.");
         }
-        var directory = Path.GetFullPath(modelDirectory ?? HubDirectories.Checkpoints(HubDirectory));
-        var path = Path.Combine(directory, name);
+        var path = CheckpointCachePath(name, modelDirectory);
         if (!File.Exists(path))
         {
             Logger.LogDownloadingCheckpoint(UrlText.Redact(uri), path);
@@ -81,6 +80,13 @@ public sealed partial class HubClient
         }
         return await CheckpointFiles.ResolveLegacyZipAsync(path, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Where the checkpoint cache keeps the file of <paramref name="url"/> (named <paramref name="fileName"/>, or after the URL).</summary>
+    internal string CheckpointCachePath(Uri url, string? modelDirectory, string? fileName)
+        => CheckpointCachePath(fileName is null ? CheckpointFiles.FileNameOf(url) : CheckpointFiles.CheckFileName(fileName), modelDirectory);
+
+    private string CheckpointCachePath(string name, string? modelDirectory)
+        => Path.Combine(Path.GetFullPath(modelDirectory ?? HubDirectories.Checkpoints(HubDirectory)), name);
 
     /// <summary>
     /// Reads the state dict of a local checkpoint file or of an http(s) URL (through the checkpoint cache, hash-checked

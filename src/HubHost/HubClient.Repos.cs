@@ -50,14 +50,14 @@ public sealed partial class HubClient
     internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
         => ResolveAsync(ParseSource(repo), options, cancellationToken);
 
-    /// <summary>The same for a source already parsed.</summary>
-    internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken)
+    /// <summary>The same for a source already parsed; <paramref name="repoFile"/> is what a git commit must have at its root.</summary>
+    internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         options ??= HubLoadOptions.Default;
         EnsureWritableHubDirectory();
         var trust = source.Trust;
         var record = trust is not null && TrustCheck.EnsureTrusted(TrustedList, Settings.TrustPrompt, trust, options.TrustRepo);
-        var snapshot = await source.ResolveAsync(SourceContext, options, cancellationToken).ConfigureAwait(false);
+        var snapshot = await source.ResolveAsync(SourceContext with { RepoFile = repoFile }, options, cancellationToken).ConfigureAwait(false);
         try
         {
             if (record) await TrustCheck.RecordAsync(TrustedList, trust!.Key, Logger, cancellationToken).ConfigureAwait(false);

@@ -35,7 +35,7 @@ internal sealed class GitRepoSource : RepoSource
         try
         {
             var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
-            var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false);
+            var (commit, checkout, lease) = await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false);
             if (note is not null) context.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
             return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
         }
