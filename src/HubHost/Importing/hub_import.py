@@ -155,7 +155,7 @@ def max_relative(torch, expected, actual):
 def export_entry(torch, np, hubconf, request, name, wrappers):
     entry = getattr(hubconf, name, None)
     if entry is None or name.startswith("_") or not callable(entry):
-        available = sorted(n for n, v in vars(hubconf).items() if callable(v) and not n.startswith("_") and not inspect.isclass(v) and not inspect.ismodule(v))
+        available = sorted(n for n, v in vars(hubconf).items() if inspect.isfunction(v) and not n.startswith("_"))
         shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
         raise ImportFailure("entry", f"hubconf.py has no entrypoint {name}; it has: {shown}")
     doc = inspect.getdoc(entry) or ""
