@@ -71,7 +71,7 @@ public sealed class ImportTests(ImportFixture fixture)
                 Assert.Equal(["logits", "embedding"], outputs.Keys);
                 TorchAssert.Close(Npy.Load(Path.Combine(fixture.Directory, "samples", "two_heads.output0.npy")), outputs["logits"]);
                 TorchAssert.Close(Npy.Load(Path.Combine(fixture.Directory, "samples", "two_heads.output1.npy")), outputs["embedding"]);
-                Assert.Equal(2 * 6 + 6 * 3 + 6 + 3, twoHeads.parameters().Sum(p => p.numel())); // the archive's weights, through the wrapper
+                Assert.Equal(8 * 6 + 6 + 6 * 3 + 3, twoHeads.parameters().Sum(p => p.numel())); // the archive's weights, through the wrapper
             }
             Assert.Equal("hand-written", await repo.InvokeAsync("hello"));
         }
