@@ -45,6 +45,7 @@ internal sealed class TorchScriptBenchmark : IBenchmark
             var hub = new HubClient(new HubOptions { HubDirectory = Path.Combine(home, "hub") });
             var sample = Path.Combine(Measure.RepoRoot, "plugins-sample", "segmentation");
             var repo = await hub.OpenAsync(sample);
+            HubHost.Native.TorchNative.EnsureLoaded();
             torch.set_num_threads(threads);
             using var peer = await Peer.StartAsync(Path.Combine(sample, Entry + ".pt"), shapeText, warmup, threads);
 
