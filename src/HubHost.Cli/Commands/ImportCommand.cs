@@ -64,11 +64,14 @@ internal static class ImportCommand
         return command;
     }
 
+    /// <summary>A commit as people read it: 12 hex digits, and "+changes" for a folder with uncommitted changes.</summary>
+    private static string ShortCommit(string commit) => commit.Length >= 40 ? commit[..12] + commit[40..] : commit;
+
     private static string Text(ImportResult result)
     {
         var lines = new List<string>
         {
-            $"imported {result.Entrypoints.Count} entrypoint{(result.Entrypoints.Count == 1 ? "" : "s")} of {result.Source}{(result.Commit is null ? "" : $" ({result.Commit[..Math.Min(12, result.Commit.Length)]})")} " +
+            $"imported {result.Entrypoints.Count} entrypoint{(result.Entrypoints.Count == 1 ? "" : "s")} of {result.Source}{(result.Commit is null ? "" : $" (commit {ShortCommit(result.Commit)})")} " +
             $"with torch {result.TorchVersion} into {result.Directory} in {result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
         };
         foreach (var e in result.Entrypoints)

@@ -10,6 +10,8 @@ namespace HubHost.Cli.Outputs;
 /// </summary>
 internal static class ImageOutput
 {
+    private const long Padding = 2;
+
     /// <summary>Whether <paramref name="path"/> asks for a picture (a .png file) rather than a tensor.</summary>
     public static bool IsPng(string path) => path.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
 
@@ -43,11 +45,20 @@ internal static class ImageOutput
         var x = images.dim() == 3 ? images.unsqueeze(0) : images;
         if (x.dim() != 4 || x.shape[1] is not (1 or 3))
             throw new HubException($"An image grid needs images of shape [N, 1 or 3, H, W]; this output is [{string.Join(", ", images.shape)}]. Write it as .npy instead.");
-        var n = x.shape[0];
+        long n = x.shape[0], height = x.shape[2], width = x.shape[3];
         var columns = (long)Math.Ceiling(Math.Sqrt(n));
-        var grid = torchvision.utils.make_grid(((x.to(ScalarType.Float32).clamp(-1, 1) + 1) / 2).contiguous(), nrow: columns, padding: 2);
-        Write((grid * 255).round().clamp(0, 255).to(ScalarType.Byte), path);
-        return ((n + columns - 1) / columns, columns);
+        var rows = (n + columns - 1) / columns;
+        // torchvision.utils.make_grid's layout (2 pixels of padding around each image, black), written out here:
+        // TorchSharp 0.107's make_grid indexes past the batch when the last row is not full.
+        var pixels = ((x.to(ScalarType.Float32).clamp(-1, 1) + 1) * 127.5f).round().to(ScalarType.Byte).expand(n, 3, height, width);
+        var grid = zeros([3, rows * (height + Padding) + Padding, columns * (width + Padding) + Padding], dtype: ScalarType.Byte);
+        for (long i = 0; i < n; i++)
+        {
+            long top = i / columns * (height + Padding) + Padding, left = i % columns * (width + Padding) + Padding;
+            grid[TensorIndex.Colon, TensorIndex.Slice(top, top + height), TensorIndex.Slice(left, left + width)] = pixels[i];
+        }
+        Write(grid, path);
+        return (rows, columns);
     }
 
     /// <summary>Pascal VOC's colour map (the one its masks and torchvision's examples use), for any number of classes.</summary>
