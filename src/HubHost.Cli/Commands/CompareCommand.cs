@@ -6,9 +6,10 @@ using HubHost.Models;
 namespace HubHost.Cli.Commands;
 
 /// <summary>
-/// <c>hubhost compare REPO_A REPO_B ENTRY [--input X.npy | --image FILE]</c>: both versions in one process, side by
-/// side. With an input, both models run on it and the command reports what decides a model upgrade (output shapes,
-/// max absolute and relative difference, top-1 agreement); without, it compares the two results as text.
+/// <c>hubhost compare REPO_A REPO_B ENTRY [--input X.npy [--input Y.npy]... | --image FILE] [--output-key KEY]</c>: both
+/// versions in one process, side by side. With inputs, both models run on them and the command reports what decides a
+/// model upgrade for the picked output (output shapes, max absolute and relative difference, top-1 agreement); without,
+/// it compares the two results as text.
 /// </summary>
 internal static class CompareCommand
 {
@@ -19,22 +20,25 @@ internal static class CompareCommand
         var entry = RepoOptions.Entrypoint();
         var input = ModelOptions.Input();
         var image = ModelOptions.Image();
+        var outputKey = ModelOptions.OutputKey();
         var command = new Command("compare", "Load two repos (or two refs of one) into one process and call the same entrypoint in each; with --input or --image, run both models on it and measure how far apart they are.")
         {
-            repoA, repoB, entry, RepoOptions.Arguments, input, image,
+            repoA, repoB, entry, RepoOptions.Arguments, input, image, outputKey,
         };
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
             var name = parse.GetValue(entry)!;
-            if (parse.GetValue(input) is not null || parse.GetValue(image) is not null)
+            if (parse.GetValue(input) is { Length: > 0 } || parse.GetValue(image) is not null)
             {
                 using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
-                var comparison = await app.Hub.CompareModelsAsync(parse.GetValue(repoA)!, parse.GetValue(repoB)!, name, x,
-                    RepoOptions.ParseArguments(parse), RepoOptions.LoadOptions(parse), token);
+                var comparison = await app.Hub.CompareModelsAsync(parse.GetValue(repoA)!, parse.GetValue(repoB)!, name, x.Tensors,
+                    RepoOptions.ParseArguments(parse), parse.GetValue(outputKey), RepoOptions.LoadOptions(parse), token);
                 app.Print(comparison, () => Text(comparison));
                 return 0;
             }
+            if (parse.GetValue(outputKey) is { } key)
+                throw new HubException($"--output-key {key} picks one of a model's outputs: give the inputs to run both models on (--input X.npy or --image FILE).");
             var results = await Task.WhenAll(
                 LoadCommand.Invoke(app, parse.GetValue(repoA)!, name, parse, token),
                 LoadCommand.Invoke(app, parse.GetValue(repoB)!, name, parse, token));
@@ -50,7 +54,7 @@ internal static class CompareCommand
         static string Shape(long[] s) => "[" + string.Join(", ", s) + "]";
         static string G(double? v) => v is { } d ? d.ToString("G4", CultureInfo.InvariantCulture) : "-";
         string Side(string label, ModelRun r) =>
-            $"{label}: {r.Repo} ({r.Version})  {r.ModelType}, {r.Parameters:N0} parameters, output {Shape(r.OutputShape)}, forward {r.ForwardTime.TotalMilliseconds:0.0} ms";
+            $"{label}: {r.Repo} ({r.Version})  {r.ModelType}, {r.Parameters:N0} parameters, output {(r.OutputKey is null ? "" : $"{r.OutputKey} ")}{Shape(r.OutputShape)}, forward {r.ForwardTime.TotalMilliseconds:0.0} ms";
         var lines = new List<string> { Side("A", c.A), Side("B", c.B) };
         if (!c.SameShape)
         {

@@ -8,9 +8,10 @@ using static TorchSharp.torch;
 namespace HubHost.Cli.Commands;
 
 /// <summary>
-/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] (--input X.npy | --image FILE) [--output Y.npy] [--top K] [--labels FILE]</c>:
-/// loads a model, loads weights into it, runs it in eval mode on the input, and prints the top classes of each row
-/// (or writes the whole output).
+/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] (--input X.npy [--input Y.npy]... | --image FILE)
+/// [--output-key KEY] [--output Z.npy] [--top K] [--labels FILE]</c>: loads a model (a TorchSharp module or a TorchScript
+/// module), loads weights into it, runs it in eval mode on the inputs, and prints the top classes of each row of the
+/// picked output (or writes the whole output).
 /// </summary>
 internal static class RunCommand
 {
@@ -21,12 +22,13 @@ internal static class RunCommand
         var weights = new Option<string>("--weights", "-w") { Description = "A checkpoint to load into the model (strict): a local file or an http(s) URL." };
         var input = ModelOptions.Input();
         var image = ModelOptions.Image();
-        var output = new Option<string>("--output", "-o") { Description = "Also write the output tensor here as .npy (float32)." };
+        var outputKey = ModelOptions.OutputKey();
+        var output = new Option<string>("--output", "-o") { Description = "Also write the output tensor here as .npy (float32; integer and bool outputs keep their dtype)." };
         var top = new Option<int>("--top", "-k") { Description = "How many classes to show per row of a classifier's output.", DefaultValueFactory = _ => 5 };
         var labels = new Option<string>("--labels") { Description = "Class names, one per line (line i names class i), to show instead of class numbers." };
-        var command = new Command("run", "Load a model entrypoint, optionally load weights into it, run it on an input (.npy or an image) in eval mode, and show its top classes.")
+        var command = new Command("run", "Load a model entrypoint (a TorchSharp or TorchScript module), optionally load weights into it, run it on inputs (.npy files or an image) in eval mode, and show its top classes.")
         {
-            repo, entry, RepoOptions.Arguments, weights, input, image, output, top, labels,
+            repo, entry, RepoOptions.Arguments, weights, input, image, outputKey, output, top, labels,
         };
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
@@ -41,23 +43,35 @@ internal static class RunCommand
             if (parse.GetValue(weights) is { } weightsPath)
             {
                 var stateDict = await StateDictCommand.LoadAsync(app, weightsPath, token);
-                ModelRunner.LoadWeights(model, stateDict, weightsPath);
-                foreach (var t in stateDict.Values) t.Dispose();
-            }
-            var (y, _) = ModelRunner.Forward(model, x, $"{name} of {opened.Name}");
-            using (y)
-            {
-                var shape = y.shape;
-                var rows = TopClasses(y, k, names);
-                string? written = null;
-                if (parse.GetValue(output) is { } outputPath)
+                try
                 {
-                    Npy.Save(outputPath, y.to(ScalarType.Float32));
-                    written = Path.GetFullPath(outputPath);
+                    ModelRunner.LoadWeights(model, stateDict, weightsPath);
                 }
-                app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, shape, top = rows, output = written },
-                    () => Text(shape, rows, written, y));
+                finally
+                {
+                    foreach (var t in stateDict.Values) t.Dispose();
+                }
             }
+            using var result = ModelRunner.Forward(model, x.Tensors, parse.GetValue(outputKey));
+            var y = result.Tensor;
+            var shape = y.shape;
+            var rows = TopClasses(y, k, names);
+            string? written = null;
+            if (parse.GetValue(output) is { } outputPath)
+            {
+                var saved = y.is_floating_point() && y.dtype != ScalarType.Float32 ? y.to(ScalarType.Float32) : y;
+                try
+                {
+                    Npy.Save(outputPath, saved);
+                }
+                finally
+                {
+                    if (!ReferenceEquals(saved, y)) saved.Dispose();
+                }
+                written = Path.GetFullPath(outputPath);
+            }
+            app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Key, outputKeys = result.Keys, shape, dtype = Checkpoint.TorchName(y.dtype), top = rows, output = written },
+                () => Text(result, rows, written));
             return 0;
         }, ct));
         return command;
@@ -68,7 +82,7 @@ internal static class RunCommand
 
     private static List<ClassScore[]>? TopClasses(Tensor y, int k, IReadOnlyList<string>? names)
     {
-        if (y.dim() != 2 || y.shape[1] < 2) return null;
+        if (y.dim() != 2 || y.shape[1] < 2 || !y.is_floating_point()) return null;
         using var scope = NewDisposeScope();
         var logits = y.to(ScalarType.Float64);
         var probabilities = nn.functional.softmax(logits, 1);
@@ -83,9 +97,10 @@ internal static class RunCommand
         return rows;
     }
 
-    private static string Text(long[] shape, List<ClassScore[]>? rows, string? written, Tensor y)
+    private static string Text(ModelOutput result, List<ClassScore[]>? rows, string? written)
     {
-        var lines = new List<string> { $"output shape [{string.Join(", ", shape)}]" + (written is null ? "" : $", written to {written}") };
+        var y = result.Tensor;
+        var lines = new List<string> { $"{result.Description} shape [{string.Join(", ", y.shape)}]" + (y.is_floating_point() ? "" : $" ({Checkpoint.TorchName(y.dtype)})") + (written is null ? "" : $", written to {written}") };
         if (rows is not null)
         {
             for (var r = 0; r < rows.Count; r++)

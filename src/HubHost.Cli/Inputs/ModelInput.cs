@@ -14,12 +14,35 @@ internal static class ModelInput
     private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
 
-    /// <summary>Reads --input (npy) or --image; exactly one must be given.</summary>
-    public static Tensor Read(string? npyPath, string? imagePath)
+    /// <summary>Reads the --input files (npy, in order) or --image; exactly one of them must be given.</summary>
+    public static Inputs Read(string[]? npyPaths, string? imagePath)
     {
-        if (npyPath is null == (imagePath is null))
-            throw new HubException("Give the model's input as exactly one of --input X.npy (a tensor) or --image FILE (a picture, preprocessed for ImageNet models).");
-        return npyPath is not null ? ReadNpy(npyPath) : ReadImage(imagePath!);
+        var hasNpy = npyPaths is { Length: > 0 };
+        if (hasNpy == (imagePath is not null))
+            throw new HubException("Give the model's input as exactly one of --input X.npy (a tensor; once per model input) or --image FILE (a picture, preprocessed for ImageNet models).");
+        if (!hasNpy) return new Inputs([ReadImage(imagePath!)]);
+        var tensors = new List<Tensor>();
+        try
+        {
+            foreach (var path in npyPaths!) tensors.Add(ReadNpy(path));
+            return new Inputs(tensors);
+        }
+        catch
+        {
+            foreach (var t in tensors) t.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The input tensors, disposed together.</summary>
+    public sealed class Inputs(IReadOnlyList<Tensor> tensors) : IDisposable
+    {
+        public IReadOnlyList<Tensor> Tensors { get; } = tensors;
+
+        public void Dispose()
+        {
+            foreach (var t in Tensors) t.Dispose();
+        }
     }
 
     private static Tensor ReadNpy(string path)

@@ -21,7 +21,11 @@ internal static class CSharpNames
         if (Nullable.GetUnderlyingType(type) is { } underlying) return Type(underlying) + "?";
         if (type.IsArray) return Type(type.GetElementType()!, nullability?.ElementType) + "[]";
         string name;
-        if (type.IsGenericType)
+        if (type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true && type.GetGenericArguments().Length < 8)
+        {
+            name = "(" + string.Join(", ", type.GetGenericArguments().Select(a => Type(a))) + ")";
+        }
+        else if (type.IsGenericType)
         {
             var bare = type.Name[..Math.Max(0, type.Name.IndexOf('`'))];
             var args = type.GetGenericArguments();
@@ -32,7 +36,25 @@ internal static class CSharpNames
         {
             name = type.Name;
         }
+        name = Outer(type) + name;
         return name + (nullability is { ReadState: NullabilityState.Nullable } && !type.IsValueType ? "?" : "");
+    }
+
+    /// <summary>
+    /// The declaring types of a nested type as a prefix (<c>jit.</c> for torch.jit.ScriptModule, <c>nn.</c> for
+    /// torch.nn.Module): written as code with <c>using static TorchSharp.torch;</c> writes them, so TorchSharp's outer
+    /// <c>torch</c> class is left out. Empty for a type that is not nested (or nested in a generic type).
+    /// </summary>
+    private static string Outer(Type type)
+    {
+        var prefix = "";
+        for (var outer = type.DeclaringType; outer is not null; outer = outer.DeclaringType)
+        {
+            if (outer.IsGenericType) return "";
+            if (outer.FullName == "TorchSharp.torch") break;
+            prefix = outer.Name + "." + prefix;
+        }
+        return prefix;
     }
 
     public static string Value(object? value) => value switch

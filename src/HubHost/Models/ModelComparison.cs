@@ -18,9 +18,10 @@ public sealed record ModelComparison(ModelRun A, ModelRun B, double? MaxAbsolute
 /// <summary>One side of a <see cref="ModelComparison"/>.</summary>
 /// <param name="Repo">The repo as named.</param>
 /// <param name="Version">The version loaded (commit or content hash prefix).</param>
-/// <param name="ModelType">The module's type name.</param>
+/// <param name="ModelType">The model's type as C# writes it.</param>
 /// <param name="Parameters">Number of parameter elements.</param>
 /// <param name="OutputShape">Shape of the output for the shared input.</param>
+/// <param name="OutputKey">Which of the model's outputs was compared (a dictionary key, or a position in a tuple or list); null when it returned one tensor.</param>
 /// <param name="Top1">For classifier outputs [N, C]: each row's highest-scoring class; otherwise null.</param>
 /// <param name="ForwardTime">Wall time of the one forward pass (measured, not a benchmark).</param>
-public sealed record ModelRun(string Repo, string Version, string ModelType, long Parameters, long[] OutputShape, long[]? Top1, TimeSpan ForwardTime);
+public sealed record ModelRun(string Repo, string Version, string ModelType, long Parameters, long[] OutputShape, string? OutputKey, long[]? Top1, TimeSpan ForwardTime);

@@ -114,7 +114,7 @@ public sealed class RunCommandTests(SharedHub hub)
         var digits = Path.Combine(RepoPaths.Sample("vision"), "samples", "digits.npy");
         var notModel = await Run("run", RepoPaths.Sample("hello"), "greet", "--input", digits);
         Assert.Equal(1, notModel.ExitCode);
-        Assert.Contains("not a TorchSharp module", notModel.Stderr);
+        Assert.Contains("not a model taking tensors", notModel.Stderr);
 
         var misfit = await Run("run", RepoPaths.Sample("vision"), "digits_mlp", "--weights", RepoPaths.Fixture("pytorch", "squeezenet1_1.pt"), "--input", digits);
         Assert.Equal(1, misfit.ExitCode);

@@ -40,7 +40,7 @@ public sealed class SideBySideTests(SharedHub hub) : IDisposable
         Assert.NotSame(modelA.GetType(), modelB.GetType());
 
         using var input = Npy.Load(RepoPaths.Fixture("digits-v2", "test_inputs.npy"));
-        var comparison = await hub.Client.CompareModelsAsync(VisionAcceptanceTests.Vision, v2, "digits_mlp", input, new { pretrained = true });
+        var comparison = await hub.Client.CompareModelsAsync(VisionAcceptanceTests.Vision, v2, "digits_mlp", [input], new { pretrained = true });
         using var doc = JsonDocument.Parse(File.ReadAllText(RepoPaths.Fixture("digits-v2", "digits_mlp_v2.json")));
         Assert.Equal([297L, 10L], comparison.A.OutputShape);
         Assert.Equal([297L, 10L], comparison.B.OutputShape);
@@ -54,13 +54,13 @@ public sealed class SideBySideTests(SharedHub hub) : IDisposable
     public async Task Comparing_models_whose_outputs_differ_in_shape_reports_both_shapes_and_no_difference()
     {
         using var input = randn(1, 3, 64, 64);
-        var comparison = await hub.Client.CompareModelsAsync(VisionAcceptanceTests.Vision, VisionAcceptanceTests.Vision, "squeezenet1_1", input, new { num_classes = 7 });
+        var comparison = await hub.Client.CompareModelsAsync(VisionAcceptanceTests.Vision, VisionAcceptanceTests.Vision, "squeezenet1_1", [input], new { num_classes = 7 });
         Assert.True(comparison.SameShape);
         Assert.Equal([1L, 7L], comparison.A.OutputShape);
         // Two random initializations disagree (a real difference is measured).
         Assert.True(comparison.MaxAbsoluteDifference > 0);
-        var e = await Assert.ThrowsAsync<HubException>(() => hub.Client.CompareModelsAsync(RepoPaths.Sample("hello"), RepoPaths.Sample("hello"), "greet", input));
-        Assert.Contains("not a TorchSharp module", e.Message);
+        var e = await Assert.ThrowsAsync<HubException>(() => hub.Client.CompareModelsAsync(RepoPaths.Sample("hello"), RepoPaths.Sample("hello"), "greet", [input]));
+        Assert.Contains("not a model taking tensors", e.Message);
     }
 
     [Fact]
