@@ -3,6 +3,7 @@ using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Downloads;
 using HubHost.Importing;
+using HubHost.Models;
 using HubHost.Processes;
 using HubHost.Sources;
 using HubHost.Sources.NuGet;
@@ -280,38 +281,33 @@ public sealed partial class HubClient
             var result = new List<CheckedModel>();
             foreach (var m in models)
             {
-                var what = $"The imported {m.Name}";
-                var made = await repo.InvokeAsync(m.Name, null, cancellationToken).ConfigureAwait(false);
+                using var model = ModelRunner.AsModel(await repo.InvokeAsync(m.Name, null, cancellationToken).ConfigureAwait(false), repo.Name, m.Name);
                 var inputs = m.Inputs.Select(i => Npy.Load(Path.Combine(staging, i.File))).ToArray();
-                List<torch.Tensor> actual = [];
                 try
                 {
-                    actual = ImportCheck.Run(made, inputs, what);
-                    if (actual.Count != m.Outputs.Count)
-                        throw new HubException($"{what} returned {actual.Count} outputs in HubHost where PyTorch's returned {m.Outputs.Count}.");
                     var outputs = new List<ImportedOutput>();
-                    for (var i = 0; i < actual.Count; i++)
+                    foreach (var expectedOutput in m.Outputs)
                     {
-                        using var expected = Npy.Load(Path.Combine(staging, m.Outputs[i].File));
-                        var (absolute, relative) = ImportCheck.Difference(expected, actual[i]);
-                        var key = m.Outputs[i].Key;
+                        // Each output as `hubhost run` picks it: a dictionary key, a tuple position, or the one tensor.
+                        var key = expectedOutput.Key;
+                        using var actual = ModelRunner.Forward(model, inputs, key.Length == 0 ? null : key);
+                        using var expected = Npy.Load(Path.Combine(staging, expectedOutput.File));
+                        var (absolute, relative) = ImportCheck.Difference(expected, actual.Tensor);
                         if (!(relative <= ImportCheck.Tolerance))
                         {
-                            var shapes = expected.shape.SequenceEqual(actual[i].shape) ? "" : $" (shape [{string.Join(", ", actual[i].shape)}] where PyTorch's is [{string.Join(", ", expected.shape)}])";
+                            var shapes = expected.shape.SequenceEqual(actual.Tensor.shape) ? "" : $" (shape [{string.Join(", ", actual.Tensor.shape)}] where PyTorch's is [{string.Join(", ", expected.shape)}])";
                             throw new HubException($"HubHost does not reproduce PyTorch's output{(key.Length > 0 ? $" {key}" : "")} of {m.Name}{shapes}: max relative difference " +
                                                    $"{relative.ToString("G3", CultureInfo.InvariantCulture)} > {ImportCheck.Tolerance:G1} (max absolute {absolute.ToString("G3", CultureInfo.InvariantCulture)}), so nothing was written. " +
                                                    (m.Method == "trace" ? "It was traced: a model whose path depends on its input, or that draws random numbers, cannot be traced faithfully; make it scriptable." :
                                                     "A model whose output changes from run to run (random numbers, dropout left on) cannot be reproduced; make its forward deterministic."));
                         }
-                        outputs.Add(new ImportedOutput(key, actual[i].shape, absolute, relative));
+                        outputs.Add(new ImportedOutput(key, actual.Tensor.shape, absolute, relative));
                     }
                     result.Add(new CheckedModel(m with { MaxRelativeDifference = outputs.Max(o => o.MaxRelativeDifference) }, outputs));
                 }
                 finally
                 {
-                    foreach (var t in actual) t.Dispose();
                     foreach (var t in inputs) t.Dispose();
-                    (made as IDisposable)?.Dispose();
                 }
             }
             return result;
