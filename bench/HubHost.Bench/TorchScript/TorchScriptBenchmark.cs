@@ -31,11 +31,11 @@ internal sealed class TorchScriptBenchmark : IBenchmark
 
     public async Task RunAsync(string[] args)
     {
-        int warmup = IntArg(args, "--warmup", 5);
-        int runs = IntArg(args, "--runs", 20);
-        int loads = IntArg(args, "--loads", 10);
-        int threads = IntArg(args, "--threads", Environment.ProcessorCount);
-        var shapeText = StringArg(args, "--shape") ?? "1,3,520,520";
+        int warmup = BenchArgs.Int(args, "--warmup", 5);
+        int runs = BenchArgs.Int(args, "--runs", 20);
+        int loads = BenchArgs.Int(args, "--loads", 10);
+        int threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
+        var shapeText = BenchArgs.String(args, "--shape") ?? "1,3,520,520";
         var shape = shapeText.Split(',').Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
         Console.WriteLine($"load average at start: {LoadAverage()}");
 
@@ -47,7 +47,7 @@ internal sealed class TorchScriptBenchmark : IBenchmark
             var repo = await hub.OpenAsync(sample);
             HubHost.Native.TorchNative.EnsureLoaded();
             torch.set_num_threads(threads);
-            using var peer = await Peer.StartAsync(Path.Combine(sample, Entry + ".pt"), shapeText, warmup, threads);
+            using var peer = await PythonPeer.StartAsync("torchscript.py", Path.Combine(sample, Entry + ".pt"), "--shape", shapeText, "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture));
 
             // 1. forward
             using (var model = (nn.Module<Tensor, Dictionary<string, Tensor>>)(await repo.InvokeAsync(Entry))!)
@@ -122,7 +122,7 @@ internal sealed class TorchScriptBenchmark : IBenchmark
         }
     }
 
-    private static void Report(List<double> ours, List<double> theirs, Peer? peer, string label)
+    private static void Report(List<double> ours, List<double> theirs, PythonPeer? peer, string label)
     {
         Console.WriteLine($"  {label}: median {Measure.Median(ours):F1} ms   min {ours.Min():F1} ms");
         if (peer is null || theirs.Count == 0) return;
@@ -135,79 +135,5 @@ internal sealed class TorchScriptBenchmark : IBenchmark
     {
         try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "?"; }
-    }
-
-    /// <summary>bench/python/torchscript.py: one timed forward pass or archive load per request.</summary>
-    private sealed class Peer : IDisposable
-    {
-        private readonly Process _process;
-
-        private Peer(Process process, JsonElement ready)
-        {
-            _process = process;
-            Torch = ready.GetProperty("torch").GetString() ?? "?";
-            Threads = ready.GetProperty("threads").GetInt32();
-        }
-
-        public string Torch { get; }
-
-        public int Threads { get; }
-
-        public static async Task<Peer?> StartAsync(string archive, string shape, int warmup, int threads)
-        {
-            var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in new[] { Path.Combine(Measure.RepoRoot, "bench", "python", "torchscript.py"), archive, "--shape", shape, "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-                psi.ArgumentList.Add(a);
-            Process? process;
-            try { process = Process.Start(psi); }
-            catch (Exception e)
-            {
-                Console.WriteLine($"PyTorch peer not run: /usr/bin/python3 could not be started ({e.Message}).");
-                return null;
-            }
-            if (process is null) return null;
-            var line = await process.StandardOutput.ReadLineAsync();
-            if (line is null)
-            {
-                await process.WaitForExitAsync();
-                Console.WriteLine($"PyTorch peer failed (exit {process.ExitCode}); apt-get install python3-torch.");
-                process.Dispose();
-                return null;
-            }
-            return new Peer(process, JsonDocument.Parse(line).RootElement.Clone());
-        }
-
-        public async Task<double> AskAsync(string command)
-        {
-            await _process.StandardInput.WriteLineAsync(command);
-            await _process.StandardInput.FlushAsync();
-            var line = await _process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("PyTorch peer exited during the run.");
-            return double.Parse(line, CultureInfo.InvariantCulture);
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                _process.StandardInput.Close();
-                if (!_process.WaitForExit(10_000)) _process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
-        }
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
     }
 }

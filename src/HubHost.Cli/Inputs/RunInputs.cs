@@ -24,7 +24,6 @@ internal static class RunInputs
         var card = repo.Cards.For(entrypoint);
         if (text is not null) return new ModelInput.Inputs([await TextInput.ReadAsync(repo, text, cancellationToken)]);
         if (seed is { } n) return new ModelInput.Inputs([SeedInput.Draw(n, card, entrypoint, repo.Name)]);
-        if (image is not null && card.Task == "segmentation") return new ModelInput.Inputs([SegmentationImage.Read(image)]);
-        return ModelInput.Read(inputs, image);
+        return ModelInput.Read(inputs, image, card.Task == "segmentation" ? ModelInput.ImagePreset.Segmentation : ModelInput.ImagePreset.Classification);
     }
 }
