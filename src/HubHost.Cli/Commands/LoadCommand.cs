@@ -27,7 +27,7 @@ internal static class LoadCommand
         var arguments = RepoOptions.ParseArguments(parse);
         var opened = await app.Hub.OpenAsync(repo, RepoOptions.LoadOptions(parse), token);
         var result = await opened.InvokeAsync(entrypoint, arguments, token);
-        return new LoadOutcome(opened.Name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().FullName,
+        return new LoadOutcome(opened.Name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
             opened.LoadContextName, result is null ? null : AssemblyLoadContext.GetLoadContext(result.GetType().Assembly)?.Name);
     }
 }

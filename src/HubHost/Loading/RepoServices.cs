@@ -1,5 +1,7 @@
 using HubHost.Checkpoints;
 using HubHost.Contract;
+using HubHost.Downloads;
+using HubHost.Storage;
 using HubHost.TorchScript;
 using TorchSharp;
 
@@ -15,22 +17,35 @@ internal sealed class RepoServices(string repoDirectory, Func<string, string?, b
     public string RepoDirectory { get; } = repoDirectory;
 
     public Dictionary<string, torch.Tensor> LoadStateDict(string path)
-        => Checkpoint.Read(InRepo(path));
+        => InRepo(path, Checkpoint.Read);
 
     public Dictionary<string, torch.Tensor> LoadStateDictFromUrl(string url, string? fileName = null, bool checkHash = true, bool progress = true)
         => Checkpoint.Read(downloadCheckpoint(url, fileName, checkHash, progress));
 
     public torch.jit.ScriptModule<T, TResult> LoadScript<T, TResult>(string path)
-        => ScriptArchive.Load<T, TResult>(InRepo(path));
+        => InRepo(path, ScriptArchive.Load<T, TResult>);
 
     public torch.jit.ScriptModule<TResult> LoadScript<TResult>(string path)
-        => ScriptArchive.Load<TResult>(InRepo(path));
+        => InRepo(path, ScriptArchive.Load<TResult>);
 
     public torch.jit.ScriptModule<T, TResult> LoadScriptFromUrl<T, TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => ScriptArchive.Load<T, TResult>(downloadCheckpoint(url, fileName, checkHash, progress));
+        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, ScriptArchive.Load<T, TResult>);
 
     public torch.jit.ScriptModule<TResult> LoadScriptFromUrl<TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => ScriptArchive.Load<TResult>(downloadCheckpoint(url, fileName, checkHash, progress));
+        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, ScriptArchive.Load<TResult>);
 
-    private string InRepo(string path) => Path.GetFullPath(path, RepoDirectory);
+    /// <summary><paramref name="load"/> of a file downloaded from <paramref name="url"/>; its errors name the URL too.</summary>
+    private static T Downloaded<T>(string path, string url, Func<string, T> load)
+        => PathMessages.Named(() => load(path), path, Path.GetFileName(path), $"({Path.GetFileName(path)} was downloaded from {UrlText.Redact(UrlText.ParseHttp(url))} into {path}.)");
+
+    /// <summary>
+    /// <paramref name="load"/> of the repo's file <paramref name="path"/> (relative to <see cref="RepoDirectory"/>); its
+    /// errors name the path as the repo wrote it, then where the hub's copy of the repo has it.
+    /// </summary>
+    private T InRepo<T>(string path, Func<string, T> load)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path, RepoDirectory);
+        return full == path ? load(full) : PathMessages.Named(() => load(full), full, path, $"(The repo's {path} is {full} in this build of it.)");
+    }
 }
