@@ -88,6 +88,7 @@ internal sealed class CliApp : IDisposable
         yield return PackCommand.Create(this);
         yield return CheckCommand.Create(this);
         yield return LockCommand.Create(this);
+        yield return ImportCommand.Create(this);
         yield return ServeCommand.Create(this);
     }
 

@@ -97,6 +97,9 @@ public sealed partial class HubClient
         return file;
     }
 
+    /// <summary>Where the checkpoint cache keeps the file of <paramref name="url"/> (keyed by the URL).</summary>
+    internal string CheckpointCachePath(string url) => Checkpoints.PathFor(WeightsSource.Parse(url), modelDirectory: null, fileName: null);
+
     /// <summary>
     /// Reads the state dict of a local checkpoint file or of an http(s) URL (through the checkpoint cache, hash-checked
     /// when its file name has torch's <c>-&lt;hex&gt;.</c> hash part): torch.save zip or legacy, or safetensors; never

@@ -58,8 +58,8 @@ public sealed partial class HubClient
     internal Task<RepoSnapshot> ResolveAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
         => ResolveAsync(ParseSource(repo), options, cancellationToken);
 
-    /// <summary>The same for a source already parsed.</summary>
-    internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken)
+    /// <summary>The same for a source already parsed; <paramref name="repoFile"/> is what a git commit must have at its root.</summary>
+    internal async Task<RepoSnapshot> ResolveAsync(RepoSource source, HubLoadOptions? options, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         options ??= HubLoadOptions.Default;
         // A repo the lock does not list is refused before anyone is asked to trust it.
@@ -67,9 +67,10 @@ public sealed partial class HubClient
         EnsureWritableHubDirectory();
         var trust = source.Trust;
         var record = trust is not null && TrustCheck.EnsureTrusted(TrustedList, Settings.TrustPrompt, trust, options.TrustRepo);
+        var context = SourceContext with { RepoFile = repoFile };
         var snapshot = locked is null
-            ? await source.ResolveAsync(SourceContext, options, cancellationToken).ConfigureAwait(false)
-            : await LockedSources.ResolveAsync(source, SourceContext, options, options.Lock!, locked, cancellationToken).ConfigureAwait(false);
+            ? await source.ResolveAsync(context, options, cancellationToken).ConfigureAwait(false)
+            : await LockedSources.ResolveAsync(source, context, options, options.Lock!, locked, cancellationToken).ConfigureAwait(false);
         try
         {
             if (record) await TrustCheck.RecordAsync(TrustedList, trust!.Key, Logger, cancellationToken).ConfigureAwait(false);

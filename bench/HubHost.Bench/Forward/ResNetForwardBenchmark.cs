@@ -20,10 +20,10 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
 
     public async Task RunAsync(string[] args)
     {
-        int warmup = IntArg(args, "--warmup", 5);
-        int runs = IntArg(args, "--runs", 20);
-        int threads = IntArg(args, "--threads", Environment.ProcessorCount);
-        var batches = (StringArg(args, "--batches") ?? "1,8").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
+        int warmup = BenchArgs.Int(args, "--warmup", 5);
+        int runs = BenchArgs.Int(args, "--runs", 20);
+        int threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
+        var batches = (BenchArgs.String(args, "--batches") ?? "1,8").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
 
         var home = Path.Combine(Path.GetTempPath(), "hubhost-bench-" + Guid.NewGuid().ToString("N"));
         try
@@ -40,7 +40,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                 // As a TorchSharp app runs inference: intermediate tensors are freed by a dispose scope per call,
                 // not left to the garbage collector.
                 for (int i = 0; i < warmup; i++) { using var scope = torch.NewDisposeScope(); model.forward(input); }
-                using var peer = await PythonPeer.StartAsync(warmup, threads, batch);
+                using var peer = await PythonPeer.StartAsync("forward.py", "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture));
                 var ours = new List<double>();
                 var theirs = new List<double>();
                 for (int i = 0; i < runs; i++)
@@ -53,7 +53,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                         if (output.shape[1] != 1000) throw new InvalidOperationException($"Unexpected output shape [{string.Join(", ", output.shape)}].");
                     }
                     ours.Add(sw.Elapsed.TotalMilliseconds);
-                    if (peer is not null) theirs.Add(await peer.RunAsync());
+                    if (peer is not null) theirs.Add(await peer.AskAsync("run"));
                 }
                 Console.WriteLine($"resnet18 forward, batch {batch}, 3x224x224, eval; {runs} interleaved runs after {warmup} warm-up each");
                 Console.WriteLine($"  HubHost (TorchSharp {typeof(torch).Assembly.GetName().Version!.ToString(3)}, libtorch {torch.__version__}): median {Measure.Median(ours),7:F1} ms   min {ours.Min(),7:F1} ms   ({torch.get_num_threads()} threads)");
@@ -67,88 +67,5 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
         {
             try { Directory.Delete(home, recursive: true); } catch (IOException) { }
         }
-    }
-
-    /// <summary>bench/python/forward.py --serve: one timed PyTorch forward pass per request.</summary>
-    private sealed class PythonPeer : IDisposable
-    {
-        private readonly Process _process;
-
-        private PythonPeer(Process process, JsonElement ready)
-        {
-            _process = process;
-            Torch = ready.GetProperty("torch").GetString() ?? "?";
-            Threads = ready.GetProperty("threads").GetInt32();
-        }
-
-        public string Torch { get; }
-
-        public int Threads { get; }
-
-        public static async Task<PythonPeer?> StartAsync(int warmup, int threads, int batch)
-        {
-            var psi = new ProcessStartInfo("/usr/bin/python3")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = false,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { Path.Combine(Measure.RepoRoot, "bench", "python", "forward.py"), "--serve", "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture) })
-                psi.ArgumentList.Add(a);
-            Process? process;
-            try
-            {
-                process = Process.Start(psi);
-            }
-            catch (Exception e)
-            {
-                Console.WriteLine($"PyTorch peer not run: /usr/bin/python3 could not be started ({e.Message}).");
-                return null;
-            }
-            if (process is null) return null;
-            var line = await process.StandardOutput.ReadLineAsync();
-            if (line is null)
-            {
-                await process.WaitForExitAsync();
-                Console.WriteLine($"PyTorch peer failed (exit {process.ExitCode}); see its error output above.");
-                process.Dispose();
-                return null;
-            }
-            return new PythonPeer(process, JsonDocument.Parse(line).RootElement.Clone());
-        }
-
-        public async Task<double> RunAsync()
-        {
-            await _process.StandardInput.WriteLineAsync("run");
-            await _process.StandardInput.FlushAsync();
-            var line = await _process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("PyTorch peer exited during the run.");
-            return double.Parse(line, CultureInfo.InvariantCulture);
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                _process.StandardInput.Close();
-                if (!_process.WaitForExit(10_000)) _process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
-        }
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out int v) && v > 0 ? v : fallback;
     }
 }

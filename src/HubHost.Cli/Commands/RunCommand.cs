@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Cli.Inputs;
+using HubHost.Cli.Outputs;
 using HubHost.Models;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -9,8 +10,8 @@ using static TorchSharp.torch;
 namespace HubHost.Cli.Commands;
 
 /// <summary>
-/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] (--input X.npy [--input Y.npy]... | --image FILE)
-/// [--output-key KEY] [--output Z.npy] [--top K] [--labels FILE]</c>: loads a model (a TorchSharp module or a TorchScript
+/// <c>hubhost run REPO ENTRY [--arg NAME=VALUE]... [--weights FILE|URL] (--input X.npy [--input Y.npy]... | --image FILE | --text "…" | --seed N)
+/// [--output-key KEY] [--output Z.npy|Z.png] [--top K] [--labels FILE]</c>: loads a model (a TorchSharp module or a TorchScript
 /// module), loads weights into it, runs it in eval mode on the inputs, and prints the top classes of each row of the
 /// picked output (or writes the whole output).
 /// </summary>
@@ -24,12 +25,14 @@ internal static class RunCommand
         var input = ModelOptions.Input();
         var image = ModelOptions.Image();
         var outputKey = ModelOptions.OutputKey();
-        var output = new Option<string>("--output", "-o") { Description = "Also write the output tensor here as .npy (float32; integer and bool outputs keep their dtype)." };
+        var output = new Option<string>("--output", "-o") { Description = "Also write the output here: a tensor as .npy (float32; integer and bool outputs keep their dtype), or as .png a segmentation model's class mask or a generative model's image grid." };
+        var text = new Option<string>("--text") { Description = "Text as input: tokenized by the repo's tokenizer entrypoint (EncodeToIds), run as int64 token ids [1, T]." };
+        var seed = new Option<long?>("--seed") { Description = "Latents as input, for a generative model: N(0, 1) in the shape of the entrypoint's card (hubconf.catalog.json input.shape), from a generator seeded with this number." };
         var top = new Option<int>("--top", "-k") { Description = "How many classes to show per row of a classifier's output.", DefaultValueFactory = _ => 5 };
         var labels = new Option<string>("--labels") { Description = "Class names, one per line (line i names class i), to show instead of class numbers." };
         var command = new Command("run", "Load a model entrypoint (a TorchSharp or TorchScript module), optionally load weights into it, run it on inputs (.npy files or an image) in eval mode, and show its top classes.")
         {
-            repo, entry, RepoOptions.Arguments, weights, input, image, outputKey, output, top, labels,
+            repo, entry, RepoOptions.Arguments, weights, input, image, text, seed, outputKey, output, top, labels,
         };
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
@@ -38,9 +41,10 @@ internal static class RunCommand
             if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
             if (parse.GetValue(output) is { } outputFile) RunChecks.OutputPath(outputFile, "--output");
             var names = parse.GetValue(labels) is { } labelFile ? ModelOptions.ReadLabels(labelFile) : null;
-            using var x = ModelInput.Read(parse.GetValue(input), parse.GetValue(image));
+            RunInputs.CheckOne(parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed));
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
             var name = parse.GetValue(entry)!;
+            using var x = await RunInputs.ReadAsync(opened, name, parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed), token);
             using var model = ModelRunner.AsModel(await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token), opened.Name, name);
             if (parse.GetValue(weights) is { } weightsPath)
             {
@@ -61,9 +65,16 @@ internal static class RunCommand
             RunChecks.Labels(names, parse.GetValue(labels), y, logger);
             RunChecks.NonFinite(y, logger);
             var shape = y.shape;
-            var rows = TopClasses(y, k, names);
+            // Top classes for classifiers: any [N, C] output, unless the entrypoint's card says it is another kind of model.
+            var rows = opened.Cards.For(name).Task is null or "classification" ? TopClasses(y, k, names) : null;
             string? written = null;
-            if (parse.GetValue(output) is { } outputPath)
+            object? picture = null;
+            if (parse.GetValue(output) is { } pngPath && ImageOutput.IsPng(pngPath))
+            {
+                picture = PictureOutput.Write(y, pngPath, opened.Cards.For(name));
+                written = Path.GetFullPath(pngPath);
+            }
+            else if (parse.GetValue(output) is { } outputPath)
             {
                 var saved = y.is_floating_point() && y.dtype != ScalarType.Float32 ? y.to(ScalarType.Float32) : y;
                 try
@@ -76,8 +87,8 @@ internal static class RunCommand
                 }
                 written = Path.GetFullPath(outputPath);
             }
-            app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Key, outputKeys = result.Keys, shape, dtype = Checkpoint.TorchName(y.dtype), top = rows, output = written },
-                () => Text(result, rows, written));
+            app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Key, outputKeys = result.Keys, shape, dtype = Checkpoint.TorchName(y.dtype), top = rows, output = written, picture, tokens = parse.GetValue(text) is null ? null : x.Tensors[0].data<long>().ToArray() },
+                () => (parse.GetValue(text) is null ? "" : $"token ids [{string.Join(", ", x.Tensors[0].data<long>().ToArray())}]\n") + Text(result, rows, written, picture is not null));
             return 0;
         }, ct));
         return command;
@@ -103,16 +114,16 @@ internal static class RunCommand
         return rows;
     }
 
-    private static string Text(ModelOutput result, List<ClassScore[]>? rows, string? written)
+    private static string Text(ModelOutput result, List<ClassScore[]>? rows, string? written, bool picture = false)
     {
         var y = result.Tensor;
-        var lines = new List<string> { $"{result.Description} shape [{string.Join(", ", y.shape)}]" + (y.is_floating_point() ? "" : $" ({Checkpoint.TorchName(y.dtype)})") + (written is null ? "" : $", written to {written}") };
+        var lines = new List<string> { $"{result.Description} shape [{string.Join(", ", y.shape)}]" + (y.is_floating_point() ? "" : $" ({Checkpoint.TorchName(y.dtype)})") + (written is null ? "" : picture ? $", drawn to {written}" : $", written to {written}") };
         if (rows is not null)
         {
             for (var r = 0; r < rows.Count; r++)
                 lines.Add($"row {r}: " + string.Join(", ", rows[r].Select(c => $"{c.Label ?? c.Class.ToString(CultureInfo.InvariantCulture)} ({c.Probability.ToString("P1", CultureInfo.InvariantCulture)})")));
         }
-        else if (written is null)
+        else if (written is null && !picture)
         {
             var values = y.to(ScalarType.Float32).flatten().data<float>().ToArray();
             lines.Add(string.Join(" ", values.Take(64).Select(v => v.ToString("G6", CultureInfo.InvariantCulture))) + (values.Length > 64 ? $" ... ({values.Length} values; use --output to save them all)" : ""));

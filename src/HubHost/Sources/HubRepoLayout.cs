@@ -8,4 +8,11 @@ internal static class HubRepoLayout
 
     /// <summary>The public static class whose public static methods are the entrypoints.</summary>
     public const string ClassName = "Hubconf";
+
+    /// <summary>What makes a folder a Python torch.hub repo (what <c>hubhost import</c> reads).</summary>
+    public const string PythonHubconf = "hubconf.py";
+
+    /// <summary>The message for a folder or commit (<paramref name="what"/>) without <see cref="PythonHubconf"/> at its root.</summary>
+    public static string NotAPythonRepo(string what)
+        => $"{what} is not a Python torch.hub repo: it has no {PythonHubconf} at its root. Give the repo (or ref) whose {PythonHubconf} defines the entrypoints.";
 }

@@ -38,7 +38,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
     /// checkout or builds this load is about to use. A commit SHA is accepted only when a branch or tag of the
     /// repo reaches it, unless <paramref name="skipValidation"/> (see <see cref="HubLoadOptions.SkipValidation"/>).
     /// </summary>
-    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken)
+    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         if (!forceReload && TryCached(remote, skipValidation) is { } cached && Directory.Exists(CheckoutPath(cached)))
         {
@@ -72,7 +72,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             && (skipValidation || await IsReachableAsync(mirror, sha.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)))
         {
             var full = sha.ToLowerInvariant();
-            await CheckHubRepoAsync(mirror, remote, full, cancellationToken).ConfigureAwait(false);
+            await CheckHubRepoAsync(mirror, remote, full, repoFile, cancellationToken).ConfigureAwait(false);
             var lease = await UseAsync(full, remote, cancellationToken).ConfigureAwait(false);
             return (full, await WithLeaseAsync(lease, () =>
             {
@@ -104,7 +104,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             await RemoveStaleGitLocksAsync(work, cancellationToken).ConfigureAwait(false);
             var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
             var commit = await PickCommitAsync(work, remote, refs, forceReload, skipValidation, cancellationToken).ConfigureAwait(false);
-            await CheckHubRepoAsync(work, remote, commit, cancellationToken).ConfigureAwait(false);
+            await CheckHubRepoAsync(work, remote, commit, repoFile, cancellationToken).ConfigureAwait(false);
             var lease = await UseAsync(commit, remote, cancellationToken).ConfigureAwait(false);
             var checkout = await WithLeaseAsync(lease, () =>
             {
@@ -135,7 +135,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
     /// <c>REPO:&lt;sha&gt;</c> (from the mirror when it has the commit on a branch or tag, offline too; else fetched). The ref's
     /// own record is left as it is.
     /// </summary>
-    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveCommitAsync(GitRemote remote, string commit, bool skipValidation, CancellationToken cancellationToken)
+    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveCommitAsync(GitRemote remote, string commit, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         if (Directory.Exists(CheckoutPath(commit)) && (skipValidation || RecordsName(remote, commit)))
         {
@@ -143,7 +143,7 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             if (Directory.Exists(CheckoutPath(commit))) return (commit, CheckoutPath(commit), lease);
             lease.Dispose();
         }
-        return await ResolveAsync(remote.AtCommit(commit), forceReload: false, skipValidation, cancellationToken).ConfigureAwait(false);
+        return await ResolveAsync(remote.AtCommit(commit), forceReload: false, skipValidation, cancellationToken, repoFile).ConfigureAwait(false);
     }
 
     /// <summary>Whether a ref record of this repo names <paramref name="commit"/> (a branch or tag resolved to it, or a SHA seen reachable).</summary>
@@ -334,9 +334,11 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         return null;
     }
 
-    private async Task CheckHubRepoAsync(string mirror, GitRemote remote, string commit, CancellationToken cancellationToken)
+    private async Task CheckHubRepoAsync(string mirror, GitRemote remote, string commit, string repoFile, CancellationToken cancellationToken)
     {
-        var result = await _git.LocalAsync(mirror, ["cat-file", "-e", $"{commit}:{HubRepoLayout.ProjectFileName}"], cancellationToken).ConfigureAwait(false);
+        var result = await _git.LocalAsync(mirror, ["cat-file", "-e", $"{commit}:{repoFile}"], cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0 && repoFile == HubRepoLayout.PythonHubconf)
+            throw new HubException(HubRepoLayout.NotAPythonRepo($"{remote.Text} ({commit[..12]})"));
         if (result.ExitCode != 0)
             throw new HubException($"{remote.Text} ({commit[..12]}) is not a hub repo: it has no {HubRepoLayout.ProjectFileName} at its root. " +
                                    $"A hub repo has {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName} at the top of the ref you load.");

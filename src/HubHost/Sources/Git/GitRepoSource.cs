@@ -43,8 +43,8 @@ internal sealed class GitRepoSource : RepoSource
         {
             var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
             var (commit, checkout, lease) = pinned is null
-                ? await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken).ConfigureAwait(false)
-                : await cache.ResolveCommitAsync(Remote, pinned, options.SkipValidation, cancellationToken).ConfigureAwait(false);
+                ? await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false)
+                : await cache.ResolveCommitAsync(Remote, pinned, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false);
             if (note is not null) context.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
             return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
         }
