@@ -25,7 +25,9 @@ public sealed partial class HubClient
         HubRepo opened;
         try
         {
-            opened = await OpenAsync(repo, options.Load, cancellationToken).ConfigureAwait(false);
+            // With --pretrained every cached weights file is re-hashed in full (a file damaged on disk is downloaded again), so
+            // the hashes a check passes are those of the bytes users get.
+            opened = await OpenAsync(repo, options.Pretrained ? (options.Load ?? HubLoadOptions.Default) with { Verify = true } : options.Load, cancellationToken).ConfigureAwait(false);
         }
         catch (HubException e) when (!cancellationToken.IsCancellationRequested)
         {

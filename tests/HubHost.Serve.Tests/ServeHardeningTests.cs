@@ -61,7 +61,8 @@ public sealed class ServeHardeningFixture : IAsyncLifetime
         await Host.Catalog.RefreshAsync(force: false);
     }
 
-    internal CatalogRepo Repo(string folder) => Host.Catalog.Repos.Single(r => r.Name == folder);
+    /// <summary>The catalog's repo of a folder given by its full path (shown by its name, never the server's path).</summary>
+    internal CatalogRepo Repo(string folder) => Host.Catalog.Repos.Single(r => r.Name == CatalogRepo.Shown(new HubClient().DescribeSource(folder)));
 
     public async Task DisposeAsync()
     {

@@ -18,9 +18,10 @@ internal static class ImageHeader
     /// </summary>
     public const long MaxPixels = 89_478_485;
 
-    /// <summary>Refuses an image that is empty, not one of the formats read, cut short, or larger than <see cref="MaxPixels"/>.</summary>
+    /// <summary>Refuses an image that does not exist, is empty, not one of the formats read, cut short, or larger than <see cref="MaxPixels"/>.</summary>
     public static void Check(string path)
     {
+        if (!File.Exists(path)) throw new HubException($"The image '{path}' does not exist; give a PNG, JPEG, BMP, GIF or WebP file.");
         byte[] head;
         try
         {

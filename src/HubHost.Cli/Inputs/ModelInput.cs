@@ -78,8 +78,7 @@ internal static class ModelInput
 
     private static Tensor ReadImage(string path, ImagePreset preset)
     {
-        if (!File.Exists(path)) throw new HubException($"The image '{path}' does not exist; give a PNG, JPEG, BMP, GIF or WebP file.");
-        ImageHeader.Check(path); // size from the header, before anything is decoded
+        ImageHeader.Check(path); // exists, and its size from the header, before anything is decoded
         Native.TorchNative.EnsureLoaded();
         Tensor image;
         try

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using HubHost.Checkpoints;
 using HubHost.Downloads;
 using HubHost.Entrypoints;
@@ -170,16 +169,9 @@ internal sealed class RepoChecker(CheckOptions options)
             else if (!d.CheckHash)
                 Add(name, "weights", $"downloads {d.Url} with the hash check turned off.", "Leave checkHash at its default (true): the file name's hash is then checked on every download.");
             if (!d.WasCached) continue;
-            // Loaded from the cache, so nothing was requested: ask the URL now, and check the cached file against its name.
+            // Loaded from the cache (re-hashed in full: CheckAsync verifies), so nothing was requested: ask the URL now.
             if (await UrlProbe.ProblemAsync(d.Url, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false) is { } problem)
                 Add(name, "weights", $"loaded {file} from the hub's cache, but {d.Url} does not answer ({problem}), so users without the cached file cannot load it.", "Publish the file at that URL again, or point the entrypoint at where it is now.");
-            if (prefix is not null && d.CachedPath is not null && File.Exists(d.CachedPath))
-            {
-                await using var stream = File.OpenRead(d.CachedPath);
-                var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-                if (!sha.StartsWith(prefix, StringComparison.Ordinal))
-                    Add(name, "weights", $"the cached {file} has SHA-256 {sha[..Math.Max(8, prefix.Length)]}…, not {prefix}… as its name says.", $"Delete {d.CachedPath} and check again: it is downloaded and checked anew.");
-            }
         }
         return failed;
     }

@@ -81,7 +81,7 @@ public sealed class LockTests(LockFixture fixture)
         Assert.Contains("the lock has " + Sha256(LockFixture.DigitsBytes), cold.Message);
         Assert.EndsWith("update the lock: hubhost lock --update hubs/weights:main -o " + hubLock.FilePath, cold.Message);
         Assert.DoesNotContain('\n', cold.Message);
-        Assert.Empty(client.ListCache().Weights);
+        Assert.DoesNotContain(client.ListCache().Weights, w => w.Url == url); // the hub is shared with the other lock tests
 
         // Without the lock the new file loads (and is cached); with it, the cached file is refused without another request.
         var unlocked = await fixture.NewClient().LoadAsync<string>("hubs/weights:main", "weights", new { url }, LockFixture.Trusted);

@@ -82,7 +82,7 @@ public sealed class SampleParityTests(SharedHub hub)
     {
         var expected = new (string Repo, string Entry, string Category, string? Task)[]
         {
-            ("vision", "resnet18", "Vision", null),
+            ("vision", "resnet18", "Vision", "classification"),
             ("vision", "digits_mlp", "Vision", "classification"),
             ("segmentation", "lraspp_mobilenet_v3_large", "Segmentation", "segmentation"),
             ("text", "bert_tiny", "Text", "text"),
