@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using HubHost.Reloading;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;

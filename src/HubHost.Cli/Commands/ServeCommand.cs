@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.CommandLine;
 using HubHost.Serve;
 

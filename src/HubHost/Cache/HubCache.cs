@@ -31,7 +31,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             var url = info?.Url ?? records.FirstOrDefault()?.Url ?? "(unknown)";
             var refs = records.Select(r => new CachedRef(r.Ref, r.Commit, r.ResolvedAt,
                 Directory.Exists(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), r.Commit)),
-                builds.Where(b => b.ContentKey == "git-" + r.Commit).Select(b => b.Name).ToList())).OrderBy(r => r.Ref, StringComparer.Ordinal).ToList();
+                builds.Where(b => b.ContentKey == ContentKey.Git(r.Commit).ToString()).Select(b => b.Name).ToList())).OrderBy(r => r.Ref, StringComparer.Ordinal).ToList();
             repos.Add(new CachedRepo(info?.Name ?? url, url, mirrorName, Directory.Exists(mirror), FileTree.SizeOf(mirror), refs));
         }
         var checkouts = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
@@ -73,10 +73,10 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             report.Bytes += bytes;
             return report;
         }
-        var source = RepoSource.Parse(repo, gitBaseUrl);
-        if (source is LocalDirectorySource local)
+        var footprint = RepoSource.Parse(repo, gitBaseUrl).Footprint;
+        if (footprint is FolderFootprint local)
         {
-            var full = Path.GetFullPath(local.Path);
+            var full = local.Folder;
             var localBuilds = ReadBuilds().Where(b => b.Repo == full).ToList();
             foreach (var contentKey in localBuilds.Select(b => b.ContentKey).Distinct())
                 await RemoveContentAsync(contentKey, localBuilds.Where(b => b.ContentKey == contentKey), null, report, null, cancellationToken).ConfigureAwait(false);
@@ -84,9 +84,9 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             return report;
         }
 
-        if (source is NuGetRepoSource package) return await RemovePackageAsync(package, report, cancellationToken).ConfigureAwait(false);
+        if (footprint is PackageFootprint package) return await RemovePackageAsync(package, report, cancellationToken).ConfigureAwait(false);
 
-        var remote = ((GitRepoSource)source).Remote;
+        var remote = ((GitFootprint)footprint).Remote;
         var lockPath = GitRepoCache.LockPath(HubDirectory, remote.MirrorName);
         using (await FileLock.AcquireAsync(lockPath, $"using {remote.RepoName}", TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false))
         {
@@ -118,7 +118,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             }
             var stillUsed = AllRecords().Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
             foreach (var commit in removed.Select(r => r.Commit).Distinct().Where(c => !stillUsed.Contains(c)))
-                await RemoveContentAsync("git-" + commit, ReadBuilds().Where(b => b.ContentKey == "git-" + commit), commit, report, null, cancellationToken).ConfigureAwait(false);
+                await RemoveContentAsync(ContentKey.Git(commit).ToString(), ReadBuilds().Where(b => b.ContentKey == ContentKey.Git(commit).ToString()), commit, report, null, cancellationToken).ConfigureAwait(false);
         }
         return report;
     }
@@ -128,12 +128,12 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// load folders and what its ranges resolved to. Its dependencies stay (other packages may use them; the same
     /// bytes are reinstalled from the feed when needed), and so do the recorded hashes: a version's bytes never change.
     /// </summary>
-    private async Task<RemovalReport> RemovePackageAsync(NuGetRepoSource package, RemovalReport report, CancellationToken cancellationToken)
+    private async Task<RemovalReport> RemovePackageAsync(PackageFootprint package, RemovalReport report, CancellationToken cancellationToken)
     {
-        if (package.Range is not null)
+        if (package.IsRange)
             throw new HubException($"cache rm takes nuget:{package.Id} (every version) or nuget:{package.Id}@VERSION, not a range.");
         var id = package.Id.ToLowerInvariant();
-        var versions = package.Exact is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
+        var versions = package.Version is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
             : Subfolders(Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id)).Where(n => !TempFolders.IsTemp(n)).ToList();
         foreach (var version in versions)
         {
@@ -150,15 +150,15 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 report.Removed.Add($"package {package.Id} {version}");
             }
         }
-        foreach (var build in ReadBuilds().Where(b => b.ContentKey.StartsWith($"nuget-{id}@", StringComparison.Ordinal)
-                                                      && (package.Exact is null || b.ContentKey == NuGetRepoSource.ContentKey(package.Id, package.Exact))))
+        foreach (var build in ReadBuilds().Where(b => ContentKey.Parse(b.ContentKey) is { Kind: ContentKind.Package } key && key.Value.StartsWith(id + "@", StringComparison.Ordinal)
+                                                      && (package.Version is null || key == ContentKey.Package(package.Id, package.Version.ToNormalizedString()))))
             await RemoveBuildAsync(build, report, null, cancellationToken).ConfigureAwait(false);
         var resolved = Path.Combine(HubDirectories.NuGetResolved(HubDirectory), id);
         if (Directory.Exists(resolved))
         {
             foreach (var record in Directory.EnumerateFiles(resolved, "*.json"))
             {
-                if (package.Exact is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
+                if (package.Version is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
                 File.Delete(record);
                 report.Removed.Add($"resolution {Path.GetFileNameWithoutExtension(record)} of nuget:{package.Id}");
             }
@@ -217,16 +217,17 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             // to record a ref to one of them holds that lease first, so what is removed here no load is using.
             var builds = ReadBuilds();
             var commits = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
-                .Concat(builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)).Select(b => b.ContentKey[4..]))
+                .Concat(builds.Select(b => ContentKey.Parse(b.ContentKey)?.Commit).OfType<string>())
                 .Where(c => !referenced.Contains(c)).Distinct().ToList();
             foreach (var commit in commits)
             {
-                await RemoveContentAsync("git-" + commit, builds.Where(b => b.ContentKey == "git-" + commit), commit, report, "no ref points to its commit",
+                var key = ContentKey.Git(commit).ToString();
+                await RemoveContentAsync(key, builds.Where(b => b.ContentKey == key), commit, report, "no ref points to its commit",
                     cancellationToken, stillWanted: () => AllRecords().Any(r => r.Commit == commit)).ConfigureAwait(false);
             }
-            foreach (var build in builds.Where(b => b.ContentKey.StartsWith("local-", StringComparison.Ordinal)))
+            foreach (var build in builds.Where(b => ContentKey.Parse(b.ContentKey)?.Kind == ContentKind.Local))
             {
-                var why = await StaleLocalBuildAsync(build, cancellationToken).ConfigureAwait(false);
+                var why = StaleLocalBuild(build, cancellationToken);
                 if (why is not null) await RemoveContentAsync(build.ContentKey, [build], null, report, why, cancellationToken).ConfigureAwait(false);
             }
 
@@ -279,14 +280,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// <summary>A ref of a repo the way the user writes it: owner/name:REF or URL#REF.</summary>
     private static string RefText(GitRemote remote, string reference) => remote.IsOwnerForm ? $"{remote.RepoName}:{reference}" : $"{remote.Url}#{reference}";
 
-    private async Task<string?> StaleLocalBuildAsync(CachedBuild build, CancellationToken cancellationToken)
+    private static string? StaleLocalBuild(CachedBuild build, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(build.Repo)) return "its folder no longer exists";
         try
         {
-            var source = new LocalDirectorySource(build.Repo);
-            var snapshot = await source.ResolveAsync(null!, HubLoadOptions.Default, cancellationToken).ConfigureAwait(false);
-            return snapshot.ContentKey == build.ContentKey ? null : "its folder has changed since";
+            var snapshot = new LocalDirectorySource(build.Repo).Resolve(rehash: false, cancellationToken);
+            return snapshot.ContentKey.ToString() == build.ContentKey ? null : "its folder has changed since";
         }
         catch (HubException)
         {
@@ -328,7 +328,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             foreach (var entry in Directory.EnumerateFileSystemEntries(checkouts).Where(e => TempFolders.IsTemp(Path.GetFileName(e))))
             {
                 var commit = TempFolders.OwnerOf(Path.GetFileName(entry));
-                yield return (entry, commit is not null && GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, "git-" + commit) : null);
+                yield return (entry, commit is not null && GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, ContentKey.Git(commit).ToString()) : null);
             }
         }
         // git/refs/<mirror>/<record>.json.<guid>.tmp: only a write killed between its two steps leaves one.
@@ -404,7 +404,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             {
                 var folder = Path.Combine(root, id, version);
                 var isHub = File.Exists(Path.Combine(folder, HubPackageManifest.FileName));
-                var layouts = builds.Where(b => b.ContentKey == $"nuget-{id}@{version}").Select(b => b.Name).ToList();
+                var layouts = builds.Where(b => b.ContentKey == ContentKey.Package(id, version).ToString()).Select(b => b.Name).ToList();
                 result.Add(new CachedPackage(id, version, isHub, FileTree.SizeOf(folder), layouts));
             }
         }

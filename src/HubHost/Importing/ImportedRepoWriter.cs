@@ -1,3 +1,4 @@
+using HubHost.Storage;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost.Reloading;
@@ -160,29 +161,32 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
     {
         var old = Live();
         var oldVersion = old.Repo.Version;
-        Sources.RepoSnapshot snapshot;
+        ResolvedRepo resolved;
         try
         {
-            snapshot = await _hub.ResolveAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo, Lock = _options.Lock }, token).ConfigureAwait(false);
+            resolved = await _hub.Pipeline.ResolveAsync(_hub.Pipeline.Parse(Repo), new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo, Lock = _options.Lock }, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
-        if (snapshot.ContentKey == old.Repo.ContentKey)
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
-        if (!retryFailed && _failed is { } failed && failed.ContentKey == snapshot.ContentKey)
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, failed.Error), true);
-
         HubRepo opened;
-        try
+        using (resolved)
         {
-            opened = await _hub.OpenAsync(snapshot, token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-        {
-            _failed = (snapshot.ContentKey, e);
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
+            var contentKey = resolved.Snapshot.ContentKey.ToString();
+            if (contentKey == old.Repo.ContentKey)
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
+            if (!retryFailed && _failed is { } failed && failed.ContentKey == contentKey)
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, failed.Error), true);
+            try
+            {
+                opened = await _hub.Pipeline.LoadAsync(resolved, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                _failed = (contentKey, e);
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
+            }
         }
         if (ReferenceEquals(opened, old.Repo) || opened.ContentKey == old.Repo.ContentKey)
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
@@ -195,7 +199,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             opened.Release();
-            _failed = (snapshot.ContentKey, e);
+            _failed = (opened.ContentKey, e);
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
         _failed = null;

@@ -43,12 +43,12 @@ public sealed class BuildCacheTests
         var repo = temp.Combine("hello");
         CopyHello(repo);
         var client = new HubClient(new HubOptions { HubDirectory = temp.Combine("hub") });
-        var before = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
+        var before = new LocalDirectorySource(repo).Resolve(rehash: false, default);
         Directory.CreateDirectory(Path.Combine(repo, "bin", "Debug"));
         File.WriteAllText(Path.Combine(repo, "bin", "Debug", "junk.dll"), "x");
         Directory.CreateDirectory(Path.Combine(repo, ".vs"));
         File.WriteAllText(Path.Combine(repo, ".vs", "state"), "x");
-        var after = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
+        var after = new LocalDirectorySource(repo).Resolve(rehash: false, default);
         Assert.Equal(before.ContentKey, after.ContentKey);
     }
 
@@ -59,13 +59,13 @@ public sealed class BuildCacheTests
         var repo = temp.Combine("hello");
         CopyHello(repo);
         var client = new HubClient(new HubOptions { HubDirectory = temp.Combine("hub") });
-        var snapshot = await new LocalDirectorySource(repo).ResolveAsync(new(client.HubDirectory, client.Settings, client.Logger), HubLoadOptions.Default, default);
+        var snapshot = new LocalDirectorySource(repo).Resolve(rehash: false, default);
         // What a build killed between writing its output and its record would look like if it wrote in place,
         // plus a temp folder left by a killed build.
-        var final = Path.Combine(HubDirectories.Builds(client.HubDirectory), RepoBuilder.BuildKey(snapshot));
+        var final = Path.Combine(HubDirectories.Builds(client.HubDirectory), snapshot.LoadableKey);
         Directory.CreateDirectory(Path.Combine(final, "out"));
         File.WriteAllText(Path.Combine(final, "out", "hubconf.dll"), "truncated");
-        var leftover = Path.Combine(HubDirectories.Builds(client.HubDirectory), ".tmp-" + RepoBuilder.BuildKey(snapshot) + "-dead");
+        var leftover = Path.Combine(HubDirectories.Builds(client.HubDirectory), ".tmp-" + snapshot.LoadableKey + "-dead");
         Directory.CreateDirectory(leftover);
 
         var loaded = await client.OpenAsync(repo);

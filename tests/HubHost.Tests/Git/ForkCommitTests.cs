@@ -1,3 +1,4 @@
+using HubHost.Storage;
 using HubHost.Sources.Git;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -71,12 +72,13 @@ public sealed class ForkCommitTests(GitFixture git)
         git.Repo.Push(newer, "deep");
         var cache = new GitRepoCache(git.HubDirectory, git.Options(), NullLogger.Instance);
         var alias = git.Alias("fork-history");
-        var (commit, checkout, lease) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older, git.BaseFileUrl), forceReload: false, skipValidation: false, CancellationToken.None);
+        using var lease = new VersionLease(git.HubDirectory);
+        var (commit, checkout) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older, git.BaseFileUrl), lease, forceReload: false, skipValidation: false, CancellationToken.None);
         lease.Dispose();
         Assert.Equal(older, commit);
         Assert.Contains("deep-1", await File.ReadAllTextAsync(Path.Combine(checkout, "Hubconf.cs")));
-        var again = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9], git.BaseFileUrl), false, false, CancellationToken.None);
-        again.Lease.Dispose();
+        var again = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older[..9], git.BaseFileUrl), lease, false, false, CancellationToken.None);
+        lease.Dispose();
         Assert.Equal(older, again.Commit);
     }
 }

@@ -21,7 +21,7 @@ public sealed class GitRemoteTests
     [InlineData("ftp://example.com/x.git", "URL scheme")]
     public void Malformed_strings_name_the_string_and_the_accepted_forms(string text, string why)
     {
-        var e = Assert.Throws<HubException>(() => RepoSource.Parse(text, GitRemote.DefaultBaseUrl));
+        var e = Assert.Throws<HubException>(() => RepoSource.Parse(text, GitUrls.DefaultBaseUrl));
         Assert.Contains($"'{text.Trim()}'", e.Message);
         Assert.Contains(why, e.Message);
         Assert.Contains("owner/name:REF", e.Message);
@@ -30,12 +30,12 @@ public sealed class GitRemoteTests
     [Fact]
     public void Owner_name_uses_the_configured_base_url_and_github_by_default()
     {
-        var github = GitRemote.Parse("pytorch/vision:v0.10.0", GitRemote.DefaultBaseUrl);
+        var github = GitRemote.Parse("pytorch/vision:v0.10.0", GitUrls.DefaultBaseUrl);
         Assert.Equal("https://github.com/pytorch/vision.git", github.Url);
         Assert.Equal("v0.10.0", github.Ref);
         Assert.Equal("pytorch/vision", github.TrustKey);
 
-        var local = GitRemote.Parse("hubs/demo:feature/x", GitRemote.CheckBaseUrl("git://127.0.0.1:9418", "HubOptions.GitBaseUrl"));
+        var local = GitRemote.Parse("hubs/demo:feature/x", GitUrls.CheckBaseUrl("git://127.0.0.1:9418", "HubOptions.GitBaseUrl"));
         Assert.Equal("git://127.0.0.1:9418/hubs/demo.git", local.Url);
         Assert.Equal("feature/x", local.Ref);
         Assert.Equal("git://127.0.0.1:9418/hubs/demo", local.TrustKey); // not GitHub: trusted by URL
@@ -48,7 +48,7 @@ public sealed class GitRemoteTests
     [InlineData("ssh://git@host.example/x.git#feature/a-b", "ssh://git@host.example/x.git", "feature/a-b")]
     public void Urls_take_the_ref_after_the_hash(string text, string url, string? reference)
     {
-        var remote = GitRemote.Parse(text, GitRemote.DefaultBaseUrl);
+        var remote = GitRemote.Parse(text, GitUrls.DefaultBaseUrl);
         Assert.Equal(url, remote.Url);
         Assert.Equal(reference, remote.Ref);
         Assert.Equal(reference ?? "HEAD", remote.RefLabel);
@@ -57,7 +57,7 @@ public sealed class GitRemoteTests
     [Fact]
     public void A_url_with_a_password_is_refused_without_repeating_it()
     {
-        var e = Assert.Throws<HubException>(() => GitRemote.Parse("https://user:s3cr3t-token@example.com/x.git", GitRemote.DefaultBaseUrl));
+        var e = Assert.Throws<HubException>(() => GitRemote.Parse("https://user:s3cr3t-token@example.com/x.git", GitUrls.DefaultBaseUrl));
         Assert.DoesNotContain("s3cr3t-token", e.Message);
         Assert.Contains("GITHUB_TOKEN", e.Message);
     }
@@ -65,13 +65,13 @@ public sealed class GitRemoteTests
     [Fact]
     public void Mirrors_are_per_url_and_records_per_ref()
     {
-        var a = GitRemote.Parse("https://a.example/team/hub.git", GitRemote.DefaultBaseUrl);
-        var b = GitRemote.Parse("https://b.example/team/hub.git", GitRemote.DefaultBaseUrl);
+        var a = GitRemote.Parse("https://a.example/team/hub.git", GitUrls.DefaultBaseUrl);
+        var b = GitRemote.Parse("https://b.example/team/hub.git", GitUrls.DefaultBaseUrl);
         Assert.NotEqual(a.MirrorName, b.MirrorName);
         Assert.StartsWith("team_hub-", a.MirrorName);
-        Assert.Equal(a.MirrorName, GitRemote.Parse("https://a.example/team/hub.git#v2", GitRemote.DefaultBaseUrl).MirrorName);
-        Assert.NotEqual(GitRemote.Parse("o/n:feature/x", GitRemote.DefaultBaseUrl).RecordFileName, GitRemote.Parse("o/n:feature_x", GitRemote.DefaultBaseUrl).RecordFileName);
-        Assert.Equal("https://a.example/team/hub", GitRemote.NormalizeUrl("HTTPS://A.example/team/hub.git/"));
+        Assert.Equal(a.MirrorName, GitRemote.Parse("https://a.example/team/hub.git#v2", GitUrls.DefaultBaseUrl).MirrorName);
+        Assert.NotEqual(GitRemote.Parse("o/n:feature/x", GitUrls.DefaultBaseUrl).RecordFileName, GitRemote.Parse("o/n:feature_x", GitUrls.DefaultBaseUrl).RecordFileName);
+        Assert.Equal("https://a.example/team/hub", GitUrls.NormalizeUrl("HTTPS://A.example/team/hub.git/"));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class UrlCredentialTests(GitFixture git)
     [InlineData("https://" + Secret + "@exa mple.com/x.git")]
     public void Credentials_in_a_url_are_refused_without_repeating_them(string url)
     {
-        var e = Assert.Throws<HubException>(() => RepoSource.Parse(url, Sources.Git.GitRemote.DefaultBaseUrl));
+        var e = Assert.Throws<HubException>(() => RepoSource.Parse(url, GitUrls.DefaultBaseUrl));
         Assert.DoesNotContain(Secret, e.Message);
         if (!url.Contains(' ', StringComparison.Ordinal) && !url.EndsWith(".com/", StringComparison.Ordinal))
         {
@@ -32,7 +32,7 @@ public sealed class UrlCredentialTests(GitFixture git)
 
     [Fact]
     public void An_ssh_user_name_is_not_a_secret()
-        => Assert.Equal("ssh://git@host.example/x.git", Sources.Git.GitRemote.Parse("ssh://git@host.example/x.git#main", Sources.Git.GitRemote.DefaultBaseUrl).Url);
+        => Assert.Equal("ssh://git@host.example/x.git", Sources.Git.GitRemote.Parse("ssh://git@host.example/x.git#main", GitUrls.DefaultBaseUrl).Url);
 
     [Theory]
     [InlineData("http://" + Secret + "@127.0.0.1:{0}/")]

@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HubHost.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using HubHost.Tests.NuGet;
 
 namespace HubHost.Tests.Locking;

@@ -1,7 +1,6 @@
-using HubHost.Locking;
 using HubHost.Storage;
 
-namespace HubHost;
+namespace HubHost.Locking;
 
 /// <summary>
 /// A lock file (<c>hubhost.lock.json</c>, made by <c>hubhost lock</c> or <see cref="HubClient.LockAsync"/>): for each repo an

@@ -1,4 +1,4 @@
-namespace HubHost.Sources;
+namespace HubHost.Storage;
 
 /// <summary>The .NET hubconf contract: what makes a folder a hub repo.</summary>
 internal static class HubRepoLayout

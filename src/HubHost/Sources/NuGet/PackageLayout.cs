@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HubHost.Storage;
 using HubHost.Loading;
-using HubHost.Sources.NuGet;
+using HubHost.Building;
 using Microsoft.Extensions.Logging;
 using NuGet.Frameworks;
 using NuGet.Packaging;
 using NuGet.Packaging.Core;
 using NuGet.Versioning;
 
-namespace HubHost.Building;
+namespace HubHost.Sources.NuGet;
 
 /// <summary>
 /// The build step of a <c>nuget:</c> repo, with no <c>dotnet build</c>: turns an installed hub package (see
@@ -99,7 +99,7 @@ internal static class PackageLayout
 
             // What the layout is made of (a lock records and checks it): each dependency's version and SHA-512.
             BuildPackages.WriteLayoutRecord(temp, closure.Select(c => new RestoredPackage(c.Id, c.Version.ToNormalizedString(), InstalledHash(c.Folder))));
-            var record = new BuildRecord(displayName, version.ToNormalizedString(), NuGetRepoSource.ContentKey(id, version), ContractPackages.Fingerprint,
+            var record = new BuildRecord(displayName, version.ToNormalizedString(), ContentKey.Package(id, version.ToNormalizedString()).ToString(), ContractPackages.Fingerprint,
                 manifest.Assembly, DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
             record.Write(temp);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // no build.json: not finished

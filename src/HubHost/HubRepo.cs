@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Runtime.Loader;
+using HubHost.Building;
 using HubHost.Entrypoints;
 using HubHost.Loading;
 using HubHost.Native;
@@ -23,27 +24,27 @@ public sealed class HubRepo : IDisposable
     private EntrypointCatalog? _catalog;
     private IDisposable? _lease;
 
-    /// <param name="snapshot">The version loaded (its lease is now this object's).</param>
-    /// <param name="buildDirectory">Its build folder.</param>
-    /// <param name="context">Its load context, with the main assembly loaded.</param>
-    /// <param name="catalog">Its entrypoints.</param>
-    /// <param name="usesTorchSharp">Whether the main assembly references TorchSharp (libtorch is loaded before the first call).</param>
+    /// <param name="snapshot">The version loaded.</param>
+    /// <param name="build">Its build (or package layout).</param>
+    /// <param name="loaded">Its main assembly in its load context, and its entrypoints.</param>
+    /// <param name="lease">Its content lease, now this object's: let go on release.</param>
     /// <param name="logger">Where a context that outlives its release is reported.</param>
     /// <param name="forget">Called on release, so the hub that loaded it stops handing it out.</param>
-    internal HubRepo(RepoSnapshot snapshot, string buildDirectory, RepoLoadContext context, EntrypointCatalog catalog, bool usesTorchSharp, ILogger logger, Action<HubRepo> forget)
+    internal HubRepo(RepoSnapshot snapshot, RepoBuild build, LoadedAssembly loaded, IDisposable lease, ILogger logger, Action<HubRepo> forget)
     {
         _logger = logger;
         _forget = forget;
-        _usesTorchSharp = usesTorchSharp;
-        _context = context;
-        _catalog = catalog;
-        _lease = snapshot.Lease;
+        _usesTorchSharp = loaded.UsesTorchSharp;
+        _context = loaded.Context;
+        _catalog = loaded.Catalog;
+        _lease = lease;
         Name = snapshot.DisplayName;
         Version = snapshot.Version;
-        ContentKey = snapshot.ContentKey;
-        BuildDirectory = buildDirectory;
+        ContentKey = snapshot.ContentKey.ToString();
+        Build = build;
+        BuildDirectory = build.Directory;
         SourceDirectory = snapshot.Directory;
-        LoadContextName = context.Name!;
+        LoadContextName = loaded.Context.Name!;
     }
 
     /// <summary>The repo as it was named (a folder or git repo).</summary>
@@ -85,8 +86,8 @@ public sealed class HubRepo : IDisposable
 
     internal string BuildKey => Path.GetFileName(BuildDirectory);
 
-    /// <summary>Whether this version holds <paramref name="lease"/> (the content lease of the load that made it).</summary>
-    internal bool Holds(IDisposable? lease) => lease is not null && ReferenceEquals(Volatile.Read(ref _lease), lease);
+    /// <summary>What was loaded: the build folder, its main assembly and its copy of the repo's files.</summary>
+    internal RepoBuild Build { get; }
 
     /// <summary>Whether the repo's main assembly references TorchSharp (libtorch is loaded before the first call into it).</summary>
     internal bool UsesTorchSharp => _usesTorchSharp;
