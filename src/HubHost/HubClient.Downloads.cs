@@ -169,7 +169,7 @@ public sealed partial class HubClient
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download.</param>
     /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
-    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictFromUrlAsync(
+    internal async Task<Dictionary<string, torch.Tensor>> LoadStateDictFromUrlAsync(
         string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false,
         IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.Diagnostics;
 using System.Globalization;
 using HubHost.Checkpoints;

@@ -5,6 +5,8 @@ using HubHost.Downloads;
 using HubHost.Loading;
 using HubHost.Locking;
 using HubHost.Sources;
+using HubHost.Sources.Git;
+using HubHost.Sources.NuGet;
 using HubHost.Storage;
 using HubHost.Trust;
 using Microsoft.Extensions.Logging;
@@ -40,7 +42,28 @@ internal sealed class HubPipeline(HubClient hub)
     }
 
     /// <summary>1. Parse what the user typed into a source (no I/O): a local folder, a git repo, or a package.</summary>
-    public RepoSource Parse(string repo) => RepoSource.Parse(repo, hub.Settings.GitBaseUrl);
+    public RepoSource Parse(string repo) => Parse(repo, hub.Settings.GitBaseUrl);
+
+    /// <summary>
+    /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
+    /// that starts with <c>/</c>, <c>./</c>, <c>../</c> or <c>~</c>; anything else is a git source
+    /// (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>) — even when a folder of that name exists here, so a
+    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named. A prebuilt hub
+    /// package is <c>nuget:Id[@version-or-range]</c>.
+    /// </summary>
+    /// <param name="repo">What the user typed.</param>
+    /// <param name="gitBaseUrl">Where <c>owner/name</c> points: a client's checked <see cref="HubOptions.GitBaseUrl"/>.</param>
+    public static RepoSource Parse(string repo, string gitBaseUrl)
+    {
+        if (string.IsNullOrWhiteSpace(repo))
+            throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
+        repo = repo.Trim();
+        if (HubRepoLayout.LooksLikePath(repo))
+            return new LocalDirectorySource(repo);
+        if (NuGetRepoSource.IsNuGet(repo))
+            return NuGetRepoSource.FromString(repo);
+        return GitRepoSource.FromString(repo, gitBaseUrl);
+    }
 
     /// <summary>
     /// 2. Trust (before anything is fetched or built), then 3. resolve to the version the source names now (fetching) — under a

@@ -12,7 +12,7 @@ namespace HubHost.Cache;
 /// ref-to-commit records, commit checkouts, and builds. Removal never touches something another process is
 /// working on: each mirror is changed under its lock, temp folders only when their owner's lock is free.
 /// </summary>
-internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
+internal sealed class HubCache(string hubDirectory, Func<string, CacheFootprint> footprintOf)
 {
     private static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(2);
 
@@ -61,19 +61,22 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// (<c>REPO:REF</c>; its checkout and builds go when no other ref points to the same commit). For a local
     /// folder, removes its builds.
     /// </summary>
-    public async Task<RemovalReport> RemoveAsync(string repo, CancellationToken cancellationToken)
+    /// <param name="repo">What to remove.</param>
+    /// <param name="execute">False: only plan — decide exactly as a removal would (taking the same locks, skipping what is in use) and report what would go.</param>
+    /// <param name="cancellationToken">Cancels waiting for a lock.</param>
+    public async Task<RemovalReport> RemoveAsync(string repo, bool execute, CancellationToken cancellationToken)
     {
-        var report = new RemovalReport();
+        var report = new RemovalReport { Execute = execute };
         if (WeightsSource.LooksLikeUrl(repo.Trim()))
         {
             var weights = WeightsSource.Parse(repo);
-            var (removed, bytes) = await CheckpointCache.RemoveAsync(HubDirectory, weights, cancellationToken).ConfigureAwait(false);
+            var (removed, bytes) = await CheckpointCache.RemoveAsync(HubDirectory, weights, execute, cancellationToken).ConfigureAwait(false);
             if (removed.Count == 0) throw new HubException($"No weights from {weights.Shown} are cached. `hubhost cache ls` shows what is.");
             report.Removed.AddRange(removed);
             report.Bytes += bytes;
             return report;
         }
-        var footprint = RepoSource.Parse(repo, gitBaseUrl).Footprint;
+        var footprint = footprintOf(repo);
         if (footprint is FolderFootprint local)
         {
             var full = local.Folder;
@@ -101,7 +104,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (record is null)
                     throw new HubException($"{remote.RefLabel} of {remote.RepoName} is not cached. Cached refs: " +
                                            (records.Count == 0 ? "none" : string.Join(", ", records.Select(r => r.Ref))) + ".");
-                File.Delete(path);
+                if (execute) File.Delete(path);
                 report.Removed.Add($"ref {RefText(remote, record.Ref)} -> {record.Commit[..12]}");
                 removed = [record];
             }
@@ -110,13 +113,17 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (!Directory.Exists(mirror) && records.Count == 0)
                     throw new HubException($"{remote.RepoName} is not cached. `hubhost cache ls` shows what is.");
                 report.Bytes += FileTree.SizeOf(mirror);
-                FileTree.Delete(mirror);
-                FileTree.Delete(refsFolder);
+                if (execute)
+                {
+                    FileTree.Delete(mirror);
+                    FileTree.Delete(refsFolder);
+                }
                 report.Removed.Add($"mirror {remote.RepoName} ({remote.MirrorName})");
                 report.Removed.AddRange(records.Select(r => $"ref {RefText(remote, r.Ref)} -> {r.Commit[..12]}"));
                 removed = records;
             }
-            var stillUsed = AllRecords().Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
+            // The refs of other mirrors, and this one's that stay (a plan has not removed the others yet).
+            var stillUsed = AllRecords().Except(removed).Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
             foreach (var commit in removed.Select(r => r.Commit).Distinct().Where(c => !stillUsed.Contains(c)))
                 await RemoveContentAsync(ContentKey.Git(commit).ToString(), ReadBuilds().Where(b => b.ContentKey == ContentKey.Git(commit).ToString()), commit, report, null, cancellationToken).ConfigureAwait(false);
         }
@@ -143,10 +150,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 var folder = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id, version);
                 if (!Directory.Exists(folder)) continue;
                 report.Bytes += FileTree.SizeOf(folder);
-                // Rename first: a half-deleted package must not look installed.
-                var doomed = TempFolders.For(HubDirectories.NuGetPackages(HubDirectory), "rm");
-                Directory.Move(folder, doomed);
-                FileTree.Delete(doomed);
+                if (report.Execute)
+                {
+                    // Rename first: a half-deleted package must not look installed.
+                    var doomed = TempFolders.For(HubDirectories.NuGetPackages(HubDirectory), "rm");
+                    Directory.Move(folder, doomed);
+                    FileTree.Delete(doomed);
+                }
                 report.Removed.Add($"package {package.Id} {version}");
             }
         }
@@ -159,7 +169,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             foreach (var record in Directory.EnumerateFiles(resolved, "*.json"))
             {
                 if (package.Version is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
-                File.Delete(record);
+                if (report.Execute) File.Delete(record);
                 report.Removed.Add($"resolution {Path.GetFileNameWithoutExtension(record)} of nuget:{package.Id}");
             }
         }
@@ -173,9 +183,11 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// or have changed since, checkouts no ref records, mirrors without refs, and temp folders left by killed
     /// processes (only when the lock of whoever would own them is free).
     /// </summary>
-    public async Task<RemovalReport> PruneAsync(CancellationToken cancellationToken)
+    /// <param name="execute">False: only plan (see <see cref="RemoveAsync"/>).</param>
+    /// <param name="cancellationToken">Cancels waiting for a lock.</param>
+    public async Task<RemovalReport> PruneAsync(bool execute, CancellationToken cancellationToken)
     {
-        var report = new RemovalReport();
+        var report = new RemovalReport { Execute = execute };
         // Hold every mirror's lock while deciding what is unreferenced: a process that is resolving writes its
         // record and checkout under that lock, so nothing it is about to use is taken for garbage.
         var held = new List<FileLock>();
@@ -209,7 +221,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (ReadRecords(name).Count > 0) continue;
                 var mirror = Path.Combine(HubDirectories.GitMirrors(HubDirectory), name);
                 report.Bytes += FileTree.SizeOf(mirror);
-                FileTree.Delete(mirror);
+                if (execute) FileTree.Delete(mirror);
                 report.Removed.Add($"mirror {name} (no ref points to it)");
             }
 
@@ -246,7 +258,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 using (owner)
                 {
                     report.Bytes += FileTree.SizeOf(path);
-                    FileTree.Delete(path);
+                    if (execute) FileTree.Delete(path);
                     report.Removed.Add($"temp {path}");
                 }
             }
@@ -345,7 +357,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
         var path = Path.Combine(HubDirectories.GitCheckouts(HubDirectory), commit);
         if (!Directory.Exists(path)) return;
         report.Bytes += FileTree.SizeOf(path);
-        FileTree.Delete(path);
+        if (report.Execute) FileTree.Delete(path);
         report.Removed.Add($"checkout {commit[..12]}");
     }
 
@@ -364,17 +376,24 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             report.Skipped.Add($"build {build.Name} (being built)");
             return;
         }
-        var doomed = TempFolders.For(builds, build.Name);
-        try
+        if (!report.Execute)
         {
-            Directory.Move(path, doomed);
+            if (!Directory.Exists(path)) return;
         }
-        catch (DirectoryNotFoundException)
+        else
         {
-            return;
+            var doomed = TempFolders.For(builds, build.Name);
+            try
+            {
+                Directory.Move(path, doomed);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
+            }
+            FileTree.Delete(doomed);
         }
         report.Bytes += build.Bytes;
-        FileTree.Delete(doomed);
         report.Removed.Add($"build {build.Name} ({build.Repo} {build.Version}){(why is null ? "" : ": " + why)}");
     }
 
@@ -428,9 +447,12 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
 
 }
 
-/// <summary>What <c>cache rm</c> or <c>cache prune</c> removed, and what it left because it was in use.</summary>
+/// <summary>What <c>cache rm</c> or <c>cache prune</c> removed (or, planning, would remove), and what it left because it was in use.</summary>
 internal sealed class RemovalReport
 {
+    /// <summary>Whether it removes; false: it plans, deciding the same way and removing nothing.</summary>
+    public bool Execute { get; init; } = true;
+
     public List<string> Removed { get; } = [];
 
     public List<string> Skipped { get; } = [];

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using HubHost.Storage;
 using System.Globalization;
 using System.Text;

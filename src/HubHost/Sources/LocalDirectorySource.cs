@@ -23,11 +23,6 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
 
     public override string? Ref => null;
 
-    /// <summary>Whether a repo string names a local folder: an absolute path, or one starting with <c>./</c>, <c>../</c> or <c>~/</c> (or <c>.</c>, <c>..</c>, <c>~</c>).</summary>
-    public static bool LooksLikePath(string repo)
-        => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)
-           || repo.StartsWith("~/", StringComparison.Ordinal) || repo is "." or ".." or "~";
-
     /// <summary>
     /// For a git source written <c>owner/name[:ref]</c>: a note when a folder of that name (or its owner part)
     /// exists in the current directory, showing the <c>./</c> form that loads the folder; else null.

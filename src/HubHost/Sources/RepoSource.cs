@@ -1,7 +1,5 @@
 using HubHost.Storage;
 using HubHost.Locking;
-using HubHost.Sources.Git;
-using HubHost.Sources.NuGet;
 
 namespace HubHost.Sources;
 
@@ -57,27 +55,6 @@ internal abstract class RepoSource
 
     /// <summary>The repository a version of it was packed from (git: URL, ref and commit), or null.</summary>
     public virtual (string Url, string? Ref, string Commit)? Repository(RepoSnapshot snapshot) => null;
-
-    /// <summary>
-    /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
-    /// that starts with <c>/</c>, <c>./</c>, <c>../</c> or <c>~</c>; anything else is a git source
-    /// (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>) — even when a folder of that name exists here, so a
-    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named. A prebuilt hub
-    /// package is <c>nuget:Id[@version-or-range]</c>.
-    /// </summary>
-    /// <param name="repo">What the user typed.</param>
-    /// <param name="gitBaseUrl">Where <c>owner/name</c> points: a client's checked <see cref="HubOptions.GitBaseUrl"/>.</param>
-    public static RepoSource Parse(string repo, string gitBaseUrl)
-    {
-        if (string.IsNullOrWhiteSpace(repo))
-            throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
-        repo = repo.Trim();
-        if (LocalDirectorySource.LooksLikePath(repo))
-            return new LocalDirectorySource(repo);
-        if (NuGetRepoSource.IsNuGet(repo))
-            return NuGetRepoSource.FromString(repo);
-        return GitRepoSource.FromString(repo, gitBaseUrl);
-    }
 }
 
 /// <summary>
@@ -103,12 +80,3 @@ internal abstract record CacheFootprint;
 /// <summary>A local folder: the builds of its contents, recorded under its full path.</summary>
 internal sealed record FolderFootprint(string Folder) : CacheFootprint;
 
-/// <summary>A git repo: its mirror and ref records (or the one ref named), and the checkouts and builds of commits no other ref uses.</summary>
-internal sealed record GitFootprint(GitRemote Remote) : CacheFootprint;
-
-/// <summary>A package: its installed versions (or the one named), their layouts and what its ranges resolved to.</summary>
-/// <param name="Id">The package id.</param>
-/// <param name="Version">The version named, or null for every version.</param>
-/// <param name="IsRange">Whether a range was named (which <c>cache rm</c> refuses).</param>
-/// <param name="Text">The source as the user wrote it.</param>
-internal sealed record PackageFootprint(string Id, global::NuGet.Versioning.NuGetVersion? Version, bool IsRange, string Text) : CacheFootprint;

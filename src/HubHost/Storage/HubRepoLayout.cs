@@ -15,4 +15,9 @@ internal static class HubRepoLayout
     /// <summary>The message for a folder or commit (<paramref name="what"/>) without <see cref="PythonHubconf"/> at its root.</summary>
     public static string NotAPythonRepo(string what)
         => $"{what} is not a Python torch.hub repo: it has no {PythonHubconf} at its root. Give the repo (or ref) whose {PythonHubconf} defines the entrypoints.";
+
+    /// <summary>Whether a repo string names a local folder: an absolute path, or one starting with <c>./</c>, <c>../</c> or <c>~/</c> (or <c>.</c>, <c>..</c>, <c>~</c>).</summary>
+    public static bool LooksLikePath(string repo)
+        => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)
+           || repo.StartsWith("~/", StringComparison.Ordinal) || repo is "." or ".." or "~";
 }

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Core;

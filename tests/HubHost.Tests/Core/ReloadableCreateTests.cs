@@ -11,7 +11,7 @@ public sealed class ReloadableCreateTests(SharedHub hub)
     public async Task A_first_call_that_throws_releases_the_version_it_loaded()
     {
         var client = hub.NewClient();
-        var e = await Assert.ThrowsAsync<HubException>(() => client.CreateReloadableAsync<string>(RepoPaths.FixtureRepo("throws"), "fail"));
+        var e = await Assert.ThrowsAsync<HubException>(() => ReloadableEntrypoint<string>.CreateAsync(client, RepoPaths.FixtureRepo("throws"), "fail"));
         Assert.Contains("boom", e.Message);
         Assert.Empty(client.Loaded);
     }
@@ -21,7 +21,7 @@ public sealed class ReloadableCreateTests(SharedHub hub)
     {
         var client = hub.NewClient();
         var held = await client.OpenAsync(RepoPaths.FixtureRepo("throws"));
-        await Assert.ThrowsAsync<HubException>(() => client.CreateReloadableAsync<string>(RepoPaths.FixtureRepo("throws"), "fail"));
+        await Assert.ThrowsAsync<HubException>(() => ReloadableEntrypoint<string>.CreateAsync(client, RepoPaths.FixtureRepo("throws"), "fail"));
         Assert.False(held.IsReleased);
         held.Release();
     }
@@ -30,7 +30,7 @@ public sealed class ReloadableCreateTests(SharedHub hub)
     public async Task A_bad_poll_interval_is_refused_before_anything_is_loaded()
     {
         var client = hub.NewClient();
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.CreateReloadableAsync<string>(RepoPaths.Sample("hello"), "greet",
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ReloadableEntrypoint<string>.CreateAsync(client, RepoPaths.Sample("hello"), "greet",
             options: new ReloadOptions { PollInterval = TimeSpan.Zero }));
         Assert.Empty(client.Loaded);
     }

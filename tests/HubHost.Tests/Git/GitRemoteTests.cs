@@ -21,7 +21,7 @@ public sealed class GitRemoteTests
     [InlineData("ftp://example.com/x.git", "URL scheme")]
     public void Malformed_strings_name_the_string_and_the_accepted_forms(string text, string why)
     {
-        var e = Assert.Throws<HubException>(() => RepoSource.Parse(text, GitUrls.DefaultBaseUrl));
+        var e = Assert.Throws<HubException>(() => HubPipeline.Parse(text, GitUrls.DefaultBaseUrl));
         Assert.Contains($"'{text.Trim()}'", e.Message);
         Assert.Contains(why, e.Message);
         Assert.Contains("owner/name:REF", e.Message);

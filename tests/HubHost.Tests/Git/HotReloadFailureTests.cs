@@ -19,7 +19,7 @@ public sealed class HotReloadFailureTests(GitFixture git)
         var failures = 0;
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var changed = new TaskCompletionSource<ReloadedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var handle = await client.CreateReloadableAsync<string>("hubs/demo:broken-poll", "hello", new { name = "b" },
+        using var handle = await ReloadableEntrypoint<string>.CreateAsync(client, "hubs/demo:broken-poll", "hello", new { name = "b" },
             new ReloadOptions { TrustRepo = TrustRepo.Trust, PollInterval = TimeSpan.FromMilliseconds(300) });
         handle.Reloaded += (_, e) =>
         {

@@ -80,7 +80,7 @@ public sealed class HotReloadTests(GitFixture git)
         git.Repo.Push(git.Main1, "polled");
         var url = git.Daemon.BaseUrl + "hubs/demo.git#polled";
         var changed = new TaskCompletionSource<ReloadedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var handle = await git.NewClient().CreateReloadableAsync<string>(url, "hello", new { name = "p" },
+        using var handle = await ReloadableEntrypoint<string>.CreateAsync(git.NewClient(), url, "hello", new { name = "p" },
             new ReloadOptions { TrustRepo = TrustRepo.Trust, PollInterval = TimeSpan.FromMilliseconds(300) });
         handle.Reloaded += (_, e) => { if (e.Changed) changed.TrySetResult(e); };
         Assert.Equal("main-1 p", handle.Current);

@@ -19,7 +19,7 @@ public sealed class LocalOrGitSourceTests(GitFixture git)
     [InlineData("owner/name", false)]
     [InlineData("plugins-sample/hello", false)]
     public void Only_explicit_paths_are_local(string repo, bool local)
-        => Assert.Equal(local, RepoSource.Parse(repo, GitUrls.DefaultBaseUrl) is LocalDirectorySource);
+        => Assert.Equal(local, HubPipeline.Parse(repo, GitUrls.DefaultBaseUrl) is LocalDirectorySource);
 
     [Fact]
     public async Task A_folder_planted_as_owner_slash_name_is_not_built_in_place_of_the_git_repo()

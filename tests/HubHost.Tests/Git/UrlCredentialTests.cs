@@ -21,7 +21,7 @@ public sealed class UrlCredentialTests(GitFixture git)
     [InlineData("https://" + Secret + "@exa mple.com/x.git")]
     public void Credentials_in_a_url_are_refused_without_repeating_them(string url)
     {
-        var e = Assert.Throws<HubException>(() => RepoSource.Parse(url, GitUrls.DefaultBaseUrl));
+        var e = Assert.Throws<HubException>(() => HubPipeline.Parse(url, GitUrls.DefaultBaseUrl));
         Assert.DoesNotContain(Secret, e.Message);
         if (!url.Contains(' ', StringComparison.Ordinal) && !url.EndsWith(".com/", StringComparison.Ordinal))
         {

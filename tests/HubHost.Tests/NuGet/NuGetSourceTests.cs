@@ -1,3 +1,4 @@
+using HubHost.Reloading;
 using System.IO.Compression;
 using System.Text.Json;
 using HubHost.Storage;
@@ -192,7 +193,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
     {
         var (privateFeed, config) = feed.CopyFeed("Hub.Json.13.0.0.nupkg");
         var hub = feed.NewClient(config, out _);
-        using var live = await hub.CreateReloadableAsync<string>("nuget:Hub.Json@[12.0,14.0)", "newtonsoft_version", options: new() { TrustRepo = TrustRepo.Trust });
+        using var live = await ReloadableEntrypoint<string>.CreateAsync(hub, "nuget:Hub.Json@[12.0,14.0)", "newtonsoft_version", options: new() { TrustRepo = TrustRepo.Trust });
         Assert.Equal("12.0.0", live.Version);
         Assert.Equal("12.0.0.0", live.Current);
         var unchanged = await live.ReloadAsync();

@@ -84,3 +84,6 @@ internal sealed class GitRepoSource : RepoSource
         }
     }
 }
+
+/// <summary>A git repo in the cache: its mirror and ref records (or the one ref named), and the checkouts and builds of commits no other ref uses.</summary>
+internal sealed record GitFootprint(GitRemote Remote) : CacheFootprint;

@@ -227,3 +227,10 @@ internal sealed record PackageSnapshot(string DisplayName, string Version, Conte
     public override Task<RepoBuild> MakeLoadableAsync(LoadableContext context, PinnedRestore? pins, CancellationToken cancellationToken)
         => PackageLayout.EnsureAsync(context.HubDirectory, Package, context.Logger, cancellationToken);
 }
+
+/// <summary>A package in the cache: its installed versions (or the one named), their layouts and what its ranges resolved to.</summary>
+/// <param name="Id">The package id.</param>
+/// <param name="Version">The version named, or null for every version.</param>
+/// <param name="IsRange">Whether a range was named (which <c>cache rm</c> refuses).</param>
+/// <param name="Text">The source as the user wrote it.</param>
+internal sealed record PackageFootprint(string Id, NuGetVersion? Version, bool IsRange, string Text) : CacheFootprint;
