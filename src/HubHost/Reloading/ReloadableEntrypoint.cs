@@ -75,7 +75,12 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
             throw;
         }
         var handle = new ReloadableEntrypoint<T>(hub, repo, entrypoint, arguments, options, new Generation(opened, value));
-        if (options.PollInterval is { } interval) handle._polling = Task.Run(() => handle.PollAsync(interval));
+        if (options.PollInterval is { } interval)
+        {
+            // The timer starts now, on the hub's clock (TimeProvider): the first poll is one interval after the first load.
+            var timer = new PeriodicTimer(interval, hub.TimeProvider);
+            handle._polling = Task.Run(() => handle.PollAsync(timer));
+        }
         return handle;
     }
 
@@ -226,9 +231,9 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         return (new ReloadedEventArgs(oldVersion, opened.Version, true, null), false);
     }
 
-    private async Task PollAsync(TimeSpan interval)
+    private async Task PollAsync(PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(interval);
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))

@@ -53,10 +53,15 @@ public sealed partial class ArchitectureTests
     public void The_products_see_no_internals_only_tests_and_test_tools_do()
     {
         string[] allowed = ["HubHost.Tests", "HubHost.Checkpoints.Tests", "HubHost.Serve.Tests", "HubHost.Bench", "HubHost.Fuzz"];
-        foreach (var assembly in new[] { typeof(HubClient).Assembly, typeof(HubHost.Serve.ServeHost).Assembly, typeof(HubHost.Contract.IHubServices).Assembly, typeof(HubHost.Hosting.HubEntrypointOptions).Assembly })
+        // The checkpoint readers are their own assembly below the hub, which builds on their internals (TorchScript reads archives with them).
+        foreach (var (assembly, builtOn) in new[]
+                 {
+                     (typeof(HubClient).Assembly, (string?)null), (typeof(HubHost.Serve.ServeHost).Assembly, null), (typeof(HubHost.Contract.IHubServices).Assembly, null),
+                     (typeof(HubHost.Hosting.HubEntrypointOptions).Assembly, null), (typeof(HubHost.Checkpoints.Checkpoint).Assembly, "HubHost"),
+                 })
         {
             var friends = assembly.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName).ToList();
-            Assert.All(friends, f => Assert.Contains(f, allowed));
+            Assert.All(friends, f => Assert.True(allowed.Contains(f) || f == builtOn, $"{assembly.GetName().Name} shows its internals to {f}"));
             Assert.DoesNotContain("HubHost.Cli", friends);
         }
     }

@@ -59,8 +59,8 @@ public sealed class GitFixture : IDisposable
 
     public static HubLoadOptions TrustedForce { get; } = new() { TrustRepo = TrustRepo.Trust, ForceReload = true };
 
-    public HubClient NewClient(Func<string, bool>? prompt = null, string? hubDirectory = null)
-        => new(Options(prompt, hubDirectory));
+    public HubClient NewClient(Func<string, bool>? prompt = null, string? hubDirectory = null, TimeProvider? timeProvider = null)
+        => new(Options(prompt, hubDirectory), timeProvider);
 
     /// <summary>The options of this fixture's clients: its hub directory, owner/name on the served folder, 20 s git timeouts.</summary>
     public HubOptions Options(Func<string, bool>? prompt = null, string? hubDirectory = null)

@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
 using System.Runtime.CompilerServices;
 using HubHost.Reloading;
 
@@ -79,14 +81,25 @@ public sealed class HotReloadTests(GitFixture git)
     {
         git.Repo.Push(git.Main1, "polled");
         var url = git.Daemon.BaseUrl + "hubs/demo.git#polled";
-        var changed = new TaskCompletionSource<ReloadedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var handle = await ReloadableEntrypoint<string>.CreateAsync(git.NewClient(), url, "hello", new { name = "p" },
-            new ReloadOptions { TrustRepo = TrustRepo.Trust, PollInterval = TimeSpan.FromMilliseconds(300) });
-        handle.Reloaded += (_, e) => { if (e.Changed) changed.TrySetResult(e); };
+        // The poll's clock is a fake one: a poll happens when the test moves it on, never while the test sleeps.
+        var clock = new FakeTimeProvider();
+        var polls = Channel.CreateUnbounded<ReloadedEventArgs>();
+        using var handle = await ReloadableEntrypoint<string>.CreateAsync(git.NewClient(timeProvider: clock), url, "hello", new { name = "p" },
+            new ReloadOptions { TrustRepo = TrustRepo.Trust, PollInterval = TimeSpan.FromMinutes(5) });
+        handle.Reloaded += (_, e) => polls.Writer.TryWrite(e);
         Assert.Equal("main-1 p", handle.Current);
 
+        // Nothing moved: a poll finds the same version.
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var same = await polls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.False(same.Changed);
+        Assert.Null(same.Error);
+
         git.Repo.Push(git.V2, "polled");
-        var swapped = await changed.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.False(polls.Reader.TryRead(out _)); // no poll before the clock says so
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var swapped = await polls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.True(swapped.Changed, swapped.Error?.Message);
         Assert.Equal(git.V2[..12], swapped.NewVersion);
         Assert.Equal("v2 p", await handle.UseAsync((value, _) => Task.FromResult(value)));
 

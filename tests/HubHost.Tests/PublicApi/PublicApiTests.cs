@@ -15,6 +15,7 @@ public sealed class PublicApiTests
     [InlineData("HubHost.Contract")]
     [InlineData("HubHost.Serve")]
     [InlineData("HubHost.Hosting")]
+    [InlineData("HubHost.Checkpoints")]
     public void Public_api_matches_the_approved_file(string assemblyName)
     {
         var assembly = assemblyName switch
@@ -23,6 +24,7 @@ public sealed class PublicApiTests
             "HubHost.Contract" => typeof(HubHost.Contract.IHubServices).Assembly,
             "HubHost.Serve" => typeof(HubHost.Serve.ServeHost).Assembly,
             "HubHost.Hosting" => typeof(HubHost.Hosting.HubEntrypointOptions).Assembly,
+            "HubHost.Checkpoints" => typeof(HubHost.Checkpoints.Checkpoint).Assembly,
             _ => throw new ArgumentOutOfRangeException(nameof(assemblyName)),
         };
         var actual = Describe(assembly);

@@ -164,7 +164,7 @@ public static partial class TorchNative
     private static IntPtr LoadWithWeakVersion(string original, DllNotFoundException refusal)
     {
         var bytes = File.ReadAllBytes(original);
-        var folder = Path.Combine(HubDirectories.NativeCache(), Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]);
+        var folder = Path.Combine(UserCache.Native(), Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]);
         var copy = Path.Combine(folder, Path.GetFileName(original));
         try
         {
