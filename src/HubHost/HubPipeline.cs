@@ -109,6 +109,9 @@ internal sealed class HubPipeline(HubClient hub)
         var build = resolved.Locked is null ? null : await MakeLoadableAsync(resolved, cancellationToken).ConfigureAwait(false);
         var key = build is null ? resolved.Snapshot.LoadableKey : Path.GetFileName(build.Directory);
         var repo = await SharedAsync(key, token => LoadCoreAsync(resolved, build, token), cancellationToken).ConfigureAwait(false);
+        // Loaded by another call, the version holds that call's lease (and this one's is let go with its ResolvedRepo) — unless
+        // that call gave up while the work went on: then this call's lease keeps the version's files.
+        repo.AdoptLease(resolved.Lease);
         if (resolved.Locked is { } entry) WeightsOf(repo)?.Attach(resolved.Options.Lock!, entry, resolved.Options.Verify);
         else if (resolved.Options.Verify) WeightsOf(repo)?.RequestVerify();
         return repo;
@@ -171,7 +174,7 @@ internal sealed class HubPipeline(HubClient hub)
                 _loaded.TryRemove(new KeyValuePair<string, SharedLoad<HubRepo>>(key, shared));
                 throw;
             }
-            if (!loaded.IsReleased) return loaded; // loaded by another call, it holds its own lease: this call's is let go with its ResolvedRepo
+            if (!loaded.IsReleased) return loaded;
             _loaded.TryRemove(new KeyValuePair<string, SharedLoad<HubRepo>>(key, shared));
         }
     }

@@ -6,6 +6,7 @@ using HubHost.Entrypoints;
 using HubHost.Loading;
 using HubHost.Native;
 using HubHost.Sources;
+using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost;
@@ -85,6 +86,18 @@ public sealed class HubRepo : IDisposable
     internal AssemblyLoadContext? LoadContext => _context;
 
     internal string BuildKey => Path.GetFileName(BuildDirectory);
+
+    /// <summary>
+    /// Takes <paramref name="lease"/> (a later load's lease on the same content) when this version holds none any more: the load
+    /// that made it gave up while the shared work went on, and its lease went with it.
+    /// </summary>
+    internal void AdoptLease(VersionLease lease)
+    {
+        if (IsReleased || Volatile.Read(ref _lease) is VersionLease { Key: not null }) return;
+        var taken = lease.Transfer();
+        if (taken.Key is null || Interlocked.Exchange(ref _lease, taken) is not { } old) return;
+        old.Dispose();
+    }
 
     /// <summary>What was loaded: the build folder, its main assembly and its copy of the repo's files.</summary>
     internal RepoBuild Build { get; }

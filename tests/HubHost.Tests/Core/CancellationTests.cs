@@ -33,7 +33,12 @@ public sealed class CancellationTests
         Assert.False(b.IsCompleted, "the other caller still waits for the build");
         var loaded = await b;
         Assert.Equal("built for both", await loaded.InvokeAsync("hello"));
+        // The version still holds a content lease (b's: a's went when a gave up), so `cache rm` cannot take its build from under it.
+        using (var taken = await ContentLease.TryTakeForRemovalAsync(client.HubDirectory, loaded.ContentKey, CancellationToken.None))
+            Assert.Null(taken);
         loaded.Release();
+        using (var free = await ContentLease.TryTakeForRemovalAsync(client.HubDirectory, loaded.ContentKey, CancellationToken.None))
+            Assert.NotNull(free);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
         })).ToList();
         var allLoaded = Task.WhenAll(loading);
 
-        int removals = 0, prunes = 0, removalErrors = 0;
+        int removals = 0, prunes = 0, removalErrors = 0, removedWhileLoading = 0;
         var removing = Task.Run(async () =>
         {
             while (!allLoaded.IsCompleted)
@@ -41,8 +41,9 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
                 try
                 {
                     // Alternately the ref (its checkout and build go) and the whole repo (the mirror goes: the next load clones).
-                    await cache.RemoveFromCacheAsync(removals % 2 == 0 ? alias + ":main" : alias, stop.Token);
+                    var removed = await cache.RemoveFromCacheAsync(removals % 2 == 0 ? alias + ":main" : alias, stop.Token);
                     removals++;
+                    if (removed.Removed.Count > 0 && !allLoaded.IsCompleted) Interlocked.Increment(ref removedWhileLoading);
                 }
                 catch (HubException)
                 {
@@ -64,11 +65,14 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
 
         var failures = results.Where(r => r.ExitCode != 0 || !r.Stdout.StartsWith("main-1 l", StringComparison.Ordinal)).ToList();
         var builds = results.Sum(r => r.Stderr.Split('\n').Count(line => line.Contains("[INF] Building", StringComparison.Ordinal)));
-        output.WriteLine($"loads {results.Count}, failures {failures.Count}, builds {builds}, rm {removals} (+{removalErrors} nothing cached), prune {prunes}, {watch.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"loads {results.Count}, failures {failures.Count}, builds {builds}, rm {removals} ({removedWhileLoading} removed something while loading, +{removalErrors} nothing cached), prune {prunes}, {watch.Elapsed.TotalSeconds:0.0} s");
         foreach (var failure in failures) output.WriteLine(failure.ToString());
 
         Assert.Equal(loaders * loadsEach, results.Count);
         Assert.Empty(failures);
+        // The race was run, not just the loads: removals took things away while loads went on, and a later load had to build again.
+        Assert.True(removedWhileLoading > 0, "no removal removed anything while the loads ran");
+        Assert.True(builds >= 2, $"only {builds} build(s): no load ran after a removal took the build away");
 
         // Nothing corrupt: every published entry is complete, and a plain load afterwards works.
         foreach (var build in Directory.EnumerateDirectories(HubDirectories.Builds(hub)).Where(d => !Path.GetFileName(d).StartsWith(".tmp-", StringComparison.Ordinal)))
