@@ -26,7 +26,7 @@ internal static class ScriptProbeCost
             if (args[i] == "--probe-archive") archives.Add(Path.GetFullPath(args[i + 1]));
         if (archives.Count == 0) archives.Add(Path.Combine(Measure.RepoRoot, "plugins-sample", "segmentation", "lraspp_mobilenet_v3_large.pt"));
         HubHost.Native.TorchNative.EnsureLoaded();
-        Console.WriteLine($"load average at start: {LoadAverage()}");
+        Console.WriteLine($"load average at start: {TorchScriptBenchmark.LoadAverage()}");
         var home = Path.Combine(Path.GetTempPath(), "hubhost-bench-probe-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -62,14 +62,8 @@ internal static class ScriptProbeCost
         }
         finally
         {
-            Console.WriteLine($"load average at end: {LoadAverage()}");
+            Console.WriteLine($"load average at end: {TorchScriptBenchmark.LoadAverage()}");
             try { Directory.Delete(home, recursive: true); } catch (IOException) { }
         }
-    }
-
-    private static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "?"; }
     }
 }
