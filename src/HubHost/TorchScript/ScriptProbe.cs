@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HubHost.Processes;
@@ -132,7 +133,7 @@ internal sealed class ScriptProbe(string hubDirectory, TimeSpan timeout, ILogger
         catch (TimeoutException e)
         {
             throw new HubException(
-                $"Loading the TorchScript archive {path} did not finish in {timeout.TotalSeconds:0.#} s: libtorch loaded it in a child process first, which was stopped. " +
+                $"Loading the TorchScript archive {path} did not finish in {timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s: libtorch loaded it in a child process first, which was stopped. " +
                 "Its code may loop forever while it loads (a __setstate__ method): do not use this archive, or save it again without that code; " +
                 "if it is only slow, allow more time with HUBHOST_SCRIPT_PROBE_TIMEOUT (seconds) or HubOptions.ScriptProbeTimeout.", e);
         }
