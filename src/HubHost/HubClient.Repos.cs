@@ -151,7 +151,7 @@ public sealed partial class HubClient
         // weights rule: checked against a lock it was opened under, recorded while a lock is written, and seen by
         // `hubhost check` while it watches.
         var weights = new RepoWeights();
-        var services = new RepoServices(build.SourceDirectory, (url, fileName, checkHash, _) =>
+        var services = new RepoServices(build.SourceDirectory, ScriptProbe, (url, fileName, checkHash, _) =>
         {
             var file = DownloadWatch.Run(url, fileName, checkHash,
                 () => FetchWeightsAsync(url, null, fileName, checkHash, weights, null, CancellationToken.None).GetAwaiter().GetResult());

@@ -10,9 +10,10 @@ namespace HubHost.Loading;
 /// <summary>
 /// The <see cref="IHubServices"/> of one loaded repo version: its build's copy of the repo's files, the hub's
 /// checkpoint reader and TorchScript loader, and the checkpoint cache of the hub that loaded it
-/// (<paramref name="downloadCheckpoint"/>: url, file name, check hash, progress → the cached file).
+/// (<paramref name="downloadCheckpoint"/>: url, file name, check hash, progress → the cached file) and TorchScript probe
+/// (<paramref name="scriptProbe"/>).
 /// </summary>
-internal sealed class RepoServices(string repoDirectory, Func<string, string?, bool, bool, string> downloadCheckpoint) : IHubServices
+internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe, Func<string, string?, bool, bool, string> downloadCheckpoint) : IHubServices
 {
     public string RepoDirectory { get; } = repoDirectory;
 
@@ -23,16 +24,16 @@ internal sealed class RepoServices(string repoDirectory, Func<string, string?, b
         => Checkpoint.Read(downloadCheckpoint(url, fileName, checkHash, progress));
 
     public torch.jit.ScriptModule<T, TResult> LoadScript<T, TResult>(string path)
-        => InRepo(path, ScriptArchive.Load<T, TResult>);
+        => InRepo(path, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<TResult> LoadScript<TResult>(string path)
-        => InRepo(path, ScriptArchive.Load<TResult>);
+        => InRepo(path, p => ScriptArchive.Load<TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<T, TResult> LoadScriptFromUrl<T, TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, ScriptArchive.Load<T, TResult>);
+        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<TResult> LoadScriptFromUrl<TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, ScriptArchive.Load<TResult>);
+        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<TResult>(p, scriptProbe));
 
     /// <summary><paramref name="load"/> of a file downloaded from <paramref name="url"/>; its errors name the URL too.</summary>
     private static T Downloaded<T>(string path, string url, Func<string, T> load)
