@@ -11,11 +11,11 @@ namespace HubHost.Bench.Forward;
 /// returns through the hub (TorchVision on TorchSharp, libtorch 2.10) as loaded (no_grad, a dispose scope per call, as a
 /// TorchSharp app runs it), the same architecture made by TorchVision directly in this process (what the hub adds: should
 /// be nothing), and the hub's model after <see cref="InferenceExtensions.ForInference{TResult}"/> (batch norms folded,
-/// inference_mode; and with channels-last), against torchvision's on PyTorch 1.13 eager (no_grad) and after
+/// inference_mode; its default with channels-last, and without), against torchvision's on PyTorch 1.13 eager (no_grad) and after
 /// torch.jit.optimize_for_inference (bench/python/forward.py, a child process in the same run). All warm up, then their
 /// timed runs are interleaved one by one (each variant once per round) so all see the same load on a shared machine;
 /// prints the median and minimum of each and their ratios to PyTorch's. Arguments: [--warmup W] [--runs N]
-/// [--threads T] [--batches 1,8] [--variants hub,torchsharp,inference,nhwc].
+/// [--threads T] [--batches 1,8] [--variants hub,torchsharp,fold,inference].
 /// </summary>
 internal sealed class ResNetForwardBenchmark : IBenchmark
 {
@@ -29,7 +29,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
         int runs = BenchArgs.Int(args, "--runs", 20);
         int threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
         var batches = (BenchArgs.String(args, "--batches") ?? "1,8").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
-        var chosen = (BenchArgs.String(args, "--variants") ?? "hub,torchsharp,inference,nhwc").Split(',').ToHashSet();
+        var chosen = (BenchArgs.String(args, "--variants") ?? "hub,torchsharp,fold,inference").Split(',').ToHashSet();
 
         Console.WriteLine($"load average {File.ReadAllText("/proc/loadavg").Trim()}; " +
                           string.Join(", ", new[] { "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME" }.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}")));
@@ -50,10 +50,10 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                     variants.Add(Variant.Eager("HubHost, as loaded (no_grad)", await hub.LoadAsync<nn.Module<Tensor, Tensor>>(vision, "resnet18")));
                 if (chosen.Contains("torchsharp"))
                     variants.Add(Variant.Eager("TorchVision directly, no hub", torchvision.models.resnet18()));
+                if (chosen.Contains("fold"))
+                    variants.Add(Variant.Prepared("ForInference, NCHW (fold only)", (await hub.LoadAsync<nn.Module<Tensor, Tensor>>(vision, "resnet18")).ForInference(input, new InferenceOptions { ChannelsLast = false })));
                 if (chosen.Contains("inference"))
-                    variants.Add(Variant.Prepared("HubHost ForInference", (await hub.LoadAsync<nn.Module<Tensor, Tensor>>(vision, "resnet18")).ForInference(input)));
-                if (chosen.Contains("nhwc"))
-                    variants.Add(Variant.Prepared("ForInference, channels-last", (await hub.LoadAsync<nn.Module<Tensor, Tensor>>(vision, "resnet18")).ForInference(input, new InferenceOptions { ChannelsLast = true })));
+                    variants.Add(Variant.Prepared("HubHost ForInference (default)", (await hub.LoadAsync<nn.Module<Tensor, Tensor>>(vision, "resnet18")).ForInference(input)));
                 try
                 {
                     foreach (var v in variants)
@@ -72,7 +72,7 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                                       $"TorchSharp {typeof(torch).Assembly.GetName().Version!.ToString(3)} / libtorch {torch.__version__}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
                     foreach (var v in variants)
                     {
-                        var notes = v.Model is InferenceModule<Tensor> p ? $"  [{p.FoldedBatchNorms} batch norms folded{(p.NotFolded is null ? "" : ": " + p.NotFolded)}]" : "";
+                        var notes = v.Model is InferenceModule<Tensor> p ? $"  [{p.FoldedBatchNorms} batch norms folded{(p.NotFolded is null ? "" : ": " + p.NotFolded)}{(p.ChannelsLast ? ", channels-last" : "")}]" : "";
                         Console.WriteLine($"  {v.Name,-32} median {Measure.Median(v.Times),7:F1} ms   min {v.Times.Min(),7:F1} ms" +
                                           (peer is null ? "" : $"   vs eager {Ratio(v.Times, eager)}   vs optimize_for_inference {Ratio(v.Times, optimized)}") + notes);
                     }
