@@ -13,7 +13,7 @@ namespace HubHost.Bench.Forward;
 /// be nothing), and the hub's model after <see cref="InferenceExtensions.ForInference{TResult}"/> (batch norms folded,
 /// inference_mode; its default with channels-last, and without), against torchvision's on PyTorch 1.13 eager (no_grad) and after
 /// torch.jit.optimize_for_inference (bench/python/forward.py, a child process in the same run). All warm up, then their
-/// timed runs are interleaved one by one (each variant once per round) so all see the same load on a shared machine;
+/// timed runs are interleaved one by one (each variant once per round, the first of a round rotating) so all see the same load on a shared machine;
 /// prints the median and minimum of each and their ratios to PyTorch's. Arguments: [--warmup W] [--runs N]
 /// [--threads T] [--batches 1,8] [--variants hub,torchsharp,fold,inference].
 /// </summary>
@@ -63,7 +63,12 @@ internal sealed class ResNetForwardBenchmark : IBenchmark
                     var optimized = new List<double>();
                     for (int i = 0; i < runs; i++)
                     {
-                        foreach (var v in variants) v.Times.Add(v.Time(input));
+                        // Each round starts with a different variant: the first one after the peer's runs meets cold caches.
+                        for (int k = 0; k < variants.Count; k++)
+                        {
+                            var v = variants[(i + k) % variants.Count];
+                            v.Times.Add(v.Time(input));
+                        }
                         if (peer is null) continue;
                         eager.Add(await peer.AskAsync("run"));
                         optimized.Add(await peer.AskAsync("run ofi"));
