@@ -45,6 +45,23 @@ internal static class Measure
         return (stdout.Result, ms);
     }
 
+    /// <summary>
+    /// The `hubhost` executable as the tool ships it (published for this RID: ReadyToRun, per src/HubHost.Cli's project):
+    /// <c>--cli DIR</c> names a folder published before (`dotnet publish src/HubHost.Cli -c Release -r linux-x64
+    /// --self-contained false -o DIR`), else the CLI is published into <paramref name="scratch"/> now (not measured).
+    /// </summary>
+    public static string PublishedCli(string[] args, string scratch)
+    {
+        if (BenchArgs.String(args, "--cli") is { } given) return Path.Combine(Path.GetFullPath(given), "HubHost.Cli");
+        var published = Path.Combine(scratch, "cli");
+        Run("dotnet", ["publish", Path.Combine(RepoRoot, "src", "HubHost.Cli"), "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+            "--self-contained", "false", "-o", published, "-nologo", "-v:q"]);
+        return Path.Combine(published, "HubHost.Cli");
+    }
+
+    /// <summary>Median of the per-round ratios a[i] / b[i].</summary>
+    public static double MedianRatio(List<double> a, List<double> b) => Median(a.Zip(b, (x, y) => x / y).ToList());
+
     /// <summary>git with its arguments, in <paramref name="directory"/> when given; throws if it fails.</summary>
     public static void Git(string? directory, params string[] args) => Run("git", directory is null ? args : ["-C", directory, .. args]);
 

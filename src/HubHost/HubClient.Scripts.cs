@@ -23,12 +23,12 @@ public sealed partial class HubClient
     /// <typeparam name="TResult">What forward returns: <c>Tensor</c>, or a tuple of tensors.</typeparam>
     /// <param name="pathOrUrl">A local archive, or an http(s) URL whose file name has the hash part.</param>
     /// <param name="progress">Receives progress reports while a download's bytes arrive.</param>
-    /// <param name="cancellationToken">Cancels a download.</param>
+    /// <param name="cancellationToken">Cancels a download, or the child process that loads a new archive first.</param>
     /// <exception cref="HubException">A URL without a hash part, a failed download or hash check, no such file, or not a TorchScript archive libtorch loads.</exception>
     public async Task<torch.jit.ScriptModule<T, TResult>> LoadScriptAsync<T, TResult>(string pathOrUrl, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (path, shownAs, where) = await ResolveScriptAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false);
-        return PathMessages.Named(() => ScriptArchive.Load<T, TResult>(path), path, shownAs, where);
+        return PathMessages.Named(() => ScriptArchive.Load<T, TResult>(path, ScriptProbe, cancellationToken), path, shownAs, where);
     }
 
     /// <summary>
@@ -38,13 +38,21 @@ public sealed partial class HubClient
     /// <typeparam name="TResult">What forward returns: <c>Tensor</c>, or a tuple of tensors.</typeparam>
     /// <param name="pathOrUrl">A local archive, or an http(s) URL whose file name has the hash part.</param>
     /// <param name="progress">Receives progress reports while a download's bytes arrive.</param>
-    /// <param name="cancellationToken">Cancels a download.</param>
+    /// <param name="cancellationToken">Cancels a download, or the child process that loads a new archive first.</param>
     /// <exception cref="HubException">A URL without a hash part, a failed download or hash check, no such file, or not a TorchScript archive libtorch loads.</exception>
     public async Task<torch.jit.ScriptModule<TResult>> LoadScriptAsync<TResult>(string pathOrUrl, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (path, shownAs, where) = await ResolveScriptAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false);
-        return PathMessages.Named(() => ScriptArchive.Load<TResult>(path), path, shownAs, where);
+        return PathMessages.Named(() => ScriptArchive.Load<TResult>(path, ScriptProbe, cancellationToken), path, shownAs, where);
     }
+
+    /// <summary>
+    /// Loads each TorchScript archive in a child process before its first load in this one (its code may not compile, which
+    /// ends a process, or loop while loading); records passed archives by SHA-256 under the hub directory.
+    /// </summary>
+    internal ScriptProbe ScriptProbe => LazyInitializer.EnsureInitialized(ref _scriptProbe, () => new ScriptProbe(HubDirectory, Settings.ScriptProbeTimeout, Logger));
+
+    private ScriptProbe? _scriptProbe;
 
     /// <summary>The archive's local file (a URL downloaded, hash-checked, into the checkpoint cache), how messages name it and where it is.</summary>
     private async Task<(string Path, string ShownAs, string Where)> ResolveScriptAsync(string pathOrUrl, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)

@@ -86,6 +86,13 @@ public sealed class HubOptions
     /// <summary>How long one git network command (ls-remote, fetch, clone) may run. Environment variable: <c>HUBHOST_GIT_TIMEOUT</c> (seconds).</summary>
     public TimeSpan GitNetworkTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long libtorch may take to load a TorchScript archive in the child process where the hub loads each new archive
+    /// first (its code may not compile, which ends a process, or loop forever in a <c>__setstate__</c>); the child is
+    /// then stopped and the load refused. Environment variable: <c>HUBHOST_SCRIPT_PROBE_TIMEOUT</c> (seconds).
+    /// </summary>
+    public TimeSpan ScriptProbeTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
     /// <summary>How long one local git command (archive, cat-file, rev-parse) may run.</summary>
     public TimeSpan GitLocalTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -136,6 +143,7 @@ public sealed class HubOptions
             options.GitBaseUrl = GitUrls.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
         if (Text("GITHUB_TOKEN") is { } token) options.GitHubToken = token;
         if (Text("HUBHOST_GIT_TIMEOUT") is { } git) options.GitNetworkTimeout = Seconds("HUBHOST_GIT_TIMEOUT", git);
+        if (Text("HUBHOST_SCRIPT_PROBE_TIMEOUT") is { } probe) options.ScriptProbeTimeout = Seconds("HUBHOST_SCRIPT_PROBE_TIMEOUT", probe);
         if (Text("HUBHOST_TRUSTED_OWNERS") is { } owners)
         {
             options.TrustedOwners = owners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
@@ -172,6 +180,7 @@ public sealed class HubOptions
         Positive(GitLocalTimeout, nameof(GitLocalTimeout));
         Positive(NuGetTimeout, nameof(NuGetTimeout));
         Positive(DownloadStallTime, nameof(DownloadStallTime));
+        Positive(ScriptProbeTimeout, nameof(ScriptProbeTimeout));
         if (DownloadMinimumSpeed < 0)
             throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");
         if (string.IsNullOrEmpty(GitHubToken)) copy.GitHubToken = null;

@@ -187,7 +187,7 @@ internal sealed class HubPipeline(HubClient hub)
         // Everything the repo fetches through its services (state dicts, TorchScript archives) goes through this version's weights
         // rule: checked against a lock it was opened under, recorded while a lock is written, and seen by `hubhost check` while it watches.
         var weights = new RepoWeights();
-        var services = new RepoServices(build.SourceDirectory, (url, fileName, checkHash, progress) => FetchForRepoAsync(url, fileName, checkHash, progress, weights));
+        var services = new RepoServices(build.SourceDirectory, hub.ScriptProbe, (url, fileName, checkHash, progress) => FetchForRepoAsync(url, fileName, checkHash, progress, weights));
         var loaded = RepoLoader.Load(snapshot.DisplayName, snapshot.Version, build.MainAssemblyPath, services);
         var repo = new HubRepo(snapshot, build, loaded, resolved.Lease.Transfer(), hub.Logger, Forget);
         _weights.AddOrUpdate(repo, weights);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using HubHost.Checkpoints;
+using HubHost.TorchScript;
 
 namespace HubHost.Checkpoints.Tests;
 
@@ -19,6 +20,13 @@ internal static class Fixtures
     });
 
     public static string Path(string relative) => System.IO.Path.Combine(Root.Value, relative);
+
+    /// <summary>
+    /// The TorchScript probe these tests load archives through (real child processes; passed archives are recorded in the
+    /// test output folder, so a later run probes only new ones).
+    /// </summary>
+    public static ScriptProbe ScriptProbe { get; } = new(System.IO.Path.Combine(AppContext.BaseDirectory, "probe-hub"), TimeSpan.FromMinutes(2),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     public static JsonElement Json(string relative) => JsonDocument.Parse(File.ReadAllBytes(Path(relative))).RootElement;
 

@@ -28,7 +28,7 @@ public sealed class ScriptArchiveTests
     {
         var path = Fixtures.Path($"torchscript/{name}.pt");
         ScriptArchive.Check(path);
-        using var module = ScriptArchive.Load<Tensor, Tensor>(path);
+        using var module = ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe);
         using var input = Npy.Load(Fixtures.Path($"torchscript/{name}_input.npy"));
         using var expected = Npy.Load(Fixtures.Path($"torchscript/{name}_output.npy"));
         using var _ = no_grad();
@@ -44,7 +44,7 @@ public sealed class ScriptArchiveTests
     {
         using var dir = new TempDir();
         var path = Minimal.Write(dir, Minimal.Members());
-        using var module = ScriptArchive.Load<Tensor, Tensor>(path);
+        using var module = ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe);
         using var output = module.call(torch.zeros(4));
         Assert.Equal([1f, 2f, 3f, 4f], output.data<float>().ToArray());
     }
@@ -210,7 +210,7 @@ public sealed class ScriptArchiveTests
         using var dir = new TempDir();
         var noW = new PickleWriter().Proto().Global("__torch__", "M").EmptyTuple().Op(0x81).EmptyDict().Mark().Str("training").Op(0x89).Op((byte)'u').Op((byte)'b').Stop().ToArray();
         var path = Minimal.Write(dir, Minimal.Members(data: noW));
-        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe));
         Assert.Contains("gives the __torch__.M object no value for its attribute 'w'", e.Message);
         var notADict = new PickleWriter().Proto().Global("__torch__", "M").EmptyTuple().Op(0x81).EmptyTuple().Op((byte)'b').Stop().ToArray();
         AssertRefused(Minimal.Write(dir, Minimal.Members(data: notADict)), "a tuple as state");
@@ -234,7 +234,7 @@ public sealed class ScriptArchiveTests
     {
         using var dir = new TempDir();
         var path = Minimal.Write(dir, Minimal.Members(version: version));
-        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe));
         Assert.Contains(expected, e.Message);
     }
 
@@ -302,7 +302,7 @@ public sealed class ScriptArchiveTests
         AssertRefused(Minimal.Write(dir, Minimal.Members(code: code)), "its code refers to __torch__.helpers.scale (m/code/__torch__.py, line 1), which no code/ member defines");
         var withHelper = Minimal.Members(code: code);
         withHelper.Add(("m/code/__torch__/helpers.py", "def scale(x: Tensor) -> Tensor:\n  return torch.mul(x, 2)\n"u8.ToArray()));
-        using var module = ScriptArchive.Load<Tensor, Tensor>(Minimal.Write(dir, withHelper));
+        using var module = ScriptArchive.Load<Tensor, Tensor>(Minimal.Write(dir, withHelper), Fixtures.ScriptProbe);
         using var output = module.call(torch.zeros(4));
         Assert.Equal([2f, 4f, 6f, 8f], output.data<float>().ToArray());
     }
@@ -333,7 +333,7 @@ public sealed class ScriptArchiveTests
             AssertRefused(path, $"it tags a dict with the type '{type}', which {refusal}");
             return;
         }
-        using var module = ScriptArchive.Load<Tensor, Tensor>(path);
+        using var module = ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe);
     }
 
     [Fact]
@@ -342,7 +342,7 @@ public sealed class ScriptArchiveTests
         // afl (script-load target) mutated attributes_scripted.pt's "Dict[str, int]" into "DPct[str, int]": libtorch
         // 2.10 threw torch::jit::ErrorReport("Unknown type constructor DPct") and the process aborted.
         var path = Fixtures.Path("torchscript/fuzz/restore_type_tag_unknown_constructor.pt");
-        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe));
         Assert.Contains("it tags a dict with the type 'DPct[str, int]', which uses 'DPct[...]'", e.Message);
     }
 
@@ -352,7 +352,7 @@ public sealed class ScriptArchiveTests
         // afl (script-pickle target) replaced constants_traced.pt's constants with ({},): the code adds CONSTANTS.c0
         // as a tensor, libtorch 2.10 failed to compile it with torch::jit::ErrorReport and the process aborted.
         var path = Fixtures.Path("torchscript/fuzz/constants_not_a_tensor.pt");
-        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        var e = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe));
         Assert.Contains("holds a tuple as constant c0; torch.jit.save's constants are tensors, strings or objects", e.Message);
     }
 
@@ -441,7 +441,7 @@ public sealed class ScriptArchiveTests
         Assert.StartsWith($"{path} is not a TorchScript archive the hub can load: ", e.Message);
         Assert.Contains(expected, e.Message);
         Assert.True(e.Message.Contains("again", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("torch.jit.save", StringComparison.Ordinal), $"says what to do: {e.Message}");
-        var load = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path));
+        var load = Assert.Throws<HubException>(() => ScriptArchive.Load<Tensor, Tensor>(path, Fixtures.ScriptProbe));
         Assert.Equal(e.Message, load.Message);
     }
 

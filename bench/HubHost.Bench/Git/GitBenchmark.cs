@@ -27,6 +27,12 @@ internal sealed class GitBenchmark : IBenchmark
         {
             var repo = new BenchRepo(root);
             Console.WriteLine($"git benchmark in {root} (tiny hub repo, no dependencies)");
+            if (args.Contains("--reload-only"))
+            {
+                // Only the hot-reload cycles (memory), with --batches N batches of 100 after the first.
+                await HotReloadCyclesAsync(repo, new HubOptions { HubDirectory = Path.Combine(root, "reload", "hub"), GitBaseUrl = repo.BaseUrl }, BenchArgs.Int(args, "--batches", 4));
+                return;
+            }
 
             // Warm-up: fills NuGet's and the SDK's caches so neither side pays first-use costs.
             await BareBuildAsync(repo, Path.Combine(root, "warmup"), hubFlags: true);
@@ -71,7 +77,8 @@ internal sealed class GitBenchmark : IBenchmark
                 Console.WriteLine($"peer: torch.hub.load of a cached github ref, whole python process, median of {WarmRuns}: {peerMs:0} ms   -> HubHost/torch {warmMs / peerMs:0.00}x");
             }
 
-            await HotReloadCyclesAsync(repo, new HubOptions { HubDirectory = Path.Combine(root, "reload", "hub"), GitBaseUrl = repo.BaseUrl });
+            await HotReloadCyclesAsync(repo, new HubOptions { HubDirectory = Path.Combine(root, "reload", "hub"), GitBaseUrl = repo.BaseUrl },
+                int.TryParse(Environment.GetEnvironmentVariable("HUBHOST_BENCH_RELOAD_BATCHES"), out var b) ? b : 4);
         }
         finally
         {
@@ -79,7 +86,11 @@ internal sealed class GitBenchmark : IBenchmark
         }
     }
 
-    private static async Task HotReloadCyclesAsync(BenchRepo repo, HubOptions options)
+    /// <summary>Where a process's memory is, beyond the working set: the GC's committed bytes and the JIT's compiled code.</summary>
+    private static string Counters()
+        => $"GC committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0.0} MB, JIT-compiled {System.Runtime.JitInfo.GetCompiledMethodCount()} methods / {System.Runtime.JitInfo.GetCompiledILBytes() / 1048576.0:0.00} MB IL";
+
+    private static async Task HotReloadCyclesAsync(BenchRepo repo, HubOptions options, int batches)
     {
         var hub = new HubClient(options);
         repo.Push(repo.Main1, "hot");
@@ -93,6 +104,7 @@ internal sealed class GitBenchmark : IBenchmark
         process.Refresh();
         var rssBefore = process.WorkingSet64;
         var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"  after 20 warm-up cycles: working set {rssBefore / 1048576.0:0.0} MB; {Counters()}");
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < ReloadCycles; i++) await CycleAsync(repo, handle, i, weak);
         var cycleMs = watch.Elapsed.TotalMilliseconds / ReloadCycles;
@@ -108,10 +120,9 @@ internal sealed class GitBenchmark : IBenchmark
         Console.WriteLine($"hot reload: {ReloadCycles} cycles (push, fetch, load the other version, swap, release) after 20 warm-up cycles, {cycleMs:0.0} ms per cycle");
         Console.WriteLine($"  working set {rssBefore / 1048576.0:0.0} MB -> {rssAfter / 1048576.0:0.0} MB (growth {(rssAfter - rssBefore) / 1048576.0:0.0} MB, goal <= 10 MB); " +
                           $"managed heap {managedBefore / 1048576.0:0.0} MB -> {managedAfter / 1048576.0:0.0} MB");
-        Console.WriteLine($"  old load contexts collected: {weak.Count - alive} of {weak.Count} (the one serving now is not among them)");
+        Console.WriteLine($"  old load contexts collected: {weak.Count - alive} of {weak.Count} (the one serving now is not among them); {Counters()}");
 
         // Is the growth a one-off or a leak? More batches of 100 cycles.
-        var batches = int.TryParse(Environment.GetEnvironmentVariable("HUBHOST_BENCH_RELOAD_BATCHES"), out var b) ? b : 4;
         var last = rssAfter;
         for (var batch = 0; batch < batches; batch++)
         {
@@ -124,7 +135,7 @@ internal sealed class GitBenchmark : IBenchmark
             }
             process.Refresh();
             Console.WriteLine($"  next {ReloadCycles} cycles: working set {last / 1048576.0:0.0} MB -> {process.WorkingSet64 / 1048576.0:0.0} MB " +
-                              $"(growth {(process.WorkingSet64 - last) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}");
+                              $"(growth {(process.WorkingSet64 - last) / 1048576.0:0.0} MB); collected {weak.Count(w => !w.IsAlive)} of {weak.Count}; {Counters()}");
             last = process.WorkingSet64;
         }
         await GrowthBreakdownAsync(hub, options);

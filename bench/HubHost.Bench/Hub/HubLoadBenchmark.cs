@@ -18,7 +18,7 @@ internal sealed class HubLoadBenchmark : IBenchmark
     public async Task RunAsync(string[] args)
     {
         var repo = Path.Combine(Measure.RepoRoot, "plugins-sample", "hello");
-        if (args.Length == 2 && args[0] == FirstLoadMode)
+        if (args.Length >= 2 && args[0] == FirstLoadMode)
         {
             // Child mode: one first load in a fresh process (runtime started, nothing of the hub JIT-compiled yet).
             var start = Stopwatch.StartNew();
@@ -62,13 +62,29 @@ internal sealed class HubLoadBenchmark : IBenchmark
             Measure.Run("dotnet", [cli, "load", repo, "greet", "--arg", "name=Ada"], env);
             var processMs = Measure.Median(Enumerable.Range(0, 10).Select(_ => Measure.Run("dotnet", [cli, "load", repo, "greet", "--arg", "name=Ada"], env).Milliseconds).ToList());
 
+            // Whole process of the tool as shipped (ReadyToRun), interleaved with python's whole process.
+            var exe = Measure.PublishedCli(args, home);
+            var python = Measure.TorchPython();
+            var hubLocal = Path.Combine(Measure.RepoRoot, "bench", "python", "hub_local.py");
+            Measure.Run(exe, ["load", repo, "greet", "--arg", "name=Ada"], env);
+            var published = new List<double>();
+            var pythonProcess = new List<double>();
+            var load = Measure.LoadAverage();
+            for (int i = 0; i < 10; i++)
+            {
+                published.Add(Measure.Run(exe, ["load", repo, "greet", "--arg", "name=Ada"], env).Milliseconds);
+                if (python is not null) pythonProcess.Add(Measure.Run(python, [hubLocal, "--once"]).Milliseconds);
+            }
+
             Console.WriteLine("HubHost (plugins-sample/hello, already built):");
             Console.WriteLine($"  first Load in a fresh process (JIT incl.): {firstColdMs,8:0.00} ms  (median of 7 processes)");
             Console.WriteLine($"  first Load, new client in warm process:   {firstWarmMs,8:0.00} ms  (median of 20)");
             Console.WriteLine($"  repeat Load of a loaded version:          {repeatMs,8:0.0000} ms  (median of 2000)");
-            Console.WriteLine($"  whole process `hubhost load`:             {processMs,8:0.0} ms  (median of 10)");
+            Console.WriteLine($"  whole process `hubhost load`:             {processMs,8:0.0} ms  (median of 10, `dotnet HubHost.Cli.dll`, JIT)");
+            Console.WriteLine($"  whole process, published tool (ReadyToRun): {Measure.Median(published),6:0.0} ms  (median of 10; load average {load} to {Measure.LoadAverage()})" +
+                              (pythonProcess.Count > 0 ? $"; python `import torch` + torch.hub.load interleaved: {Measure.Median(pythonProcess):0.0} ms, ratio {Measure.MedianRatio(published, pythonProcess):0.00}x" : ""));
 
-            if (Measure.TorchPython() is { } python)
+            if (python is not null)
             {
                 var script = Path.Combine(Measure.RepoRoot, "bench", "python", "hub_local.py");
                 var (stdout, _) = Measure.Run(python, [script]);

@@ -19,7 +19,8 @@ namespace HubHost.Bench.TorchScript;
 /// <item><c>hubhost import</c> of that entrypoint from its Python repo (tests/fixtures/python-hubs/segmentation) into a
 /// temp folder, in process (PyTorch export, repo written, built, loaded, checked): its wall time and parity figures.</item>
 /// </list>
-/// Arguments: [--warmup W] [--runs N] [--loads N] [--threads T] [--shape 1,3,520,520] [--no-import].
+/// Arguments: [--warmup W] [--runs N] [--loads N] [--threads T] [--shape 1,3,520,520] [--no-import]; or <c>--probe</c> for
+/// the TorchScript probe's cost alone (<see cref="ScriptProbeCost"/>).
 /// </summary>
 internal sealed class TorchScriptBenchmark : IBenchmark
 {
@@ -31,6 +32,11 @@ internal sealed class TorchScriptBenchmark : IBenchmark
 
     public async Task RunAsync(string[] args)
     {
+        if (args.Contains("--probe"))
+        {
+            await ScriptProbeCost.RunAsync(args);
+            return;
+        }
         int warmup = BenchArgs.Int(args, "--warmup", 5);
         int runs = BenchArgs.Int(args, "--runs", 20);
         int loads = BenchArgs.Int(args, "--loads", 10);
@@ -131,7 +137,7 @@ internal sealed class TorchScriptBenchmark : IBenchmark
         Console.WriteLine($"  ratio HubHost/PyTorch: medians {Measure.Median(ours) / Measure.Median(theirs):F2}x   minimums {ours.Min() / theirs.Min():F2}x   median of per-pair ratios {Measure.Median(ratios):F2}x");
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "?"; }

@@ -10,11 +10,12 @@ namespace HubHost.Loading;
 /// <summary>
 /// The <see cref="IHubServices"/> of one loaded repo version: its build's copy of the repo's files, the hub's
 /// checkpoint reader and TorchScript loader, and the checkpoint cache of the hub that loaded it
-/// (<paramref name="fetchCheckpoint"/>: url, file name, check hash, progress → the cached file). The contract is synchronous, as
-/// torch.hub's is (an entrypoint is a plain method): the fetch runs on the thread pool and this call waits for it, so a caller's
-/// synchronization context (a UI thread) cannot deadlock it; the arguments reach the fetch as the repo gave them.
+/// (<paramref name="fetchCheckpoint"/>: url, file name, check hash, progress → the cached file) and TorchScript probe
+/// (<paramref name="scriptProbe"/>). The contract is synchronous, as torch.hub's is (an entrypoint is a plain method): the
+/// fetch runs on the thread pool and this call waits for it, so a caller's synchronization context (a UI thread) cannot
+/// deadlock it; the arguments reach the fetch as the repo gave them.
 /// </summary>
-internal sealed class RepoServices(string repoDirectory, Func<string, string?, bool, bool, Task<string>> fetchCheckpoint) : IHubServices
+internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe, Func<string, string?, bool, bool, Task<string>> fetchCheckpoint) : IHubServices
 {
     public string RepoDirectory { get; } = repoDirectory;
 
@@ -25,16 +26,16 @@ internal sealed class RepoServices(string repoDirectory, Func<string, string?, b
         => Checkpoint.Read(Fetch(url, fileName, checkHash, progress));
 
     public torch.jit.ScriptModule<T, TResult> LoadScript<T, TResult>(string path)
-        => InRepo(path, ScriptArchive.Load<T, TResult>);
+        => InRepo(path, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<TResult> LoadScript<TResult>(string path)
-        => InRepo(path, ScriptArchive.Load<TResult>);
+        => InRepo(path, p => ScriptArchive.Load<TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<T, TResult> LoadScriptFromUrl<T, TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(Fetch(url, fileName, checkHash, progress), url, ScriptArchive.Load<T, TResult>);
+        => Downloaded(Fetch(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<TResult> LoadScriptFromUrl<TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(Fetch(url, fileName, checkHash, progress), url, ScriptArchive.Load<TResult>);
+        => Downloaded(Fetch(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<TResult>(p, scriptProbe));
 
     private string Fetch(string url, string? fileName, bool checkHash, bool progress)
         => Task.Run(() => fetchCheckpoint(url, fileName, checkHash, progress)).GetAwaiter().GetResult();

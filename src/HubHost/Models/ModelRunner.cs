@@ -78,7 +78,7 @@ public static class ModelRunner
             ?? throw new HubException($"{model.Name} takes {model.Inputs}, but {Count(inputs.Count)} {(inputs.Count == 1 ? "was" : "were")} given. " +
                                       "Give one input per argument of the model's forward, in order (--input once for each in the CLI).");
         model.Module?.eval();
-        using var noGrad = no_grad();
+        using var inference = inference_mode(); // no autograd, no version counters or view tracking: PyTorch's inference path
         var floating = inputs.Any(x => x.is_floating_point()) ? model.FloatingType() : null;
         var given = inputs.Select(x => floating is { } dtype && x.is_floating_point() && x.dtype != dtype ? x.to(dtype) : x).ToArray();
         object? result = null;

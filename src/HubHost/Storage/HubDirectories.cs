@@ -37,6 +37,12 @@ internal static class HubDirectories
     /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
     public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
 
+    /// <summary>
+    /// Records of TorchScript archives libtorch loaded in a child process, one per archive's SHA-256:
+    /// <c>&lt;hub&gt;/torchscript/probed</c> (TorchScript/ScriptProbe).
+    /// </summary>
+    public static string ScriptProbes(string hubDirectory) => Path.Combine(hubDirectory, "torchscript", "probed");
+
     /// <summary>Git state: <c>&lt;hub&gt;/git</c> (mirrors, ref records, checkouts).</summary>
     public static string Git(string hubDirectory) => Path.Combine(hubDirectory, "git");
 

@@ -18,7 +18,7 @@ internal static class PathMessages
         }
         catch (HubException e) when (e.Message.Contains(path, StringComparison.Ordinal))
         {
-            throw new HubException(e.Message.Replace(path, shownAs, StringComparison.Ordinal).TrimEnd() + " " + where, e);
+            throw new HubException((e.Message.Replace(path, shownAs, StringComparison.Ordinal).TrimEnd() + " " + where).TrimEnd(), e);
         }
     }
 }

@@ -13,14 +13,21 @@ namespace HubHost.TorchScript;
 internal static class ScriptArchive
 {
     /// <summary>The archive as a module taking one <typeparamref name="T"/> and returning <typeparamref name="TResult"/>.</summary>
-    public static torch.jit.ScriptModule<T, TResult> Load<T, TResult>(string path) => Load(path, torch.jit.load<T, TResult>);
+    public static torch.jit.ScriptModule<T, TResult> Load<T, TResult>(string path, ScriptProbe probe, CancellationToken cancellationToken = default)
+        => Load(path, probe, torch.jit.load<T, TResult>, cancellationToken);
 
     /// <summary>The archive as a module taking any number of tensors.</summary>
-    public static torch.jit.ScriptModule<TResult> Load<TResult>(string path) => Load(path, torch.jit.load<TResult>);
+    public static torch.jit.ScriptModule<TResult> Load<TResult>(string path, ScriptProbe probe, CancellationToken cancellationToken = default)
+        => Load(path, probe, torch.jit.load<TResult>, cancellationToken);
 
-    private static TModule Load<TModule>(string path, Func<string, DeviceType, long, TModule> load)
+    /// <summary>
+    /// Checks the archive (<see cref="Check"/>), has <paramref name="probe"/> load it in a child process unless it did
+    /// before (what the check cannot see: code that does not compile or loops while loading), then loads it here.
+    /// </summary>
+    private static TModule Load<TModule>(string path, ScriptProbe probe, Func<string, DeviceType, long, TModule> load, CancellationToken cancellationToken)
     {
         Check(path);
+        probe.EnsureLoads(path, cancellationToken);
         TorchNative.EnsureLoaded();
         try
         {
@@ -28,10 +35,14 @@ internal static class ScriptArchive
         }
         catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or NotImplementedException)
         {
-            throw new HubException($"libtorch could not load the TorchScript archive {path}: {e.Message.Split('\n', 2)[0].Trim().TrimEnd('.')}. " +
-                                   "Save it again with torch.jit.save from a torch.jit.script or torch.jit.trace of the model.", e);
+            throw NotLoaded(path, e.Message, e);
         }
     }
+
+    /// <summary>The one error for an archive libtorch refused with an error it reports (here or in the probe's child process).</summary>
+    internal static HubException NotLoaded(string path, string libTorchMessage, Exception? inner = null)
+        => new($"libtorch could not load the TorchScript archive {path}: {libTorchMessage.Split('\n', 2)[0].Trim().TrimEnd('.')}. " +
+               "Save it again with torch.jit.save from a torch.jit.script or torch.jit.trace of the model.", inner);
 
     /// <summary>
     /// What the hub checks before libtorch sees an archive (<see cref="ArchiveCheck"/>): that it is a well-formed

@@ -55,6 +55,14 @@ public sealed class ToolPackageTests(ITestOutputHelper output)
         Assert.True(File.Exists(hubhost), $"no hubhost command in {tools}");
         var store = Path.Combine(tools, ".store", "hubhost.cli", version, $"hubhost.cli.{rid}", version, "tools", "net10.0", rid);
         Assert.True(File.Exists(Path.Combine(store, "libtorch_cpu.so")), $"no libtorch_cpu.so in {store}");
+        // Without what no .NET process loads (Python's bindings, libtorch's test backends), and compiled ReadyToRun.
+        Assert.False(File.Exists(Path.Combine(store, "libtorch_python.so")), "the tool carries libtorch_python.so");
+        Assert.False(File.Exists(Path.Combine(store, "libtorchbind_test.so")), "the tool carries libtorchbind_test.so");
+        foreach (var assembly in new[] { "HubHost.dll", "HubHost.Cli.dll", "TorchSharp.dll" })
+        {
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(store, assembly)));
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} in the tool is not ReadyToRun");
+        }
 
         var environment = Dotnet.Environment(new Dictionary<string, string?> { ["HUBHOST_HOME"] = temp.Combine("home") });
         Task<ProcessResult> Hubhost(params string[] args)

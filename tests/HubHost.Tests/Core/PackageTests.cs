@@ -16,6 +16,7 @@ public sealed class PackageTests
         var dependencies = package.Dependencies;
         Assert.Equal("0.107.0", dependencies["TorchSharp"]);
         Assert.Contains("HubHost.Contract", dependencies.Keys);
+        Assert.Contains("HubHost.Checkpoints", dependencies.Keys); // the checkpoint readers, a package of their own
         Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("TorchSharp-", StringComparison.OrdinalIgnoreCase) || id.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("README.md", package.Element("readme").Value);
         Assert.Equal("git", (string?)package.Element("repository").Attribute("type"));
