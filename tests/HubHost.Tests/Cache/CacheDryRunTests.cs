@@ -1,5 +1,5 @@
 using HubHost.Storage;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 
 namespace HubHost.Tests.Cache;
 

@@ -1,5 +1,5 @@
 using HubHost.Locking;
-using HubHost.Tests.NuGet;
+using HubHost.Tests.Sources.NuGet;
 
 namespace HubHost.Tests.Locking;
 
