@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using HubHost.Reloading;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,7 +27,7 @@ internal sealed class HubEntrypointService<T>(string name, IServiceProvider serv
         try
         {
             var hubLock = options.LockFile is { Length: > 0 } lockFile ? HubLock.Load(HubPaths.ConfiguredFile(lockFile, services.GetService<IHostEnvironment>())) : null;
-            handle = await hub.CreateReloadableAsync<T>(repo, options.Entrypoint!, arguments,
+            handle = await ReloadableEntrypoint<T>.CreateAsync(hub, repo, options.Entrypoint!, arguments,
                 new ReloadOptions { PollInterval = options.PollInterval, TrustRepo = options.TrustRepo, Lock = hubLock }, cancellationToken).ConfigureAwait(false);
         }
         catch (HubException e)

@@ -85,7 +85,7 @@ public static class HubHostServiceCollectionExtensions
 
     /// <summary>
     /// Adds a hosted hot-reload handle: while the host starts (before any hosted service's <c>StartAsync</c>) the
-    /// container's <see cref="HubClient"/> loads the entrypoint (<see cref="HubClient.CreateReloadableAsync{T}"/>), and
+    /// container's <see cref="HubClient"/> loads the entrypoint (<see cref="HubHost.Reloading.ReloadableEntrypoint{T}.CreateAsync(HubClient, string, string, object?, HubHost.Reloading.ReloadOptions?, CancellationToken)"/>), and
     /// once every hosted service has stopped the handle is disposed and its repo released. A first load that fails
     /// fails the host start with the hub's message. Consumers take
     /// <c>[FromKeyedServices(name)] HubEntrypoint&lt;T&gt;</c> (any time) or, once the host has started,

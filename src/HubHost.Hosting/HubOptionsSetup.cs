@@ -49,9 +49,10 @@ internal sealed class HubOptionsValidation : IValidateOptions<HubOptions>
 }
 
 /// <summary>The container's one <see cref="HubClient"/>; disposing the container releases the repo versions still loaded.</summary>
-internal sealed class HubClientOwner(IOptions<HubOptions> options) : IDisposable
+internal sealed class HubClientOwner(IOptions<HubOptions> options, IServiceProvider services) : IDisposable
 {
-    public HubClient Client { get; } = new(options.Value);
+    /// <summary>The hub: its settings from the options, its clock from the container when it has one (as Microsoft.Extensions' services take theirs).</summary>
+    public HubClient Client { get; } = new(options.Value, (TimeProvider?)services.GetService(typeof(TimeProvider)));
 
     public void Dispose()
     {

@@ -2,7 +2,7 @@ using System.Reflection;
 using TorchSharp;
 
 // The TorchScript probe: `dotnet exec [--depsfile HOST.deps.json] HubHost.ScriptProbe.dll ARCHIVE`. Sets up libtorch as
-// the hub does (HubHost.Native.TorchNative, found beside this program: the host's own HubHost.dll), loads the archive
+// the hub does (HubHost.Native.TorchNative, found beside this program: the host's own HubHost.Checkpoints.dll), loads the archive
 // with torch.jit.load and says on one stdout line how that went. libtorch may also end this process (a TorchScript
 // compile error escapes TorchSharp as a C++ exception: abort) or never finish (__setstate__ code that loops): the hub
 // reads both from the outside. Exit codes: 0 loaded, 2 libtorch refused the archive, 3 libtorch could not be set up,
@@ -14,7 +14,7 @@ if (args.Length != 1)
 }
 try
 {
-    var native = Type.GetType("HubHost.Native.TorchNative, HubHost", throwOnError: true)!;
+    var native = Type.GetType("HubHost.Native.TorchNative, HubHost.Checkpoints", throwOnError: true)!;
     native.GetMethod("EnsureLoaded", BindingFlags.Public | BindingFlags.Static, Type.EmptyTypes)!.Invoke(null, null);
 }
 catch (Exception e)

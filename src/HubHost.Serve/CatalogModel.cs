@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;

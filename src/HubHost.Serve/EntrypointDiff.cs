@@ -1,3 +1,5 @@
+using HubHost.Entrypoints;
+
 namespace HubHost.Serve;
 
 /// <summary>How an entrypoint differs between two refs.</summary>

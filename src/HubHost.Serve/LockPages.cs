@@ -1,3 +1,5 @@
+using HubHost.Locking;
+
 namespace HubHost.Serve;
 
 /// <summary><c>/locks</c>: lock files side by side — what each pins, and what changed from one to the next.</summary>

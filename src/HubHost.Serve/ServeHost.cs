@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -82,7 +83,7 @@ public sealed class ServeHost : IAsyncDisposable
 
     /// <summary>An http(s) URL on a loopback host, or any host when <paramref name="allowRemote"/>.</summary>
     /// <exception cref="HubException">It is not, with what to give instead.</exception>
-    public static void CheckUrl(string url, bool allowRemote)
+    internal static void CheckUrl(string url, bool allowRemote)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) && !Uri.TryCreate(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out uri))
             throw new HubException($"--urls '{url}' is not a URL. Give one like {ServeOptions.DefaultUrl}.");

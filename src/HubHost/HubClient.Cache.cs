@@ -22,7 +22,20 @@ public sealed partial class HubClient
     public async Task<CacheRemoval> RemoveFromCacheAsync(string repo, CancellationToken cancellationToken = default)
     {
         EnsureHubDirectory();
-        return (await Inventory.RemoveAsync(repo, cancellationToken).ConfigureAwait(false)).ToResult();
+        return (await Inventory.RemoveAsync(repo, execute: true, cancellationToken).ConfigureAwait(false)).ToResult();
+    }
+
+    /// <summary>
+    /// Plans <see cref="RemoveFromCacheAsync"/> without removing anything (<c>hubhost cache rm --dry-run</c>), as huggingface_hub's
+    /// <c>delete_revisions</c>: what would go and <see cref="CachePlan.ExpectedFreedBytes"/>; <see cref="CachePlan.ExecuteAsync"/> removes it.
+    /// The plan decides as the removal does (the same locks; what a running load uses is listed as skipped).
+    /// </summary>
+    /// <exception cref="HubException">Nothing is cached for that repo or ref; the message says what is.</exception>
+    public async Task<CachePlan> PlanCacheRemovalAsync(string repo, CancellationToken cancellationToken = default)
+    {
+        EnsureHubDirectory();
+        var planned = await Inventory.RemoveAsync(repo, execute: false, cancellationToken).ConfigureAwait(false);
+        return new CachePlan(planned.Removed, planned.Skipped, planned.Bytes, token => RemoveFromCacheAsync(repo, token));
     }
 
     /// <summary>
@@ -32,7 +45,15 @@ public sealed partial class HubClient
     public async Task<CacheRemoval> PruneCacheAsync(CancellationToken cancellationToken = default)
     {
         EnsureHubDirectory();
-        return (await Inventory.PruneAsync(cancellationToken).ConfigureAwait(false)).ToResult();
+        return (await Inventory.PruneAsync(execute: true, cancellationToken).ConfigureAwait(false)).ToResult();
+    }
+
+    /// <summary>Plans <see cref="PruneCacheAsync"/> without removing anything (<c>hubhost cache prune --dry-run</c>); see <see cref="PlanCacheRemovalAsync"/>.</summary>
+    public async Task<CachePlan> PlanCachePruneAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureHubDirectory();
+        var planned = await Inventory.PruneAsync(execute: false, cancellationToken).ConfigureAwait(false);
+        return new CachePlan(planned.Removed, planned.Skipped, planned.Bytes, PruneCacheAsync);
     }
 
     /// <summary>
@@ -46,5 +67,5 @@ public sealed partial class HubClient
         else HubDirectories.EnsureUsable(HubDirectory, write: false);
     }
 
-    private HubCache Inventory => new(HubDirectory, Settings.GitBaseUrl);
+    private HubCache Inventory => new(HubDirectory, repo => Pipeline.Parse(repo).Footprint);
 }

@@ -11,7 +11,7 @@ public sealed partial class HubClient
     /// <summary>Retries, timeouts and waits of downloads: the defaults with the options' stall check (tests shorten them).</summary>
     internal DownloadSettings DownloadSettings { get; init; }
 
-    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(HubLocks.Downloads(HubDirectory)), HuggingFace.AuthorizationFor);
+    private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(HubLocks.Downloads(HubDirectory)), HuggingFace.AuthorizationFor, TimeProvider);
 
     /// <summary>Resolves <c>hf://</c> URLs against <see cref="HubOptions.HuggingFaceEndpoint"/>, sending <see cref="HubOptions.HuggingFaceToken"/> to that host only.</summary>
     private HuggingFaceResolver HuggingFace => new(Settings.HuggingFaceEndpoint, Settings.HuggingFaceToken, DownloadSettings, Logger);
@@ -169,7 +169,7 @@ public sealed partial class HubClient
     /// <param name="progress">Receives progress reports while bytes arrive.</param>
     /// <param name="cancellationToken">Cancels the download.</param>
     /// <exception cref="HubException">The download failed, the hash did not match, or the file is not a readable checkpoint.</exception>
-    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictFromUrlAsync(
+    internal async Task<Dictionary<string, torch.Tensor>> LoadStateDictFromUrlAsync(
         string url, string? modelDirectory = null, string? fileName = null, bool checkHash = false,
         IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.Diagnostics;
 using System.Globalization;
 using HubHost.Checkpoints;
@@ -134,22 +135,21 @@ public sealed partial class HubClient
     /// <summary>The Python repo's folder: a local folder as it is, or a git commit's checkout through the hub's git cache (trusted first, never built).</summary>
     private async Task<(string Directory, string? Commit, string Source, IDisposable? Lease)> ResolvePythonRepoAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
-        var source = ParseSource(repo);
-        switch (source)
+        var source = Pipeline.Parse(repo);
+        switch (source.Kind)
         {
-            case LocalDirectorySource local:
-                var folder = Path.GetFullPath(local.Path);
+            case "local":
+                var folder = source.RepoName;
                 if (!Directory.Exists(folder))
                     throw new HubException($"The Python repo '{repo}' does not exist. Give the folder of a Python torch.hub repo (with {HubRepoLayout.PythonHubconf}) or a git repo (owner/name[:ref]).");
                 if (!File.Exists(Path.Combine(folder, HubRepoLayout.PythonHubconf)))
                     throw new HubException(HubRepoLayout.NotAPythonRepo($"'{folder}'"));
                 return (folder, await LocalCommitAsync(folder, cancellationToken).ConfigureAwait(false), repo.Trim(), null);
-            case NuGetRepoSource:
+            case "nuget":
                 throw new HubException($"'{repo}' is a prebuilt HubHost package; hubhost import reads Python torch.hub repos: a folder with {HubRepoLayout.PythonHubconf}, or a git repo (owner/name[:ref]).");
             default:
-                var snapshot = await ResolveAsync(source, options, cancellationToken, HubRepoLayout.PythonHubconf).ConfigureAwait(false);
-                var commit = snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? snapshot.ContentKey["git-".Length..] : null;
-                return (snapshot.Directory, commit, source.DisplayName, snapshot.Lease);
+                var resolved = await Pipeline.ResolveAsync(source, options ?? HubLoadOptions.Default, cancellationToken, HubRepoLayout.PythonHubconf).ConfigureAwait(false);
+                return (resolved.Snapshot.Directory, resolved.Snapshot.ContentKey.Commit, source.DisplayName, resolved);
         }
     }
 
@@ -192,7 +192,7 @@ public sealed partial class HubClient
     {
         Directory.CreateDirectory(to);
         if (from is null) return;
-        foreach (var (relative, info) in LocalDirectorySource.EnumerateContent(from))
+        foreach (var (relative, info) in FileTree.EnumerateContent(from))
         {
             var target = Path.Combine(to, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using HubHost.Building;
 using HubHost.Downloads;
 using HubHost.Locking;
-using HubHost.Sources;
 
 namespace HubHost;
 
@@ -66,20 +65,10 @@ public sealed partial class HubClient
 
     private async Task<LockedRepo> LockRepoAsync(string repo, string loadFrom, List<LockedCall> calls, HubLoadOptions load, CancellationToken cancellationToken)
     {
-        var source = ParseSource(loadFrom);
-        var snapshot = await ResolveAsync(source, load, cancellationToken).ConfigureAwait(false);
-        RepoBuild build;
-        try
-        {
-            build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            snapshot.Lease?.Dispose();
-            throw;
-        }
-        var lockedSource = LockedSources.Describe(source, snapshot, HubDirectory, Logger);
-        var opened = await OpenAsync(snapshot, build, cancellationToken).ConfigureAwait(false);
+        using var resolved = await Pipeline.ResolveAsync(Pipeline.Parse(loadFrom), load, cancellationToken).ConfigureAwait(false);
+        var opened = await Pipeline.LoadAsync(resolved, cancellationToken).ConfigureAwait(false);
+        var lockedSource = resolved.Source.DescribeLocked(resolved.Snapshot, Pipeline.SourceContext());
+        var build = opened.Build;
         var packages = BuildPackages.Read(build)
                        ?? throw new HubException($"The build of {repo} in {build.Directory} was made by an earlier hubhost and does not record its packages. " +
                                                  $"Remove it (`hubhost cache rm {repo}`) and lock again.");
@@ -130,65 +119,6 @@ public sealed partial class HubClient
             };
         }
         return text;
-    }
-
-    /// <summary>The lock's entry for a source, or one line saying the lock does not list it.</summary>
-    private static LockedRepo LockEntry(HubLock hubLock, RepoSource source)
-        => hubLock.Find(source.DisplayName) ?? throw LockDrift.NotLocked(hubLock, source.DisplayName);
-
-    /// <summary>Builds (or finds the build of) a version resolved under a lock, checks it against the lock, loads it and binds its weights to the lock.</summary>
-    private async Task<HubRepo> OpenLockedAsync(RepoSnapshot snapshot, HubLock hubLock, LockedRepo entry, HubLoadOptions options, CancellationToken cancellationToken)
-    {
-        RepoBuild build;
-        try
-        {
-            build = await BuildLockedAsync(snapshot, hubLock, entry, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            snapshot.Lease?.Dispose();
-            throw;
-        }
-        var opened = await OpenAsync(snapshot, build, cancellationToken).ConfigureAwait(false);
-        WeightsOf(opened)?.Attach(hubLock, entry, options.Verify);
-        return opened;
-    }
-
-    /// <summary>
-    /// The build of a locked version whose packages and contract versions are the locked ones: a cached build that matches, else one
-    /// restored in NuGet's locked mode from the lock's packages.lock.json; anything else is refused as drift.
-    /// </summary>
-    private async Task<RepoBuild> BuildLockedAsync(RepoSnapshot snapshot, HubLock hubLock, LockedRepo entry, CancellationToken cancellationToken)
-    {
-        var checkedBuilds = new Dictionary<string, string?>(StringComparer.Ordinal);
-        string? Difference(RepoBuild build)
-        {
-            if (checkedBuilds.TryGetValue(build.Directory, out var known)) return known;
-            return checkedBuilds[build.Directory] = BuildPackages.Read(build) is { } made
-                ? LockDrift.BuiltAgainstDifference(entry.BuiltAgainst, made.Contracts) ?? LockDrift.PackageDifference(entry.Packages, made.Packages)
-                : "its build does not record its packages (made by an earlier hubhost)";
-        }
-        RepoBuild build;
-        if (snapshot.Package is not null)
-        {
-            build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            var pins = entry.NuGetLock is { } nugetLock
-                ? new PinnedRestore(nugetLock, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(nugetLock)))[..8], b => Difference(b) is null)
-                : null;
-            try
-            {
-                build = await Builder.EnsureBuiltAsync(snapshot, pins, cancellationToken).ConfigureAwait(false);
-            }
-            catch (LockedRestoreException e)
-            {
-                throw LockDrift.Drifted(hubLock, entry.Repo, e.Message.TrimEnd('.'));
-            }
-        }
-        if (Difference(build) is { } what) throw LockDrift.Drifted(hubLock, entry.Repo, what);
-        return build;
     }
 }
 

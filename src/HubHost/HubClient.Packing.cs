@@ -22,19 +22,19 @@ public sealed partial class HubClient
     public async Task<PackResult> PackAsync(string repo, string outputDirectory, string? id = null, string? version = null, HubLoadOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var source = ParseSource(repo);
-        HubPackager.CheckPackable(source, repo);
+        var source = Pipeline.Parse(repo);
+        if (source.PackRefusal is { } refusal) throw new HubException(refusal);
         // What can be checked before a build is: a typo in -o, --id or --version never costs one.
         HubPackager.CheckName(id, version);
         WritableFolder.Ensure(Path.GetFullPath(outputDirectory), "The output folder", "Give pack's output (-o) a folder you can write to.");
-        var snapshot = await ResolveAsync(source, options, cancellationToken).ConfigureAwait(false);
-        var (packageId, packageVersion) = HubPackager.Name(source, snapshot, id, version);
-        var build = await BuildAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        var wasLoaded = Loaded.Any(r => r.BuildKey == Path.GetFileName(build.Directory));
-        var opened = await OpenAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        using var resolved = await Pipeline.ResolveAsync(source, options ?? HubLoadOptions.Default, cancellationToken).ConfigureAwait(false);
+        var (packageId, packageVersion) = HubPackager.Name(source, resolved.Snapshot, id, version);
+        // One walk of the pipeline: the version is loaded (its entrypoints are the package's), and released again unless it was loaded before.
+        var wasLoaded = Pipeline.IsLoaded(resolved);
+        var opened = await Pipeline.LoadAsync(resolved, cancellationToken).ConfigureAwait(false);
         try
         {
-            return HubPackager.Write(source, snapshot, build, opened.Entrypoints, packageId, packageVersion, outputDirectory);
+            return HubPackager.Write(source, resolved.Snapshot, opened.Build, opened.Entrypoints, packageId, packageVersion, outputDirectory);
         }
         finally
         {

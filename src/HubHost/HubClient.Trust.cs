@@ -36,7 +36,7 @@ public sealed partial class HubClient
     }
 
     private string TrustKeyOf(string repo)
-        => Trust.TrustedList.IsOwnerPattern(repo) ? Trust.TrustedList.OwnerKey(repo, Settings.GitBaseUrl, "The owner")
-           : ParseSource(repo).Trust?.Key
+        => GitUrls.IsOwnerPattern(repo) ? GitUrls.OwnerKey(repo, Settings.GitBaseUrl, "The owner")
+           : Pipeline.Parse(repo).Trust?.Key
            ?? throw new HubException($"{repo.Trim()} is a local folder: local folders are always trusted, and the trusted list holds git repos and packages (nuget:Id).");
 }

@@ -14,9 +14,12 @@ public sealed partial class HubClient
     /// Creates a hub with a copy of the given options (the defaults when null; environment variables are read only
     /// by <see cref="HubOptions.FromEnvironment()"/>).
     /// </summary>
+    /// <param name="options">The settings (data only).</param>
+    /// <param name="timeProvider">The clock of hot reload's polling (<see cref="TimeProvider.System"/> when null); tests pass a fake one.</param>
     /// <exception cref="HubException">An option is invalid (a credential in <see cref="HubOptions.GitBaseUrl"/>, a timeout of zero).</exception>
-    public HubClient(HubOptions? options = null)
+    public HubClient(HubOptions? options = null, TimeProvider? timeProvider = null)
     {
+        TimeProvider = timeProvider ?? TimeProvider.System;
         Settings = (options ?? new HubOptions()).Snapshot();
         HubDirectory = Path.GetFullPath(Settings.HubDirectory is { } directory ? HubDirectories.ExpandHome(directory) : HubDirectories.Default());
         Logger = (Settings.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost");
@@ -28,6 +31,9 @@ public sealed partial class HubClient
 
     /// <summary>The checked options this hub runs with; never changed after construction.</summary>
     internal HubOptions Settings { get; }
+
+    /// <summary>The clock this hub waits with (hot reload's polling).</summary>
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>The hub directory in use (absolute).</summary>
     public string HubDirectory { get; }

@@ -1,3 +1,5 @@
+using HubHost.Locking;
+
 namespace HubHost;
 
 /// <summary>Per-call options of list, help and load (torch.hub's force_reload, trust_repo and skip_validation).</summary>

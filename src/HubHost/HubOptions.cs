@@ -1,6 +1,5 @@
 using System.Globalization;
 using HubHost.Downloads;
-using HubHost.Sources.Git;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost;
@@ -15,7 +14,7 @@ namespace HubHost;
 public sealed class HubOptions
 {
     /// <summary>https://github.com/, where <c>owner/name</c> points unless <see cref="GitBaseUrl"/> says otherwise.</summary>
-    public const string GitHubBaseUrl = GitRemote.DefaultBaseUrl;
+    public const string GitHubBaseUrl = GitUrls.DefaultBaseUrl;
 
     /// <summary>
     /// The hub directory (torch.hub's hub_dir); a leading <c>~/</c> is the home folder. Null: <c>$XDG_CACHE_HOME/hubhost/hub</c>, else
@@ -141,14 +140,14 @@ public sealed class HubOptions
         if (Text("HUBHOST_NO_BUILD") is { } noBuild) options.DisableBuilds = Flag("HUBHOST_NO_BUILD", noBuild);
         if (Text("HUBHOST_BUILD_TIMEOUT") is { } build) options.BuildTimeout = Seconds("HUBHOST_BUILD_TIMEOUT", build);
         if (Text("HUBHOST_GIT_BASE_URL") is { } baseUrl)
-            options.GitBaseUrl = GitRemote.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
+            options.GitBaseUrl = GitUrls.CheckBaseUrl(baseUrl, "HUBHOST_GIT_BASE_URL");
         if (Text("GITHUB_TOKEN") is { } token) options.GitHubToken = token;
         if (Text("HUBHOST_GIT_TIMEOUT") is { } git) options.GitNetworkTimeout = Seconds("HUBHOST_GIT_TIMEOUT", git);
         if (Text("HUBHOST_SCRIPT_PROBE_TIMEOUT") is { } probe) options.ScriptProbeTimeout = Seconds("HUBHOST_SCRIPT_PROBE_TIMEOUT", probe);
         if (Text("HUBHOST_TRUSTED_OWNERS") is { } owners)
         {
             options.TrustedOwners = owners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            if (options.TrustedOwners.FirstOrDefault(o => !Trust.TrustedList.IsOwnerPattern(o)) is not null)
+            if (options.TrustedOwners.FirstOrDefault(o => !GitUrls.IsOwnerPattern(o)) is not null)
                 throw Malformed("HUBHOST_TRUSTED_OWNERS", owners, "owners as owner/* or https://host/owner/*, separated by commas, such as myorg/*,https://git.example.com/ml/*");
         }
         if (Text("HUBHOST_NUGET_TIMEOUT") is { } nuget) options.NuGetTimeout = Seconds("HUBHOST_NUGET_TIMEOUT", nuget);
@@ -174,8 +173,8 @@ public sealed class HubOptions
     internal HubOptions Snapshot()
     {
         var copy = Copy();
-        copy.GitBaseUrl = GitRemote.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
-        copy.TrustedOwners = (TrustedOwners ?? []).Select(o => Trust.TrustedList.OwnerKey(o ?? "", copy.GitBaseUrl, $"{nameof(HubOptions)}.{nameof(TrustedOwners)}")).ToList();
+        copy.GitBaseUrl = GitUrls.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
+        copy.TrustedOwners = (TrustedOwners ?? []).Select(o => GitUrls.OwnerKey(o ?? "", copy.GitBaseUrl, $"{nameof(HubOptions)}.{nameof(TrustedOwners)}")).ToList();
         Positive(BuildTimeout, nameof(BuildTimeout));
         Positive(GitNetworkTimeout, nameof(GitNetworkTimeout));
         Positive(GitLocalTimeout, nameof(GitLocalTimeout));

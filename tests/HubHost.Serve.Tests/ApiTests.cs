@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 
 namespace HubHost.Serve.Tests;
 

@@ -1,5 +1,5 @@
 using HubHost.Serve;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Serve.Tests;

@@ -167,7 +167,10 @@ internal sealed class GitBenchmark : IBenchmark
         });
         var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main", hub.Options.GitBaseUrl);
-        var gitOnly = await GrowthAsync(async _ => (await cache.ResolveAsync(remote, forceReload: true, skipValidation: false, CancellationToken.None)).Lease.Dispose());
+        var gitOnly = await GrowthAsync(async _ => {
+            using var lease = new HubHost.Storage.VersionLease(hub.HubDirectory);
+            await cache.ResolveAsync(remote, lease, forceReload: true, skipValidation: false, CancellationToken.None);
+        });
         Console.WriteLine($"  breakdown over {ReloadCycles} cycles: load+call+release only (cached, no git) {loadOnly:0.0} MB; git resolve only (ls-remote, no load) {gitOnly:0.0} MB");
     }
 

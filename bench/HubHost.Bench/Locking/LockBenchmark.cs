@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.Globalization;
 using System.Security.Cryptography;
 using HubHost.Bench.Downloads;

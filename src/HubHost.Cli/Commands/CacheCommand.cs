@@ -24,19 +24,22 @@ internal static class CacheCommand
         {
             Description = "What to remove: owner/name or a git URL (the whole repo), owner/name:REF or URL#REF (one ref), a local folder (its builds), nuget:Id[@VERSION] (a hub package's versions and load folders), or a weights URL (http(s):// or hf://: its cached file).",
         };
-        var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo };
+        var rmDryRun = DryRun();
+        var rm = new Command("rm", "Remove a cached repo or one of its refs, with the checkouts and builds nothing else uses.") { repo, rmDryRun };
         rm.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await app.Hub.RemoveFromCacheAsync(parse.GetValue(repo)!, token);
-            app.Print(report, () => ToText(report));
+            // Plan, then execute (huggingface_hub's delete_revisions → expected_freed_size → execute): --dry-run stops after the plan.
+            var plan = await app.Hub.PlanCacheRemovalAsync(parse.GetValue(repo)!, token);
+            await ExecuteAsync(app, plan, parse.GetValue(rmDryRun), token);
             return 0;
         }, ct));
 
-        var prune = new Command("prune", "Remove builds, checkouts and mirrors no ref points to, builds of changed or deleted local folders, and temp folders left by killed runs.");
+        var pruneDryRun = DryRun();
+        var prune = new Command("prune", "Remove builds, checkouts and mirrors no ref points to, builds of changed or deleted local folders, and temp folders left by killed runs.") { pruneDryRun };
         prune.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            var report = await app.Hub.PruneCacheAsync(token);
-            app.Print(report, () => ToText(report));
+            var plan = await app.Hub.PlanCachePruneAsync(token);
+            await ExecuteAsync(app, plan, parse.GetValue(pruneDryRun), token);
             return 0;
         }, ct));
 
@@ -87,6 +90,35 @@ internal static class CacheCommand
         if (listing.TempFolders.Count > 0)
             sb.AppendLine($"temp folders (in progress, or left by killed runs; `hubhost cache prune` removes them): {listing.TempFolders.Count}");
         return sb.ToString().TrimEnd();
+    }
+
+    private static Option<bool> DryRun() => new("--dry-run")
+    {
+        Description = "Only show what would be removed and how much space that frees; remove nothing.",
+    };
+
+    /// <summary>Prints the plan (--dry-run), or executes it and prints what was removed.</summary>
+    private static async Task ExecuteAsync(CliApp app, CachePlan plan, bool dryRun, CancellationToken token)
+    {
+        if (dryRun)
+        {
+            var shown = new CacheDryRun(plan.Items, plan.Skipped, plan.ExpectedFreedBytes);
+            app.Print(shown, shown.ToText);
+            return;
+        }
+        var report = await plan.ExecuteAsync(token);
+        app.Print(report, () => ToText(report));
+    }
+
+    /// <summary>What <c>cache rm|prune --dry-run</c> prints.</summary>
+    private sealed record CacheDryRun(IReadOnlyList<string> WouldRemove, IReadOnlyList<string> Skipped, long ExpectedFreedBytes)
+    {
+        public string ToText()
+        {
+            var lines = WouldRemove.Select(r => "would remove " + r).Concat(Skipped.Select(s => "would skip " + s)).ToList();
+            lines.Add(WouldRemove.Count == 0 ? "nothing to remove" : $"would free {Size(ExpectedFreedBytes)} (dry run: nothing was removed)");
+            return string.Join("\n", lines);
+        }
     }
 
     private static string ToText(CacheRemoval report)

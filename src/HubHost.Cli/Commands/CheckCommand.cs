@@ -1,3 +1,4 @@
+using HubHost.Checking;
 using System.CommandLine;
 
 namespace HubHost.Cli.Commands;

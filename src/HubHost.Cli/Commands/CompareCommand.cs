@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.CommandLine;
 using System.Globalization;
 using HubHost.Cli.Inputs;

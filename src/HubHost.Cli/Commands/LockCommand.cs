@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.CommandLine;
 
 namespace HubHost.Cli.Commands;

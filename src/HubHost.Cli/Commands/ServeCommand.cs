@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.CommandLine;
 using HubHost.Serve;
 
@@ -54,7 +55,6 @@ internal static class ServeCommand
                 Locks = (parse.GetValue(locks) ?? []).Select(Path.GetFullPath).ToList(),
             };
             foreach (var lockFile in options.Locks) HubLock.Load(lockFile); // a file that is not a lock is refused now, not on the page
-            foreach (var url in options.Urls) ServeHost.CheckUrl(url, options.AllowRemote);
             var host = ServeHost.Create(app.NonPromptingHub(), options, app.Loggers);
             await using (host)
             {

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using static TorchSharp.torch;
 
 namespace HubHost.Cli.Outputs;

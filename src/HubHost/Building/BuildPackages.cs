@@ -22,7 +22,7 @@ internal sealed record BuildPackages(IReadOnlyList<RestoredPackage> Packages, IR
     /// <summary>NuGet's lock file of a repo build's restore, kept in the build folder (beside build.json).</summary>
     public const string NuGetLockFile = "packages.lock.json";
 
-    /// <summary>The packages of a <c>nuget:</c> layout (its dependency closure), written by <see cref="PackageLayout"/>.</summary>
+    /// <summary>The packages of a <c>nuget:</c> layout (its dependency closure), written by <see cref="Sources.NuGet.PackageLayout"/>.</summary>
     public const string LayoutRecordFile = "packages.json";
 
     /// <summary>

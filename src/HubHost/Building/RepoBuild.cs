@@ -4,6 +4,13 @@ using HubHost.Storage;
 
 namespace HubHost.Building;
 
+/// <summary>What a build takes: a version's files and the names it is shown and cached by.</summary>
+/// <param name="DisplayName">The repo as the user named it.</param>
+/// <param name="Version">Its short version.</param>
+/// <param name="ContentKey">Names exactly these files.</param>
+/// <param name="Directory">The folder holding them.</param>
+internal sealed record RepoFiles(string DisplayName, string Version, ContentKey ContentKey, string Directory);
+
 /// <summary>A finished build of one repo version: its output folder and main assembly.</summary>
 /// <param name="Directory">The build folder (published atomically; never changes once it exists).</param>
 /// <param name="MainAssemblyPath">The built hubconf assembly.</param>

@@ -2,12 +2,11 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using HubHost.Storage;
 using HubHost.Processes;
-using HubHost.Sources;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost.Building;
 
-/// <summary>A lock's record of a restore, for <see cref="RepoBuilder.EnsureBuiltAsync(RepoSnapshot, PinnedRestore?, CancellationToken)"/>.</summary>
+/// <summary>A lock's record of a restore, for <see cref="RepoBuilder.EnsureBuiltAsync(RepoFiles, PinnedRestore?, CancellationToken)"/>.</summary>
 /// <param name="NuGetLock">NuGet's packages.lock.json as the lock recorded it.</param>
 /// <param name="Key">A short hash naming the folder of a build made from it.</param>
 /// <param name="Matches">Whether a build's packages are the ones locked.</param>
@@ -31,18 +30,15 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     /// <summary>How many <c>dotnet build</c>s this builder started.</summary>
     public int BuildsStarted => Volatile.Read(ref _buildsStarted);
 
-    public Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, CancellationToken cancellationToken)
-        => EnsureBuiltAsync(snapshot, null, cancellationToken);
-
     /// <summary>
     /// The build of a version, made once. With <paramref name="pins"/> (a lock's record of the restore), a cached build is used
     /// when <see cref="PinnedRestore.Matches"/> accepts what it restored; otherwise the version is built with NuGet's lock file in
     /// locked mode (<c>RestoreLockedMode</c>), so restore takes exactly the locked versions and content hashes — into the usual
     /// folder when there is no build yet, else into a folder of its own (<c>&lt;key&gt;-r&lt;hash of the lock&gt;</c>).
     /// </summary>
-    public async Task<RepoBuild> EnsureBuiltAsync(RepoSnapshot snapshot, PinnedRestore? pins, CancellationToken cancellationToken)
+    public async Task<RepoBuild> EnsureBuiltAsync(RepoFiles snapshot, PinnedRestore? pins, CancellationToken cancellationToken)
     {
-        var key = BuildKey(snapshot);
+        var key = BuildKey(snapshot.ContentKey);
         var final = Path.Combine(HubDirectories.Builds(hubDirectory), key);
         if (TryOpen(final) is { } cached && (pins is null || pins.Matches(cached))) return cached;
         if (pins is null) return await BuildAtAsync(snapshot, key, null, cancellationToken).ConfigureAwait(false);
@@ -54,7 +50,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         return await BuildAtAsync(snapshot, key + "-r" + pins.Key, pins, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<RepoBuild> BuildAtAsync(RepoSnapshot snapshot, string key, PinnedRestore? pins, CancellationToken cancellationToken)
+    private async Task<RepoBuild> BuildAtAsync(RepoFiles snapshot, string key, PinnedRestore? pins, CancellationToken cancellationToken)
     {
         var builds = HubDirectories.Builds(hubDirectory);
         var final = Path.Combine(builds, key);
@@ -92,7 +88,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
                 File.Copy(nugetLock, Path.Combine(temp, BuildPackages.NuGetLockFile));
                 if (!shippedLock) File.Delete(nugetLock);
             }
-            var record = new BuildRecord(snapshot.DisplayName, snapshot.Version, snapshot.ContentKey, ContractPackages.Fingerprint,
+            var record = new BuildRecord(snapshot.DisplayName, snapshot.Version, snapshot.ContentKey.ToString(), ContractPackages.Fingerprint,
                 Path.GetFileName(assembly), DateTimeOffset.UtcNow, Math.Round(watch.Elapsed.TotalSeconds, 2));
             record.Write(temp);
             Directory.Move(temp, final);
@@ -112,9 +108,10 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     private static readonly string Rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
 
     /// <summary>The build folder name: the content key, the contract versions it was compiled against, and the platform.</summary>
-    internal static string BuildKey(RepoSnapshot snapshot)
+    internal static string BuildKey(ContentKey contentKey)
     {
-        var key = snapshot.ContentKey.Length > 40 ? snapshot.ContentKey[..40] : snapshot.ContentKey;
+        var text = contentKey.ToString();
+        var key = text.Length > 40 ? text[..40] : text;
         return $"{key}-c{ContractPackages.Fingerprint}-{Rid}";
     }
 
@@ -128,7 +125,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
 
     private static void CopyRepo(string from, string to)
     {
-        foreach (var (relative, info) in LocalDirectorySource.EnumerateContent(from))
+        foreach (var (relative, info) in FileTree.EnumerateContent(from))
         {
             var target = Path.Combine(to, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -156,7 +153,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project />\n");
     }
 
-    private async Task RunDotnetBuildAsync(RepoSnapshot snapshot, string src, string output, bool lockedRestore, CancellationToken cancellationToken)
+    private async Task RunDotnetBuildAsync(RepoFiles snapshot, string src, string output, bool lockedRestore, CancellationToken cancellationToken)
     {
         string[] args =
         [
@@ -266,7 +263,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     private static partial Regex ProjectSuffix();
 
     /// <summary>The hubconf project's assembly: its AssemblyName when it declares one, else the project name.</summary>
-    private static string FindMainAssembly(string output, string src, RepoSnapshot snapshot)
+    private static string FindMainAssembly(string output, string src, RepoFiles snapshot)
     {
         var name = Path.GetFileNameWithoutExtension(HubRepoLayout.ProjectFileName);
         try

@@ -76,3 +76,33 @@ public sealed record CachedBuild(string Name, string Repo, string Version, strin
 /// <param name="Skipped">What was in use and left, with why.</param>
 /// <param name="Bytes">The bytes freed.</param>
 public sealed record CacheRemoval(IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped, long Bytes);
+
+/// <summary>
+/// What a cache removal would remove (<see cref="HubClient.PlanCacheRemovalAsync"/>, <see cref="HubClient.PlanCachePruneAsync"/>), as
+/// huggingface_hub's <c>DeleteCacheStrategy</c>: the items, the space they take, and <see cref="ExecuteAsync"/>, which removes them —
+/// deciding again under the locks, so what a load started using since the plan is left and reported as skipped.
+/// </summary>
+public sealed class CachePlan
+{
+    private readonly Func<CancellationToken, Task<CacheRemoval>> _execute;
+
+    internal CachePlan(IReadOnlyList<string> items, IReadOnlyList<string> skipped, long expectedFreedBytes, Func<CancellationToken, Task<CacheRemoval>> execute)
+    {
+        Items = items.ToList();
+        Skipped = skipped.ToList();
+        ExpectedFreedBytes = expectedFreedBytes;
+        _execute = execute;
+    }
+
+    /// <summary>What would be removed, one line each, as <see cref="CacheRemoval.Removed"/> words it.</summary>
+    public IReadOnlyList<string> Items { get; }
+
+    /// <summary>What is in use now and would be left, with why.</summary>
+    public IReadOnlyList<string> Skipped { get; }
+
+    /// <summary>The bytes removing <see cref="Items"/> frees.</summary>
+    public long ExpectedFreedBytes { get; }
+
+    /// <summary>Removes what the plan lists (what came into use since is left).</summary>
+    public Task<CacheRemoval> ExecuteAsync(CancellationToken cancellationToken = default) => _execute(cancellationToken);
+}

@@ -12,7 +12,7 @@ namespace HubHost.Cache;
 /// ref-to-commit records, commit checkouts, and builds. Removal never touches something another process is
 /// working on: each mirror is changed under its lock, temp folders only when their owner's lock is free.
 /// </summary>
-internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
+internal sealed class HubCache(string hubDirectory, Func<string, CacheFootprint> footprintOf)
 {
     private static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(2);
 
@@ -31,7 +31,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             var url = info?.Url ?? records.FirstOrDefault()?.Url ?? "(unknown)";
             var refs = records.Select(r => new CachedRef(r.Ref, r.Commit, r.ResolvedAt,
                 Directory.Exists(Path.Combine(HubDirectories.GitCheckouts(HubDirectory), r.Commit)),
-                builds.Where(b => b.ContentKey == "git-" + r.Commit).Select(b => b.Name).ToList())).OrderBy(r => r.Ref, StringComparer.Ordinal).ToList();
+                builds.Where(b => b.ContentKey == ContentKey.Git(r.Commit).ToString()).Select(b => b.Name).ToList())).OrderBy(r => r.Ref, StringComparer.Ordinal).ToList();
             repos.Add(new CachedRepo(info?.Name ?? url, url, mirrorName, Directory.Exists(mirror), FileTree.SizeOf(mirror), refs));
         }
         var checkouts = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
@@ -61,22 +61,25 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// (<c>REPO:REF</c>; its checkout and builds go when no other ref points to the same commit). For a local
     /// folder, removes its builds.
     /// </summary>
-    public async Task<RemovalReport> RemoveAsync(string repo, CancellationToken cancellationToken)
+    /// <param name="repo">What to remove.</param>
+    /// <param name="execute">False: only plan — decide exactly as a removal would (taking the same locks, skipping what is in use) and report what would go.</param>
+    /// <param name="cancellationToken">Cancels waiting for a lock.</param>
+    public async Task<RemovalReport> RemoveAsync(string repo, bool execute, CancellationToken cancellationToken)
     {
-        var report = new RemovalReport();
+        var report = new RemovalReport { Execute = execute };
         if (WeightsSource.LooksLikeUrl(repo.Trim()))
         {
             var weights = WeightsSource.Parse(repo);
-            var (removed, bytes) = await CheckpointCache.RemoveAsync(HubDirectory, weights, cancellationToken).ConfigureAwait(false);
+            var (removed, bytes) = await CheckpointCache.RemoveAsync(HubDirectory, weights, execute, cancellationToken).ConfigureAwait(false);
             if (removed.Count == 0) throw new HubException($"No weights from {weights.Shown} are cached. `hubhost cache ls` shows what is.");
             report.Removed.AddRange(removed);
             report.Bytes += bytes;
             return report;
         }
-        var source = RepoSource.Parse(repo, gitBaseUrl);
-        if (source is LocalDirectorySource local)
+        var footprint = footprintOf(repo);
+        if (footprint is FolderFootprint local)
         {
-            var full = Path.GetFullPath(local.Path);
+            var full = local.Folder;
             var localBuilds = ReadBuilds().Where(b => b.Repo == full).ToList();
             foreach (var contentKey in localBuilds.Select(b => b.ContentKey).Distinct())
                 await RemoveContentAsync(contentKey, localBuilds.Where(b => b.ContentKey == contentKey), null, report, null, cancellationToken).ConfigureAwait(false);
@@ -84,9 +87,9 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             return report;
         }
 
-        if (source is NuGetRepoSource package) return await RemovePackageAsync(package, report, cancellationToken).ConfigureAwait(false);
+        if (footprint is PackageFootprint package) return await RemovePackageAsync(package, report, cancellationToken).ConfigureAwait(false);
 
-        var remote = ((GitRepoSource)source).Remote;
+        var remote = ((GitFootprint)footprint).Remote;
         var lockPath = GitRepoCache.LockPath(HubDirectory, remote.MirrorName);
         using (await FileLock.AcquireAsync(lockPath, $"using {remote.RepoName}", TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false))
         {
@@ -101,7 +104,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (record is null)
                     throw new HubException($"{remote.RefLabel} of {remote.RepoName} is not cached. Cached refs: " +
                                            (records.Count == 0 ? "none" : string.Join(", ", records.Select(r => r.Ref))) + ".");
-                File.Delete(path);
+                if (execute) File.Delete(path);
                 report.Removed.Add($"ref {RefText(remote, record.Ref)} -> {record.Commit[..12]}");
                 removed = [record];
             }
@@ -110,15 +113,19 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (!Directory.Exists(mirror) && records.Count == 0)
                     throw new HubException($"{remote.RepoName} is not cached. `hubhost cache ls` shows what is.");
                 report.Bytes += FileTree.SizeOf(mirror);
-                FileTree.Delete(mirror);
-                FileTree.Delete(refsFolder);
+                if (execute)
+                {
+                    FileTree.Delete(mirror);
+                    FileTree.Delete(refsFolder);
+                }
                 report.Removed.Add($"mirror {remote.RepoName} ({remote.MirrorName})");
                 report.Removed.AddRange(records.Select(r => $"ref {RefText(remote, r.Ref)} -> {r.Commit[..12]}"));
                 removed = records;
             }
-            var stillUsed = AllRecords().Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
+            // The refs of other mirrors, and this one's that stay (a plan has not removed the others yet).
+            var stillUsed = AllRecords().Except(removed).Select(r => r.Commit).ToHashSet(StringComparer.Ordinal);
             foreach (var commit in removed.Select(r => r.Commit).Distinct().Where(c => !stillUsed.Contains(c)))
-                await RemoveContentAsync("git-" + commit, ReadBuilds().Where(b => b.ContentKey == "git-" + commit), commit, report, null, cancellationToken).ConfigureAwait(false);
+                await RemoveContentAsync(ContentKey.Git(commit).ToString(), ReadBuilds().Where(b => b.ContentKey == ContentKey.Git(commit).ToString()), commit, report, null, cancellationToken).ConfigureAwait(false);
         }
         return report;
     }
@@ -128,12 +135,12 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// load folders and what its ranges resolved to. Its dependencies stay (other packages may use them; the same
     /// bytes are reinstalled from the feed when needed), and so do the recorded hashes: a version's bytes never change.
     /// </summary>
-    private async Task<RemovalReport> RemovePackageAsync(NuGetRepoSource package, RemovalReport report, CancellationToken cancellationToken)
+    private async Task<RemovalReport> RemovePackageAsync(PackageFootprint package, RemovalReport report, CancellationToken cancellationToken)
     {
-        if (package.Range is not null)
+        if (package.IsRange)
             throw new HubException($"cache rm takes nuget:{package.Id} (every version) or nuget:{package.Id}@VERSION, not a range.");
         var id = package.Id.ToLowerInvariant();
-        var versions = package.Exact is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
+        var versions = package.Version is { } exact ? [exact.ToNormalizedString().ToLowerInvariant()]
             : Subfolders(Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id)).Where(n => !TempFolders.IsTemp(n)).ToList();
         foreach (var version in versions)
         {
@@ -143,23 +150,26 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 var folder = Path.Combine(HubDirectories.NuGetPackages(HubDirectory), id, version);
                 if (!Directory.Exists(folder)) continue;
                 report.Bytes += FileTree.SizeOf(folder);
-                // Rename first: a half-deleted package must not look installed.
-                var doomed = TempFolders.For(HubDirectories.NuGetPackages(HubDirectory), "rm");
-                Directory.Move(folder, doomed);
-                FileTree.Delete(doomed);
+                if (report.Execute)
+                {
+                    // Rename first: a half-deleted package must not look installed.
+                    var doomed = TempFolders.For(HubDirectories.NuGetPackages(HubDirectory), "rm");
+                    Directory.Move(folder, doomed);
+                    FileTree.Delete(doomed);
+                }
                 report.Removed.Add($"package {package.Id} {version}");
             }
         }
-        foreach (var build in ReadBuilds().Where(b => b.ContentKey.StartsWith($"nuget-{id}@", StringComparison.Ordinal)
-                                                      && (package.Exact is null || b.ContentKey == NuGetRepoSource.ContentKey(package.Id, package.Exact))))
+        foreach (var build in ReadBuilds().Where(b => ContentKey.Parse(b.ContentKey) is { Kind: ContentKind.Package } key && key.Value.StartsWith(id + "@", StringComparison.Ordinal)
+                                                      && (package.Version is null || key == ContentKey.Package(package.Id, package.Version.ToNormalizedString()))))
             await RemoveBuildAsync(build, report, null, cancellationToken).ConfigureAwait(false);
         var resolved = Path.Combine(HubDirectories.NuGetResolved(HubDirectory), id);
         if (Directory.Exists(resolved))
         {
             foreach (var record in Directory.EnumerateFiles(resolved, "*.json"))
             {
-                if (package.Exact is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
-                File.Delete(record);
+                if (package.Version is not null && JsonRecords.ReadFlatObject(record)?.GetValueOrDefault("version")?.ToLowerInvariant() != versions[0]) continue;
+                if (report.Execute) File.Delete(record);
                 report.Removed.Add($"resolution {Path.GetFileNameWithoutExtension(record)} of nuget:{package.Id}");
             }
         }
@@ -173,9 +183,11 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// or have changed since, checkouts no ref records, mirrors without refs, and temp folders left by killed
     /// processes (only when the lock of whoever would own them is free).
     /// </summary>
-    public async Task<RemovalReport> PruneAsync(CancellationToken cancellationToken)
+    /// <param name="execute">False: only plan (see <see cref="RemoveAsync"/>).</param>
+    /// <param name="cancellationToken">Cancels waiting for a lock.</param>
+    public async Task<RemovalReport> PruneAsync(bool execute, CancellationToken cancellationToken)
     {
-        var report = new RemovalReport();
+        var report = new RemovalReport { Execute = execute };
         // Hold every mirror's lock while deciding what is unreferenced: a process that is resolving writes its
         // record and checkout under that lock, so nothing it is about to use is taken for garbage.
         var held = new List<FileLock>();
@@ -209,7 +221,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 if (ReadRecords(name).Count > 0) continue;
                 var mirror = Path.Combine(HubDirectories.GitMirrors(HubDirectory), name);
                 report.Bytes += FileTree.SizeOf(mirror);
-                FileTree.Delete(mirror);
+                if (execute) FileTree.Delete(mirror);
                 report.Removed.Add($"mirror {name} (no ref points to it)");
             }
 
@@ -217,16 +229,17 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             // to record a ref to one of them holds that lease first, so what is removed here no load is using.
             var builds = ReadBuilds();
             var commits = Subfolders(HubDirectories.GitCheckouts(HubDirectory)).Where(n => !TempFolders.IsTemp(n))
-                .Concat(builds.Where(b => b.ContentKey.StartsWith("git-", StringComparison.Ordinal)).Select(b => b.ContentKey[4..]))
+                .Concat(builds.Select(b => ContentKey.Parse(b.ContentKey)?.Commit).OfType<string>())
                 .Where(c => !referenced.Contains(c)).Distinct().ToList();
             foreach (var commit in commits)
             {
-                await RemoveContentAsync("git-" + commit, builds.Where(b => b.ContentKey == "git-" + commit), commit, report, "no ref points to its commit",
+                var key = ContentKey.Git(commit).ToString();
+                await RemoveContentAsync(key, builds.Where(b => b.ContentKey == key), commit, report, "no ref points to its commit",
                     cancellationToken, stillWanted: () => AllRecords().Any(r => r.Commit == commit)).ConfigureAwait(false);
             }
-            foreach (var build in builds.Where(b => b.ContentKey.StartsWith("local-", StringComparison.Ordinal)))
+            foreach (var build in builds.Where(b => ContentKey.Parse(b.ContentKey)?.Kind == ContentKind.Local))
             {
-                var why = await StaleLocalBuildAsync(build, cancellationToken).ConfigureAwait(false);
+                var why = StaleLocalBuild(build, cancellationToken);
                 if (why is not null) await RemoveContentAsync(build.ContentKey, [build], null, report, why, cancellationToken).ConfigureAwait(false);
             }
 
@@ -245,7 +258,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
                 using (owner)
                 {
                     report.Bytes += FileTree.SizeOf(path);
-                    FileTree.Delete(path);
+                    if (execute) FileTree.Delete(path);
                     report.Removed.Add($"temp {path}");
                 }
             }
@@ -279,14 +292,13 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
     /// <summary>A ref of a repo the way the user writes it: owner/name:REF or URL#REF.</summary>
     private static string RefText(GitRemote remote, string reference) => remote.IsOwnerForm ? $"{remote.RepoName}:{reference}" : $"{remote.Url}#{reference}";
 
-    private async Task<string?> StaleLocalBuildAsync(CachedBuild build, CancellationToken cancellationToken)
+    private static string? StaleLocalBuild(CachedBuild build, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(build.Repo)) return "its folder no longer exists";
         try
         {
-            var source = new LocalDirectorySource(build.Repo);
-            var snapshot = await source.ResolveAsync(null!, HubLoadOptions.Default, cancellationToken).ConfigureAwait(false);
-            return snapshot.ContentKey == build.ContentKey ? null : "its folder has changed since";
+            var snapshot = new LocalDirectorySource(build.Repo).Resolve(rehash: false, cancellationToken);
+            return snapshot.ContentKey.ToString() == build.ContentKey ? null : "its folder has changed since";
         }
         catch (HubException)
         {
@@ -328,7 +340,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             foreach (var entry in Directory.EnumerateFileSystemEntries(checkouts).Where(e => TempFolders.IsTemp(Path.GetFileName(e))))
             {
                 var commit = TempFolders.OwnerOf(Path.GetFileName(entry));
-                yield return (entry, commit is not null && GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, "git-" + commit) : null);
+                yield return (entry, commit is not null && GitRemote.LooksLikeSha(commit) ? ContentLease.PathFor(HubDirectory, ContentKey.Git(commit).ToString()) : null);
             }
         }
         // git/refs/<mirror>/<record>.json.<guid>.tmp: only a write killed between its two steps leaves one.
@@ -345,7 +357,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
         var path = Path.Combine(HubDirectories.GitCheckouts(HubDirectory), commit);
         if (!Directory.Exists(path)) return;
         report.Bytes += FileTree.SizeOf(path);
-        FileTree.Delete(path);
+        if (report.Execute) FileTree.Delete(path);
         report.Removed.Add($"checkout {commit[..12]}");
     }
 
@@ -364,17 +376,24 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             report.Skipped.Add($"build {build.Name} (being built)");
             return;
         }
-        var doomed = TempFolders.For(builds, build.Name);
-        try
+        if (!report.Execute)
         {
-            Directory.Move(path, doomed);
+            if (!Directory.Exists(path)) return;
         }
-        catch (DirectoryNotFoundException)
+        else
         {
-            return;
+            var doomed = TempFolders.For(builds, build.Name);
+            try
+            {
+                Directory.Move(path, doomed);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
+            }
+            FileTree.Delete(doomed);
         }
         report.Bytes += build.Bytes;
-        FileTree.Delete(doomed);
         report.Removed.Add($"build {build.Name} ({build.Repo} {build.Version}){(why is null ? "" : ": " + why)}");
     }
 
@@ -404,7 +423,7 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
             {
                 var folder = Path.Combine(root, id, version);
                 var isHub = File.Exists(Path.Combine(folder, HubPackageManifest.FileName));
-                var layouts = builds.Where(b => b.ContentKey == $"nuget-{id}@{version}").Select(b => b.Name).ToList();
+                var layouts = builds.Where(b => b.ContentKey == ContentKey.Package(id, version).ToString()).Select(b => b.Name).ToList();
                 result.Add(new CachedPackage(id, version, isHub, FileTree.SizeOf(folder), layouts));
             }
         }
@@ -428,9 +447,12 @@ internal sealed class HubCache(string hubDirectory, string gitBaseUrl)
 
 }
 
-/// <summary>What <c>cache rm</c> or <c>cache prune</c> removed, and what it left because it was in use.</summary>
+/// <summary>What <c>cache rm</c> or <c>cache prune</c> removed (or, planning, would remove), and what it left because it was in use.</summary>
 internal sealed class RemovalReport
 {
+    /// <summary>Whether it removes; false: it plans, deciding the same way and removing nothing.</summary>
+    public bool Execute { get; init; } = true;
+
     public List<string> Removed { get; } = [];
 
     public List<string> Skipped { get; } = [];

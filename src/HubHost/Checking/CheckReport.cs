@@ -1,4 +1,4 @@
-namespace HubHost;
+namespace HubHost.Checking;
 
 /// <summary>How <see cref="HubClient.CheckAsync"/> checks a repo (<c>hubhost check</c>).</summary>
 public sealed record CheckOptions

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.ComponentModel;
 using System.Reflection;
 

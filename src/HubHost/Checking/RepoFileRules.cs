@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.Text.Json;
 using HubHost.Checkpoints;
 

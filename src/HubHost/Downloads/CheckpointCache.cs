@@ -243,7 +243,7 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
     /// Removes every cached copy of <paramref name="source"/> (<c>cache rm URL</c>) in the default root: its URL's folder and any
     /// explicitly named file whose record says it came from that URL. Returns what was removed and the bytes freed.
     /// </summary>
-    public static async Task<(List<string> Removed, long Bytes)> RemoveAsync(string hubDirectory, WeightsSource source, CancellationToken cancellationToken)
+    public static async Task<(List<string> Removed, long Bytes)> RemoveAsync(string hubDirectory, WeightsSource source, bool execute, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
         long bytes = 0;
@@ -259,8 +259,9 @@ internal sealed class CheckpointCache(string hubDirectory, FileDownloader downlo
             using var gate = await FileLock.AcquireAsync(HubLocks.Checkpoint(hubDirectory, file), $"caching '{file}'", LockTimeout, cancellationToken).ConfigureAwait(false);
             if (!File.Exists(file)) continue;
             bytes += new FileInfo(file).Length;
-            Remove(file);
             removed.Add($"weights {source.Shown} ({file})");
+            if (!execute) continue; // a plan: what would go
+            Remove(file);
             var parent = Path.GetDirectoryName(file)!;
             if (parent == folder && !Directory.EnumerateFiles(folder).Any(f => !Path.GetFileName(f).StartsWith('.'))) FileTree.Delete(folder);
         }

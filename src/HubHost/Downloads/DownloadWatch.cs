@@ -18,13 +18,13 @@ internal static class DownloadWatch
     /// <param name="fileName">The file name it gave, or null for the URL's.</param>
     /// <param name="checkHash">Whether it asked for the hash check.</param>
     /// <param name="fetch">The fetch itself: the cached file, and whether it was downloaded now.</param>
-    public static CachedFile Run(string url, string? fileName, bool checkHash, Func<CachedFile> fetch)
+    public static async Task<CachedFile> RunAsync(string url, string? fileName, bool checkHash, Func<Task<CachedFile>> fetch)
     {
         var list = Current.Value;
-        if (list is null) return fetch();
+        if (list is null) return await fetch().ConfigureAwait(false);
         try
         {
-            var file = fetch();
+            var file = await fetch().ConfigureAwait(false);
             lock (list) list.Add(new WatchedDownload(url, fileName, checkHash, !file.Downloaded, file.Path, null));
             return file;
         }

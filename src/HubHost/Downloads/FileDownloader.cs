@@ -30,9 +30,12 @@ internal enum ExistingFile
 /// <param name="logger">Where retries and resumes are logged.</param>
 /// <param name="completed">Notes of finished downloads, for a download that waited on another of the same destination.</param>
 /// <param name="authorize">The Authorization header for a request URL, or null for none (the Hugging Face token, for its hub's host only).</param>
+/// <param name="timeProvider">The clock of the stall check, the read timeout and the back-off (the system's when null).</param>
 internal sealed class FileDownloader(HttpClient http, DownloadSettings settings, ILogger logger, CompletedDownloads completed,
-    Func<Uri, AuthenticationHeaderValue?>? authorize = null)
+    Func<Uri, AuthenticationHeaderValue?>? authorize = null, TimeProvider? timeProvider = null)
 {
+    private TimeProvider Time { get; } = timeProvider ?? TimeProvider.System;
+
     /// <param name="url">The http(s) URL.</param>
     /// <param name="destination">The file to write.</param>
     /// <param name="hashPrefix">Hex the SHA-256 must start with (all 64 digits: the full hash), or null.</param>
@@ -179,7 +182,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                 throw new HubException($"Cannot write the download to '{temp}': {e.Message} Check that the directory is writable.", e);
             }
 
-            using var transfer = new PartialDownload(handle, temp, progress, settings);
+            using var transfer = new PartialDownload(handle, temp, progress, settings, Time);
             if (leftover is { } kept)
             {
                 // A killed process got this far: continue with Range, If-Range its validator (a changed file restarts).
@@ -222,7 +225,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         var requests = 0;
         var failures = 0;
         long highWater = 0;
-        var sinceProgress = Stopwatch.StartNew();
+        var progressAt = Time.GetTimestamp();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -245,18 +248,18 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
                 {
                     highWater = transfer.Received;
                     failures = 0;
-                    sinceProgress.Restart();
+                    progressAt = Time.GetTimestamp();
                 }
                 failures++;
                 var delay = e.RetryAfter is { } retryAfter
                     ? TimeSpan.FromTicks(Math.Min(retryAfter.Ticks, settings.MaxBackoff.Ticks))
                     : Backoff(failures);
-                if (failures >= settings.MaxAttempts || requests >= settings.MaxRequests || sinceProgress.Elapsed + delay > settings.RetryWindow)
+                if (failures >= settings.MaxAttempts || requests >= settings.MaxRequests || Time.GetElapsedTime(progressAt) + delay > settings.RetryWindow)
                     throw new HubException(
                         $"Download of {shown} failed after {requests} attempt{(requests == 1 ? "" : "s")}: {e.Reason}. " +
                         "Check the URL and your network, and try again later.", e.InnerException ?? e);
                 logger.LogWarning("Download of {Url}: {Reason}; retrying in {Delay:0.0} s ({Received} bytes kept)", shown, e.Reason, delay.TotalSeconds, transfer.RangeSupported ? transfer.Received : 0);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -284,8 +287,8 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
             if (transfer.Validator is { } validator) request.Headers.IfRange = validator;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(settings.ReadTimeout);
+        using var deadline = new CancellationTokenSource(settings.ReadTimeout, Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         HttpResponseMessage response;
         try
         {
@@ -357,7 +360,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         }
     }
 
-    private static void CheckStatus(HttpResponseMessage response, string shown)
+    private void CheckStatus(HttpResponseMessage response, string shown)
     {
         if (response.IsSuccessStatusCode) return;
         var code = (int)response.StatusCode;
@@ -384,13 +387,13 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         throw new HubException($"Download of {shown} failed: the server answered {status}. {advice}");
     }
 
-    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
         var retry = response.Headers.RetryAfter;
         if (retry?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
         if (retry?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - Time.GetUtcNow();
             return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
         }
         return null;

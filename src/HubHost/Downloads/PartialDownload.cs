@@ -12,7 +12,7 @@ namespace HubHost.Downloads;
 /// One download's state across attempts: the temp file, the running hash, the bytes kept so far. Receiving and
 /// writing on one thread overlap with hashing on another (see <see cref="ReceiveAsync"/>).
 /// </summary>
-internal sealed class PartialDownload(SafeFileHandle file, string path, IProgress<DownloadProgress>? progress, DownloadSettings settings) : IDisposable
+internal sealed class PartialDownload(SafeFileHandle file, string path, IProgress<DownloadProgress>? progress, DownloadSettings settings, TimeProvider time) : IDisposable
 {
     private SafeFileHandle _file = file;
 
@@ -159,7 +159,9 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
         long readingSince = 0; // when the current read started; 0 while not reading (waiting for a buffer)
         var timedOut = 0;
         long bytesRead = 0; // this attempt's, for the stall check
-        var windowStart = Environment.TickCount64;
+        // Milliseconds on the hub's clock (never 0: 0 means "not reading").
+        long Now() => 1 + (long)(time.GetTimestamp() * 1000.0 / time.TimestampFrequency);
+        var windowStart = Now();
         long windowBytes = 0;
         long stalledWith = -1; // bytes of the window that failed the stall check
         var stallMs = (long)settings.StallTime.TotalMilliseconds;
@@ -176,9 +178,9 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
         }
         var shortest = settings.MinimumSpeed > 0 && settings.StallTime < settings.ReadTimeout ? settings.StallTime : settings.ReadTimeout;
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, shortest.Ticks / 4));
-        using var watchdog = new Timer(_ =>
+        using var watchdog = time.CreateTimer(_ =>
         {
-            var now = Environment.TickCount64;
+            var now = Now();
             var since = Volatile.Read(ref readingSince);
             if (since != 0 && now - since > settings.ReadTimeout.TotalMilliseconds)
             {
@@ -215,7 +217,7 @@ internal sealed class PartialDownload(SafeFileHandle file, string path, IProgres
                 {
                     while (filled < chunkSize)
                     {
-                        Volatile.Write(ref readingSince, Environment.TickCount64);
+                        Volatile.Write(ref readingSince, Now());
                         var read = body.Read(current, filled, chunkSize - filled);
                         if (read == 0)
                         {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace HubHost;
+namespace HubHost.Entrypoints;
 
 /// <summary>
 /// What a repo says about one entrypoint in <c>hubconf.catalog.json</c> at its root (every field optional): the card

@@ -1,3 +1,4 @@
+using HubHost.Storage;
 using System.Reflection;
 using System.Xml.Linq;
 using HubHost.Sources;

@@ -1,6 +1,5 @@
-using HubHost.Entrypoints;
 
-namespace HubHost;
+namespace HubHost.Entrypoints;
 
 /// <summary>One entrypoint of a hub repo: a public static method of its Hubconf class, with its help.</summary>
 public sealed record EntrypointInfo

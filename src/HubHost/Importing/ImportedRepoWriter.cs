@@ -1,3 +1,5 @@
+using HubHost.Entrypoints;
+using HubHost.Storage;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,8 +1,5 @@
 using System.Reflection;
 using HubHost.Entrypoints;
-using HubHost.Sources;
-using Microsoft.Extensions.Logging;
-
 namespace HubHost.Loading;
 
 /// <summary>
@@ -11,15 +8,13 @@ namespace HubHost.Loading;
 /// </summary>
 internal static class RepoLoader
 {
-    /// <param name="snapshot">The resolved version (its lease passes to the loaded repo).</param>
-    /// <param name="buildDirectory">The build folder.</param>
+    /// <param name="displayName">The repo as the user named it.</param>
+    /// <param name="version">The version's short name (the load context is <c>name@version</c>).</param>
     /// <param name="mainAssemblyPath">The built hubconf assembly.</param>
     /// <param name="services">What the repo reaches through <c>HubServices.For</c>: its files, the hub's checkpoint reading and downloads.</param>
-    /// <param name="logger">The hub's logger.</param>
-    /// <param name="forget">Called when the loaded version is released.</param>
-    public static HubRepo Load(RepoSnapshot snapshot, string buildDirectory, string mainAssemblyPath, RepoServices services, ILogger logger, Action<HubRepo> forget)
+    public static LoadedAssembly Load(string displayName, string version, string mainAssemblyPath, RepoServices services)
     {
-        var context = new RepoLoadContext($"{snapshot.DisplayName}@{snapshot.Version}", mainAssemblyPath, services);
+        var context = new RepoLoadContext($"{displayName}@{version}", mainAssemblyPath, services);
         try
         {
             Assembly assembly;
@@ -29,11 +24,11 @@ internal static class RepoLoader
             }
             catch (Exception e) when (e is FileLoadException or BadImageFormatException or FileNotFoundException)
             {
-                throw new HubException($"Could not load {Path.GetFileName(mainAssemblyPath)} of {snapshot.DisplayName}: {e.Message}", e);
+                throw new HubException($"Could not load {Path.GetFileName(mainAssemblyPath)} of {displayName}: {e.Message}", e);
             }
-            ContractVersions.Check(snapshot.DisplayName, assembly, SharedAssemblies.ByName);
-            var catalog = EntrypointCatalog.Create(snapshot.DisplayName, assembly, mainAssemblyPath);
-            return new HubRepo(snapshot, buildDirectory, context, catalog, assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp"), logger, forget);
+            ContractVersions.Check(displayName, assembly, SharedAssemblies.ByName);
+            var catalog = EntrypointCatalog.Create(displayName, assembly, mainAssemblyPath);
+            return new LoadedAssembly(context, catalog, assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp"));
         }
         catch
         {
@@ -42,3 +37,9 @@ internal static class RepoLoader
         }
     }
 }
+
+/// <summary>A repo version's main assembly in its own load context.</summary>
+/// <param name="Context">Its collectible load context.</param>
+/// <param name="Catalog">Its entrypoints.</param>
+/// <param name="UsesTorchSharp">Whether it references TorchSharp (libtorch is loaded before the first call into it).</param>
+internal sealed record LoadedAssembly(RepoLoadContext Context, EntrypointCatalog Catalog, bool UsesTorchSharp);

@@ -10,10 +10,12 @@ namespace HubHost.Loading;
 /// <summary>
 /// The <see cref="IHubServices"/> of one loaded repo version: its build's copy of the repo's files, the hub's
 /// checkpoint reader and TorchScript loader, and the checkpoint cache of the hub that loaded it
-/// (<paramref name="downloadCheckpoint"/>: url, file name, check hash, progress → the cached file) and TorchScript probe
-/// (<paramref name="scriptProbe"/>).
+/// (<paramref name="fetchCheckpoint"/>: url, file name, check hash, progress → the cached file) and TorchScript probe
+/// (<paramref name="scriptProbe"/>). The contract is synchronous, as torch.hub's is (an entrypoint is a plain method): the
+/// fetch runs on the thread pool and this call waits for it, so a caller's synchronization context (a UI thread) cannot
+/// deadlock it; the arguments reach the fetch as the repo gave them.
 /// </summary>
-internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe, Func<string, string?, bool, bool, string> downloadCheckpoint) : IHubServices
+internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe, Func<string, string?, bool, bool, Task<string>> fetchCheckpoint) : IHubServices
 {
     public string RepoDirectory { get; } = repoDirectory;
 
@@ -21,7 +23,7 @@ internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe
         => InRepo(path, Checkpoint.Read);
 
     public Dictionary<string, torch.Tensor> LoadStateDictFromUrl(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Checkpoint.Read(downloadCheckpoint(url, fileName, checkHash, progress));
+        => Checkpoint.Read(Fetch(url, fileName, checkHash, progress));
 
     public torch.jit.ScriptModule<T, TResult> LoadScript<T, TResult>(string path)
         => InRepo(path, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
@@ -30,10 +32,13 @@ internal sealed class RepoServices(string repoDirectory, ScriptProbe scriptProbe
         => InRepo(path, p => ScriptArchive.Load<TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<T, TResult> LoadScriptFromUrl<T, TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
+        => Downloaded(Fetch(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<T, TResult>(p, scriptProbe));
 
     public torch.jit.ScriptModule<TResult> LoadScriptFromUrl<TResult>(string url, string? fileName = null, bool checkHash = true, bool progress = true)
-        => Downloaded(downloadCheckpoint(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<TResult>(p, scriptProbe));
+        => Downloaded(Fetch(url, fileName, checkHash, progress), url, p => ScriptArchive.Load<TResult>(p, scriptProbe));
+
+    private string Fetch(string url, string? fileName, bool checkHash, bool progress)
+        => Task.Run(() => fetchCheckpoint(url, fileName, checkHash, progress)).GetAwaiter().GetResult();
 
     /// <summary><paramref name="load"/> of a file downloaded from <paramref name="url"/>; its errors name the URL too.</summary>
     private static T Downloaded<T>(string path, string url, Func<string, T> load)

@@ -5,26 +5,26 @@ namespace HubHost.Loading;
 /// waits with its own cancellation token: a caller that cancels stops only its own wait, and the shared work is
 /// cancelled once no caller waits any more (then the next caller starts it again).
 /// </summary>
-internal sealed class SharedLoad
+internal sealed class SharedLoad<T>
 {
     private readonly CancellationTokenSource _cancel = new();
-    private readonly Lazy<Task<HubRepo>> _work;
+    private readonly Lazy<Task<T>> _work;
     private int _waiters;
 
-    public SharedLoad(Func<CancellationToken, Task<HubRepo>> work)
-        => _work = new Lazy<Task<HubRepo>>(() => Task.Run(() => work(_cancel.Token)));
+    public SharedLoad(Func<CancellationToken, Task<T>> work)
+        => _work = new Lazy<Task<T>>(() => Task.Run(() => work(_cancel.Token)));
 
     /// <summary>The shared work (started by the first wait).</summary>
-    public Task<HubRepo> Work => _work.Value;
+    public Task<T> Work => _work.Value;
 
-    /// <summary>Whether the work finished and gave a repo.</summary>
+    /// <summary>Whether the work finished and gave its result.</summary>
     public bool Succeeded => _work.IsValueCreated && _work.Value.IsCompletedSuccessfully;
 
     /// <summary>Whether the work was cancelled because every caller stopped waiting (not by a failure of its own).</summary>
     public bool Abandoned => _cancel.IsCancellationRequested;
 
     /// <summary>Waits for the shared work; <paramref name="cancellationToken"/> ends this caller's wait only.</summary>
-    public async Task<HubRepo> WaitAsync(CancellationToken cancellationToken)
+    public async Task<T> WaitAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _waiters);
         var leftEarly = false;

@@ -158,7 +158,7 @@ internal static class LockFileFormat
     {
         var text = repo.Trim();
         var exact = hubLock.Repos.FirstOrDefault(r => r.Repo == text);
-        if (exact is not null || !Sources.LocalDirectorySource.LooksLikePath(text)) return exact;
+        if (exact is not null || !Storage.HubRepoLayout.LooksLikePath(text)) return exact;
         var full = Path.GetFullPath(Storage.HubDirectories.ExpandHome(text)).TrimEnd(Path.DirectorySeparatorChar);
         return hubLock.Repos.FirstOrDefault(r => r.Source.Kind == "local" && r.Source.Path == full);
     }

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
@@ -7,7 +8,6 @@ using HubHost.Building;
 using HubHost.Storage;
 using HubHost.Loading;
 using HubHost.Sources;
-using HubHost.Sources.Git;
 using HubHost.Sources.NuGet;
 using NuGet.Frameworks;
 using NuGet.Packaging;
@@ -40,13 +40,6 @@ public sealed record PackResult(string Path, string Id, string Version, long Byt
 /// </summary>
 internal static partial class HubPackager
 {
-    /// <summary>A source that can be packed (a local folder or a git repo, not a package), or one HubException.</summary>
-    public static void CheckPackable(RepoSource source, string repo)
-    {
-        if (source is NuGetRepoSource)
-            throw new HubException($"{repo} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).");
-    }
-
     /// <summary>Refuses an id or version given that NuGet would refuse (before anything is resolved or built).</summary>
     public static void CheckName(string? id, string? version)
     {
@@ -87,8 +80,9 @@ internal static partial class HubPackager
             Tags = { "hubhost", "hub-repo" },
         };
         builder.Authors.Add("HubHost pack");
-        var (sourceUrl, reference, commit) = Origin(source, snapshot);
-        if (commit is not null) builder.Repository = new RepositoryMetadata("git", sourceUrl, reference ?? "", commit);
+        var origin = source.Repository(snapshot);
+        var commit = origin?.Commit;
+        if (origin is { } git) builder.Repository = new RepositoryMetadata("git", git.Url, git.Ref ?? "", git.Commit);
 
         var dependencies = deps.PackageDependencies
             .Where(d => !SharedAssemblies.IsHostProvidedPackage(d.Id))
@@ -110,7 +104,7 @@ internal static partial class HubPackager
             foreach (var extra in new[] { ".xml", ".pdb" })
                 if (File.Exists(Path.ChangeExtension(path, extra))) Add(Path.ChangeExtension(path, extra), $"lib/{framework}/{Path.ChangeExtension(own, extra)}");
         }
-        foreach (var (relative, info) in LocalDirectorySource.EnumerateContent(build.SourceDirectory))
+        foreach (var (relative, info) in FileTree.EnumerateContent(build.SourceDirectory))
             Add(info.FullName, $"{HubPackageManifest.RepoFolder}/{relative}");
 
         var manifest = new HubPackageManifest
@@ -118,10 +112,10 @@ internal static partial class HubPackager
             Id = packageId,
             Version = packageVersion.ToNormalizedString(),
             Repo = snapshot.DisplayName,
-            Source = sourceUrl,
-            Ref = reference,
+            Source = origin?.Url ?? snapshot.Directory,
+            Ref = origin?.Ref,
             Commit = commit,
-            ContentKey = snapshot.ContentKey,
+            ContentKey = snapshot.ContentKey.ToString(),
             Assembly = Path.GetFileName(build.MainAssemblyPath),
             TargetFramework = framework,
             Contracts = BuildPackages.ContractReferences(build.MainAssemblyPath),
@@ -175,20 +169,14 @@ internal static partial class HubPackager
     /// <summary>owner/name → owner.name; a git URL → its last two path segments; a folder → its name.</summary>
     internal static string DeriveId(RepoSource source, RepoSnapshot snapshot)
     {
-        var raw = source switch
-        {
-            GitRepoSource { Remote.OwnerName: { } owner } => owner.Replace('/', '.'),
-            GitRepoSource git => string.Join('.', new Uri(git.Remote.Url).AbsolutePath.Trim('/').Split('/').TakeLast(2)).Replace(".git", "", StringComparison.Ordinal),
-            _ => Path.GetFileName(snapshot.Directory.TrimEnd('/')),
-        };
-        var id = InvalidIdCharacters().Replace(raw, "-").Trim('.', '-', '_');
+        var id = InvalidIdCharacters().Replace(source.PackageIdHint(snapshot), "-").Trim('.', '-', '_');
         return id.Length == 0 ? "hub-repo" : id;
     }
 
     /// <summary>A tag that is a version (v1.2.0), else the project's literal Version, else 0.0.0-git.g&lt;sha&gt; / 0.0.0-local.h&lt;hash&gt; (prerelease: not a release).</summary>
     internal static NuGetVersion DeriveVersion(RepoSource source, RepoSnapshot snapshot)
     {
-        if (source is GitRepoSource { Remote.Ref: { } reference } && VersionTag().Match(reference) is { Success: true } tag
+        if (source.ReleaseRef is { } reference && VersionTag().Match(reference) is { Success: true } tag
             && NuGetVersion.TryParse(tag.Groups[1].Value, out var tagged))
             return tagged;
         try
@@ -201,15 +189,9 @@ internal static partial class HubPackager
         {
             // the build accepted the project; fall through to the content version
         }
-        var hash = snapshot.ContentKey[(snapshot.ContentKey.IndexOf('-') + 1)..];
-        return NuGetVersion.Parse(snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? $"0.0.0-git.g{hash[..12]}" : $"0.0.0-local.h{hash[..12]}");
+        var hash = snapshot.ContentKey.Value;
+        return NuGetVersion.Parse(snapshot.ContentKey.Kind == ContentKind.Git ? $"0.0.0-git.g{hash[..12]}" : $"0.0.0-local.h{hash[..12]}");
     }
-
-    private static (string Source, string? Ref, string? Commit) Origin(RepoSource source, RepoSnapshot snapshot) => source switch
-    {
-        GitRepoSource git => (git.Remote.Url, git.Remote.Ref, snapshot.ContentKey.StartsWith("git-", StringComparison.Ordinal) ? snapshot.ContentKey[4..] : null),
-        _ => (snapshot.Directory, null, null),
-    };
 
     [GeneratedRegex(@"[^A-Za-z0-9._-]")]
     private static partial Regex InvalidIdCharacters();

@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost.Reloading;
@@ -74,7 +75,12 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
             throw;
         }
         var handle = new ReloadableEntrypoint<T>(hub, repo, entrypoint, arguments, options, new Generation(opened, value));
-        if (options.PollInterval is { } interval) handle._polling = Task.Run(() => handle.PollAsync(interval));
+        if (options.PollInterval is { } interval)
+        {
+            // The timer starts now, on the hub's clock (TimeProvider): the first poll is one interval after the first load.
+            var timer = new PeriodicTimer(interval, hub.TimeProvider);
+            handle._polling = Task.Run(() => handle.PollAsync(timer));
+        }
         return handle;
     }
 
@@ -160,29 +166,32 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
     {
         var old = Live();
         var oldVersion = old.Repo.Version;
-        Sources.RepoSnapshot snapshot;
+        ResolvedRepo resolved;
         try
         {
-            snapshot = await _hub.ResolveAsync(Repo, new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo, Lock = _options.Lock }, token).ConfigureAwait(false);
+            resolved = await _hub.Pipeline.ResolveAsync(_hub.Pipeline.Parse(Repo), new HubLoadOptions { ForceReload = true, TrustRepo = _options.TrustRepo, Lock = _options.Lock }, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
-        if (snapshot.ContentKey == old.Repo.ContentKey)
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
-        if (!retryFailed && _failed is { } failed && failed.ContentKey == snapshot.ContentKey)
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, failed.Error), true);
-
         HubRepo opened;
-        try
+        using (resolved)
         {
-            opened = await _hub.OpenAsync(snapshot, token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-        {
-            _failed = (snapshot.ContentKey, e);
-            return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
+            var contentKey = resolved.Snapshot.ContentKey.ToString();
+            if (contentKey == old.Repo.ContentKey)
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
+            if (!retryFailed && _failed is { } failed && failed.ContentKey == contentKey)
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, failed.Error), true);
+            try
+            {
+                opened = await _hub.Pipeline.LoadAsync(resolved, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                _failed = (contentKey, e);
+                return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
+            }
         }
         if (ReferenceEquals(opened, old.Repo) || opened.ContentKey == old.Repo.ContentKey)
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, null), false);
@@ -195,7 +204,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             opened.Release();
-            _failed = (snapshot.ContentKey, e);
+            _failed = (opened.ContentKey, e);
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
         _failed = null;
@@ -222,9 +231,9 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         return (new ReloadedEventArgs(oldVersion, opened.Version, true, null), false);
     }
 
-    private async Task PollAsync(TimeSpan interval)
+    private async Task PollAsync(PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(interval);
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))

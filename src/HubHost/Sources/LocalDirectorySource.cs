@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using System.Collections.Concurrent;
 using HubHost.Storage;
 using System.Security.Cryptography;
@@ -14,9 +15,6 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
 {
     private static readonly ConcurrentDictionary<string, (string Stamp, string Hash)> HashMemo = new(StringComparer.Ordinal);
 
-    /// <summary>Folders never part of a repo's content: build output and tool state.</summary>
-    private static readonly HashSet<string> IgnoredFolders = new(StringComparer.OrdinalIgnoreCase) { "bin", "obj" };
-
     public string Path { get; } = HubDirectories.ExpandHome(path);
 
     public override string DisplayName => Path;
@@ -24,11 +22,6 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
     public override string RepoName => System.IO.Path.GetFullPath(Path);
 
     public override string? Ref => null;
-
-    /// <summary>Whether a repo string names a local folder: an absolute path, or one starting with <c>./</c>, <c>../</c> or <c>~/</c> (or <c>.</c>, <c>..</c>, <c>~</c>).</summary>
-    public static bool LooksLikePath(string repo)
-        => repo.StartsWith('/') || repo.StartsWith("./", StringComparison.Ordinal) || repo.StartsWith("../", StringComparison.Ordinal)
-           || repo.StartsWith("~/", StringComparison.Ordinal) || repo is "." or ".." or "~";
 
     /// <summary>
     /// For a git source written <c>owner/name[:ref]</c>: a note when a folder of that name (or its owner part)
@@ -50,7 +43,27 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
     /// <summary>Local folders are always trusted: the user pointed at files on their own machine.</summary>
     public override TrustIdentity? Trust => null;
 
-    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
+    public override CacheFootprint Footprint => new FolderFootprint(System.IO.Path.GetFullPath(Path));
+
+    public override string Kind => "local";
+
+    /// <summary>The folder only while its content is the locked content.</summary>
+    public override async Task<RepoSnapshot> ResolveLockedAsync(SourceContext context, HubLoadOptions options, VersionLease lease, LockedSource locked, CancellationToken cancellationToken)
+    {
+        var current = await ResolveAsync(context, options, lease, cancellationToken).ConfigureAwait(false);
+        if (current.ContentKey.ToString() != locked.ContentKey)
+            throw new SourceDriftException($"its files changed (content {current.ContentKey}, the lock has {locked.ContentKey})");
+        return current;
+    }
+
+    public override LockedSource DescribeLocked(RepoSnapshot snapshot, SourceContext context)
+        => new("local") { Path = RepoName, ContentKey = snapshot.ContentKey.ToString() };
+
+    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, VersionLease lease, CancellationToken cancellationToken)
+        => Task.FromResult(Resolve(options.ForceReload, cancellationToken));
+
+    /// <summary>The folder's current version (hashing its files unless their sizes and times are as last hashed).</summary>
+    public RepoSnapshot Resolve(bool rehash, CancellationToken cancellationToken)
     {
         var full = System.IO.Path.GetFullPath(Path);
         if (!Directory.Exists(full))
@@ -58,41 +71,14 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         if (!File.Exists(System.IO.Path.Combine(full, HubRepoLayout.ProjectFileName)))
             throw new HubException($"'{full}' is not a hub repo: it has no {HubRepoLayout.ProjectFileName} at its root. " +
                                    $"A hub repo is a folder with {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName}.");
-        var files = EnumerateContent(full);
+        var files = FileTree.EnumerateContent(full);
         var stamp = Stamp(files);
-        if (options.ForceReload || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
+        if (rehash || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
         {
             memo = (stamp, HashContent(full, files, cancellationToken));
             HashMemo[full] = memo;
         }
-        return Task.FromResult(new RepoSnapshot(full, memo.Hash[..12], "local-" + memo.Hash, full));
-    }
-
-    /// <summary>The repo's files, relative paths sorted ordinally (so the hash does not depend on the file system's order).</summary>
-    internal static List<(string Relative, FileInfo Info)> EnumerateContent(string root)
-    {
-        var result = new List<(string, FileInfo)>();
-        var pending = new Stack<DirectoryInfo>();
-        pending.Push(new DirectoryInfo(root));
-        while (pending.Count > 0)
-        {
-            var dir = pending.Pop();
-            foreach (var entry in dir.EnumerateFileSystemInfos())
-            {
-                if (entry.Name.StartsWith('.')) continue;
-                if (entry is DirectoryInfo sub)
-                {
-                    if ((sub.Attributes & FileAttributes.ReparsePoint) != 0 || IgnoredFolders.Contains(sub.Name)) continue;
-                    pending.Push(sub);
-                }
-                else if (entry is FileInfo file)
-                {
-                    result.Add((System.IO.Path.GetRelativePath(root, file.FullName).Replace('\\', '/'), file));
-                }
-            }
-        }
-        result.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
-        return result;
+        return new SourceSnapshot(full, memo.Hash[..12], ContentKey.Local(memo.Hash), full);
     }
 
     private static string Stamp(List<(string Relative, FileInfo Info)> files)

@@ -1,5 +1,5 @@
-using HubHost.Sources.Git;
-using HubHost.Sources.NuGet;
+using HubHost.Storage;
+using HubHost.Locking;
 
 namespace HubHost.Sources;
 
@@ -22,31 +22,39 @@ internal abstract class RepoSource
     public abstract TrustIdentity? Trust { get; }
 
     /// <summary>
-    /// Resolves the current version, fetching if needed (ForceReload: re-resolve a cached ref). Trust is the
-    /// caller's step, before this one (<see cref="HubClient"/>'s pipeline: parse, trust, resolve, build, load).
+    /// Resolves the current version, fetching if needed (ForceReload: re-resolve a cached ref). Trust is the caller's step, before
+    /// this one (the pipeline: parse, trust, resolve, make loadable, load). A source that must hold its content before writing it
+    /// (a git checkout) holds it in <paramref name="lease"/>, which the caller owns.
     /// </summary>
-    public abstract Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken);
+    public abstract Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, VersionLease lease, CancellationToken cancellationToken);
+
+    /// <summary>What a lock calls this kind of source: <c>git</c>, <c>nuget</c> or <c>local</c>.</summary>
+    public abstract string Kind { get; }
 
     /// <summary>
-    /// Parses what a user typed, explicitly (torch.hub's source='local' vs 'github'): a local folder is a path
-    /// that starts with <c>/</c>, <c>./</c>, <c>../</c> or <c>~</c>; anything else is a git source
-    /// (<c>owner/name[:ref]</c>, or a git URL with <c>#ref</c>) — even when a folder of that name exists here, so a
-    /// folder planted as <c>./owner/name</c> is never built in place of the git repo the user named. A prebuilt hub
-    /// package is <c>nuget:Id[@version-or-range]</c>.
+    /// Resolves exactly the version <paramref name="locked"/> records (of this <see cref="Kind"/>): a git repo at the locked commit
+    /// whatever its ref says now, a package at the locked version and SHA-512, a folder only while its content is the locked one.
     /// </summary>
-    /// <param name="repo">What the user typed.</param>
-    /// <param name="gitBaseUrl">Where <c>owner/name</c> points: a client's checked <see cref="HubOptions.GitBaseUrl"/>.</param>
-    public static RepoSource Parse(string repo, string gitBaseUrl)
-    {
-        if (string.IsNullOrWhiteSpace(repo))
-            throw new HubException("The repo is empty. Give a local folder (./my-hub) or a git repo (owner/name[:ref]).");
-        repo = repo.Trim();
-        if (LocalDirectorySource.LooksLikePath(repo))
-            return new LocalDirectorySource(repo);
-        if (NuGetRepoSource.IsNuGet(repo))
-            return NuGetRepoSource.FromString(repo);
-        return GitRepoSource.FromString(repo, gitBaseUrl);
-    }
+    /// <exception cref="SourceDriftException">The source no longer gives the locked version; the message says what differs.</exception>
+    public abstract Task<RepoSnapshot> ResolveLockedAsync(SourceContext context, HubLoadOptions options, VersionLease lease, LockedSource locked, CancellationToken cancellationToken);
+
+    /// <summary>What a lock records of a version of this source.</summary>
+    public abstract LockedSource DescribeLocked(RepoSnapshot snapshot, SourceContext context);
+
+    /// <summary>What this source leaves in the hub's cache, for <c>cache rm</c>: a folder's builds, a git repo's mirror and refs (or one ref), a package's versions.</summary>
+    public abstract CacheFootprint Footprint { get; }
+
+    /// <summary>Why this source cannot be packed by <c>hubhost pack</c> (a package already), or null.</summary>
+    public virtual string? PackRefusal => null;
+
+    /// <summary>The package id <c>hubhost pack</c> gives a version of it when none is given (before NuGet's character rules).</summary>
+    public virtual string PackageIdHint(RepoSnapshot snapshot) => System.IO.Path.GetFileName(snapshot.Directory.TrimEnd('/'));
+
+    /// <summary>The ref asked for when it may be a release tag (<c>v1.2.0</c>), for a packed version; null when it cannot be one.</summary>
+    public virtual string? ReleaseRef => null;
+
+    /// <summary>The repository a version of it was packed from (git: URL, ref and commit), or null.</summary>
+    public virtual (string Url, string? Ref, string Commit)? Repository(RepoSnapshot snapshot) => null;
 }
 
 /// <summary>
@@ -63,17 +71,12 @@ internal sealed record SourceContext(string HubDirectory, HubOptions Settings, M
 /// </summary>
 internal sealed record TrustIdentity(string Key, string Text, string Verb, string Why, string AddName, string? Note = null);
 
-/// <summary>A resolved version of a repo: its files and the key its build is cached under.</summary>
-/// <param name="DisplayName">The repo as the user named it.</param>
-/// <param name="Version">Short human-readable version (commit or content hash prefix).</param>
-/// <param name="ContentKey">Names exactly this content (full commit SHA or content hash).</param>
-/// <param name="Directory">The folder holding the repo's files (a git checkout, the user's folder, or a package's repo files).</param>
-/// <param name="Package">For a <c>nuget:</c> source: the installed package, which is laid out instead of built; null: build it.</param>
-internal sealed record RepoSnapshot(string DisplayName, string Version, string ContentKey, string Directory, NuGetPackageRef? Package = null)
-{
-    /// <summary>
-    /// The shared <see cref="Storage.ContentLease"/> that keeps <see cref="Directory"/> (a git checkout) and the
-    /// builds of <see cref="ContentKey"/> from being removed while they are used; whoever resolves owns it.
-    /// </summary>
-    public IDisposable? Lease { get; init; }
-}
+/// <summary>A source no longer gives the version a lock records (the lock step names the lock and the repo around the message).</summary>
+internal sealed class SourceDriftException(string message, Exception? inner = null) : HubException(message, inner);
+
+/// <summary>What a source leaves in the hub's cache (<see cref="RepoSource.Footprint"/>): one case per kind of source.</summary>
+internal abstract record CacheFootprint;
+
+/// <summary>A local folder: the builds of its contents, recorded under its full path.</summary>
+internal sealed record FolderFootprint(string Folder) : CacheFootprint;
+

@@ -22,3 +22,44 @@ internal static class ContentLease
     public static Task<FileLock?> TryTakeForRemovalAsync(string hubDirectory, string contentKey, CancellationToken cancellationToken)
         => FileLock.TryAcquireAsync(PathFor(hubDirectory, contentKey), cancellationToken);
 }
+
+/// <summary>
+/// The content lease of one load, owned in one place (the pipeline that resolves and loads the version): taken during resolve
+/// (a git commit's, before its checkout is written) or right after it (a local folder, a package), handed to the loaded version
+/// (<see cref="Transfer"/>), and let go when the load fails. Disposing an empty or handed-over lease does nothing.
+/// </summary>
+internal sealed class VersionLease(string hubDirectory) : IDisposable
+{
+    private FileLock? _held;
+
+    /// <summary>The content it holds; null when it holds none.</summary>
+    public ContentKey? Key { get; private set; }
+
+    /// <summary>Holds <paramref name="key"/> in use (shared with other loads); nothing to do when it holds that key already.</summary>
+    /// <exception cref="InvalidOperationException">It holds another key.</exception>
+    public async Task HoldAsync(ContentKey key, string what, CancellationToken cancellationToken)
+    {
+        if (_held is not null)
+        {
+            if (Key == key) return;
+            throw new InvalidOperationException($"The lease holds {Key} already, not {key}.");
+        }
+        _held = await ContentLease.UseAsync(hubDirectory, key.ToString(), what, cancellationToken).ConfigureAwait(false);
+        Key = key;
+    }
+
+    /// <summary>A lease that now owns what this one held (this one is empty afterwards).</summary>
+    public VersionLease Transfer()
+    {
+        var moved = new VersionLease(hubDirectory) { _held = Interlocked.Exchange(ref _held, null), Key = Key };
+        Key = null;
+        return moved;
+    }
+
+    /// <summary>Lets go of the content: <c>cache rm</c> and <c>cache prune</c> may remove it from now on (unless another load holds it).</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _held, null)?.Dispose();
+        Key = null;
+    }
+}

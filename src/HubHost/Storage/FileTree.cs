@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace HubHost.Storage;
 
-/// <summary>Removing and measuring files and folders in the hub directory: the one delete helper.</summary>
+/// <summary>Removing, measuring and listing files and folders: the one delete helper, and the one walk of a repo's content.</summary>
 internal static class FileTree
 {
     /// <summary>Removes a file or a folder with everything below it; one that is gone already is fine, other failures throw.</summary>
@@ -46,5 +46,35 @@ internal static class FileTree
         foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }))
             total += file.Length;
         return total;
+    }
+
+    /// <summary>Folders never part of a repo's content: build output and tool state.</summary>
+    private static readonly HashSet<string> IgnoredFolders = new(StringComparer.OrdinalIgnoreCase) { "bin", "obj" };
+
+    /// <summary>A repo's content: its files (bin/, obj/ and dot entries left out, links not followed), relative paths sorted ordinally (so the hash does not depend on the file system's order).</summary>
+    public static List<(string Relative, FileInfo Info)> EnumerateContent(string root)
+    {
+        var result = new List<(string, FileInfo)>();
+        var pending = new Stack<DirectoryInfo>();
+        pending.Push(new DirectoryInfo(root));
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            foreach (var entry in dir.EnumerateFileSystemInfos())
+            {
+                if (entry.Name.StartsWith('.')) continue;
+                if (entry is DirectoryInfo sub)
+                {
+                    if ((sub.Attributes & FileAttributes.ReparsePoint) != 0 || IgnoredFolders.Contains(sub.Name)) continue;
+                    pending.Push(sub);
+                }
+                else if (entry is FileInfo file)
+                {
+                    result.Add((Path.GetRelativePath(root, file.FullName).Replace('\\', '/'), file));
+                }
+            }
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return result;
     }
 }

@@ -8,18 +8,7 @@ internal static class HubDirectories
     /// (<c>$XDG_CACHE_HOME</c>, else <c>~/.cache</c>), then <c>hubhost/hub</c>. (<c>HUBHOST_HOME</c> is read by
     /// <see cref="HubOptions.FromEnvironment()"/>, not here.)
     /// </summary>
-    public static string Default()
-    {
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrEmpty(xdg)) return Path.GetFullPath(Path.Combine(xdg, "hubhost", "hub"));
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hubhost", "hub");
-    }
-
-    /// <summary>
-    /// Native libraries the hub adapted for this system (see <see cref="Native.TorchNative"/>): <c>native</c> beside
-    /// the default hub directory, shared by every hub directory of the user.
-    /// </summary>
-    public static string NativeCache() => Path.Combine(Path.GetDirectoryName(Default())!, "native");
+    public static string Default() => Path.Combine(UserCache.Root(), "hub");
 
     /// <summary>Finished builds, one folder per content key: <c>&lt;hub&gt;/builds</c>.</summary>
     public static string Builds(string hubDirectory) => Path.Combine(hubDirectory, "builds");

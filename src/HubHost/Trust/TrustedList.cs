@@ -38,9 +38,6 @@ internal sealed class TrustedList(string hubDirectory, IReadOnlyList<string>? ow
     /// <summary>Whether a trusted-list key (<c>owner/name</c>, a URL, <c>nuget:Id</c>) is trusted: by an entry, or by a trusted owner.</summary>
     public bool Contains(string key) => _owners.Any(o => Covers(o, key)) || Entries().Any(e => Covers(e, key));
 
-    /// <summary>Whether an entry is an owner pattern (<c>owner/*</c>, <c>https://host/owner/*</c>).</summary>
-    public static bool IsOwnerPattern(string entry) => entry.Trim().EndsWith("/*", StringComparison.Ordinal);
-
     /// <summary>
     /// Whether a trusted-list entry covers a key: the same repo (<see cref="SameRepo"/>), or, for an owner pattern, a
     /// repo below that owner on the same host (compared as <see cref="SameRepo"/> compares: github.com ignoring case in
@@ -48,33 +45,12 @@ internal sealed class TrustedList(string hubDirectory, IReadOnlyList<string>? ow
     /// </summary>
     internal static bool Covers(string entry, string key)
     {
-        if (!IsOwnerPattern(entry)) return SameRepo(entry, key);
-        if (key.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase) || IsOwnerPattern(key)) return false;
+        if (!GitUrls.IsOwnerPattern(entry)) return SameRepo(entry, key);
+        if (key.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase) || GitUrls.IsOwnerPattern(key)) return false;
         var (owner, ignoreCaseOwner) = Canonical(entry.Trim()[..^2]);
         var (repo, ignoreCaseRepo) = Canonical(key);
         var comparison = ignoreCaseOwner && ignoreCaseRepo ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         return repo.Length > owner.Length + 1 && repo.StartsWith(owner + "/", comparison);
-    }
-
-    /// <summary>
-    /// The trusted-list key of an owner pattern: <c>owner/*</c> names an owner on <paramref name="gitBaseUrl"/> (kept as
-    /// <c>owner/*</c> on github.com, else written as a URL), a URL ending in <c>/*</c> an owner (or group) on that host.
-    /// </summary>
-    /// <exception cref="HubException">It is not one; the message names <paramref name="setting"/>.</exception>
-    public static string OwnerKey(string pattern, string gitBaseUrl, string setting)
-    {
-        var text = pattern.Trim();
-        var owner = IsOwnerPattern(text) ? text[..^2].TrimEnd('/') : "";
-        HubException Malformed() => new($"{setting} '{pattern}' is not an owner: give owner/* (every repo of that owner on {gitBaseUrl}) " +
-                                        "or a URL such as https://git.example.com/team/* (every repo below that path).");
-        if (owner.Contains("://", StringComparison.Ordinal))
-        {
-            if (!Uri.TryCreate(owner, UriKind.Absolute, out var uri) || uri.AbsolutePath.Trim('/').Length == 0 || owner.Contains('*') || GitRemote.HasCredentials(owner))
-                throw Malformed();
-            return GitRemote.NormalizeUrl(owner) + "/*";
-        }
-        if (owner.Length == 0 || owner.IndexOfAny(['/', '\\', ':', '*', '#', '@', ' ']) >= 0) throw Malformed();
-        return gitBaseUrl == GitRemote.DefaultBaseUrl ? owner + "/*" : GitRemote.NormalizeUrl(gitBaseUrl + owner) + "/*";
     }
 
     /// <summary>Hosts that ignore letter case in <c>owner/name</c> (github.com serves Owner/Name and owner/name as one repo).</summary>
@@ -98,7 +74,7 @@ internal sealed class TrustedList(string hubDirectory, IReadOnlyList<string>? ow
 
     private static (string Url, bool IgnoreCase) Canonical(string key)
     {
-        var url = key.Contains("://", StringComparison.Ordinal) ? GitRemote.NormalizeUrl(key) : GitRemote.NormalizeUrl(GitRemote.DefaultBaseUrl + key.Trim('/'));
+        var url = key.Contains("://", StringComparison.Ordinal) ? GitUrls.NormalizeUrl(key) : GitUrls.NormalizeUrl(GitUrls.DefaultBaseUrl + key.Trim('/'));
         return (url, Uri.TryCreate(url, UriKind.Absolute, out var uri) && CaseInsensitiveHosts.Contains(uri.Host));
     }
 

@@ -1,3 +1,4 @@
+using HubHost.Entrypoints;
 using HubHost.Cli.Inputs;
 using HubHost.Cli.Outputs;
 using HubHost.Tests.Infrastructure;

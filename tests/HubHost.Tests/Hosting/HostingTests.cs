@@ -1,3 +1,4 @@
+using HubHost.Locking;
 using HubHost.Hosting;
 using HubHost.Reloading;
 using HubHost.Tests.Infrastructure;

@@ -1,5 +1,5 @@
 using HubHost.Tests.Downloads;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Locking;

@@ -1,3 +1,5 @@
+using HubHost.Tests.Sources.Git;
+using HubHost.Locking;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HubHost.Tests.Infrastructure;
@@ -24,7 +26,7 @@ public sealed class LockTests(LockFixture fixture)
         Assert.Equal(("git", first), (entry.Source.Kind, entry.Source.Commit));
         Assert.Equal("main", entry.Source.Ref);
 
-        var second = repo.Commit("main", Git.GitFixture.HubFiles("m2"), "m2");
+        var second = repo.Commit("main", Sources.Git.GitFixture.HubFiles("m2"), "m2");
         repo.Push(second, "main");
 
         Assert.Equal("m2 world", await client.LoadAsync<string>("hubs/moving:main", "hello", options: LockFixture.Trusted with { ForceReload = true }));
@@ -187,7 +189,7 @@ public sealed class LockTests(LockFixture fixture)
         Assert.Contains($"commit {first}", locked.Stdout);
         File.Copy(v1, v2);
 
-        var second = repo.Commit("main", Git.GitFixture.HubFiles("r2"), "r2");
+        var second = repo.Commit("main", Sources.Git.GitFixture.HubFiles("r2"), "r2");
         repo.Push(second, "main");
         var updated = await fixture.RunCliAsync(["lock", "--update", "-o", v2]);
         Assert.True(updated.ExitCode == 0, updated.Stderr);

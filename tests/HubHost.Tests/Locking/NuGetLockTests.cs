@@ -1,4 +1,5 @@
-using HubHost.Tests.NuGet;
+using HubHost.Locking;
+using HubHost.Tests.Sources.NuGet;
 
 namespace HubHost.Tests.Locking;
 

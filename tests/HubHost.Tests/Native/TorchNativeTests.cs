@@ -25,8 +25,8 @@ public sealed class TorchNativeTests(SharedHub hub)
         var needs = ElfVersionNeeds.Read(original);
         var marker = Assert.Single(needs, n => n.Version == "GLIBCXX_3.4.32");
         Assert.False(marker.Weak, "the app's own copy keeps its strong requirement: the hub never edits it");
-        var copies = Directory.Exists(HubDirectories.NativeCache())
-            ? Directory.EnumerateFiles(HubDirectories.NativeCache(), "libLibTorchSharp.so", SearchOption.AllDirectories).ToList()
+        var copies = Directory.Exists(UserCache.Native())
+            ? Directory.EnumerateFiles(UserCache.Native(), "libLibTorchSharp.so", SearchOption.AllDirectories).ToList()
             : [];
         if (SystemLibstdcxxHas("GLIBCXX_3.4.32"))
         {

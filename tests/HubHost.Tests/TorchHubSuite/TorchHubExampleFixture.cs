@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using HubHost.Tests.Downloads;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.TorchHubSuite;

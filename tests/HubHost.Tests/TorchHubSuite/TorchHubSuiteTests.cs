@@ -1,3 +1,4 @@
+using HubHost.Tests.Sources.Git;
 using HubHost.Checkpoints;
 using HubHost.Storage;
 using HubHost.Tests.Infrastructure;
@@ -35,7 +36,7 @@ public sealed class TorchHubSuiteTests(TorchHubExampleFixture example) : IClassF
         return stateDict.Values.Sum(t => t.sum().item<float>());
     }
 
-    private bool InTrustedList(string repo) => new Trust.TrustedList(example.HubDirectory).Entries().Any(e => e.EndsWith("/" + repo, StringComparison.Ordinal));
+    private bool InTrustedList(string repo) => new global::HubHost.Trust.TrustedList(example.HubDirectory).Entries().Any(e => e.EndsWith("/" + repo, StringComparison.Ordinal));
 
     /// <summary>A prompt that records how often it was asked and answers <paramref name="yes"/> (torch's patched input()).</summary>
     private sealed class CountingPrompt(bool yes)
@@ -287,10 +288,10 @@ public sealed class TorchHubSuiteTests(TorchHubExampleFixture example) : IClassF
     public async Task force_reload_fetches_a_moved_branch_and_without_it_the_cached_commit_is_used()
     {
         var repo = example.Alias(example.VisionMain, "force_reload");
-        var tiny = example.VisionMain.Commit("moving", Git.GitFixture.HubFiles("moved-1"), "1", from: example.MainCommit);
+        var tiny = example.VisionMain.Commit("moving", Sources.Git.GitFixture.HubFiles("moved-1"), "1", from: example.MainCommit);
         example.VisionMain.Push(tiny, "moving");
         Assert.Equal("moved-1 x", await example.Client().LoadAsync<string>(repo + ":moving", "hello", new { name = "x" }, Trusted));
-        var moved = example.VisionMain.Commit("moving", Git.GitFixture.HubFiles("moved-2"), "2");
+        var moved = example.VisionMain.Commit("moving", Sources.Git.GitFixture.HubFiles("moved-2"), "2");
         example.VisionMain.Push(moved, "moving");
         Assert.Equal(tiny[..12], (await example.Client().OpenAsync(repo + ":moving")).Version);
         Assert.Equal(moved[..12], (await example.Client().OpenAsync(repo + ":moving", new HubLoadOptions { ForceReload = true })).Version);

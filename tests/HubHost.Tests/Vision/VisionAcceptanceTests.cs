@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using HubHost.Checkpoints;
 using HubHost.Tests.Downloads;
-using HubHost.Tests.Git;
+using HubHost.Tests.Sources.Git;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;

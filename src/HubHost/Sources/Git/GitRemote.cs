@@ -10,9 +10,6 @@ namespace HubHost.Sources.Git;
 /// </summary>
 internal sealed partial record GitRemote
 {
-    /// <summary>The default base URL (<see cref="HubOptions.GitBaseUrl"/>): <c>owner/name</c> means a GitHub repo.</summary>
-    public const string DefaultBaseUrl = "https://github.com/";
-
     /// <summary>The forms a git source may take, for error messages.</summary>
     public const string AcceptedForms =
         "Accepted forms: a local folder (./my-hub, /abs/path), owner/name, owner/name:REF (REF a branch such as main or feature/x, a tag, or a commit SHA), " +
@@ -56,7 +53,7 @@ internal sealed partial record GitRemote
     /// The key in the trusted list: <c>owner/name</c> for GitHub repos (as torch.hub writes it), otherwise the
     /// normalised URL (lower-case scheme and host, no trailing <c>.git</c> or slash).
     /// </summary>
-    public string TrustKey => OwnerName is not null && Url == DefaultBaseUrl + OwnerName + ".git" ? OwnerName : NormalizeUrl(Url);
+    public string TrustKey => OwnerName is not null && Url == GitUrls.DefaultBaseUrl + OwnerName + ".git" ? OwnerName : GitUrls.NormalizeUrl(Url);
 
     /// <summary>The mirror folder name: readable part plus a hash of the URL, so two URLs never share a mirror.</summary>
     public string MirrorName
@@ -71,45 +68,6 @@ internal sealed partial record GitRemote
 
     /// <summary>The file name of this ref's record in the mirror's record folder.</summary>
     public string RecordFileName => Sanitize(RefLabel.Replace('/', '_')) + "-" + ShortHash(RefLabel)[..8] + ".json";
-
-    /// <summary>
-    /// A base URL for <c>owner/name</c> (<see cref="HubOptions.GitBaseUrl"/>), ending in <c>/</c>; refused, naming
-    /// <paramref name="setting"/> and never repeating the secret, when it carries credentials.
-    /// </summary>
-    public static string CheckBaseUrl(string? configured, string setting)
-    {
-        if (string.IsNullOrWhiteSpace(configured)) return DefaultBaseUrl;
-        configured = configured.Trim();
-        if (HasCredentials(configured))
-            throw new HubException($"{setting} ('{RedactUserInfo(configured)}') has a user name, password or token in it. {CredentialAdvice}");
-        return configured.EndsWith('/') ? configured : configured + "/";
-    }
-
-    /// <summary>How to pass credentials instead of writing them into a URL.</summary>
-    private const string CredentialAdvice =
-        "The hub would show it in its output and logs, keep it in its cache and pass it on git's command line, so it refuses such URLs. " +
-        "Remove it from the URL and pass credentials the safe way: set GITHUB_TOKEN (sent only to github.com and the HUBHOST_GIT_BASE_URL host, " +
-        "through git's environment), or configure a git credential helper (git config --global credential.helper ...), or use ssh keys.";
-
-    /// <summary>
-    /// Whether a URL carries a secret before its host: any user info, except an ssh user name without a password
-    /// (<c>ssh://git@host/...</c> names an account, it authenticates nothing).
-    /// </summary>
-    internal static bool HasCredentials(string url)
-    {
-        var scheme = url.IndexOf("://", StringComparison.Ordinal);
-        if (scheme < 0) return false;
-        var rest = url[(scheme + 3)..];
-        var end = rest.IndexOfAny(['/', '?', '#']);
-        var authority = end < 0 ? rest : rest[..end];
-        var at = authority.LastIndexOf('@');
-        if (at < 0) return false;
-        var userInfo = authority[..at];
-        return !(url[..scheme].Equals("ssh", StringComparison.OrdinalIgnoreCase) && userInfo.Length > 0 && !userInfo.Contains(':'));
-    }
-
-    /// <summary>The text with whatever stands between <c>://</c> and an <c>@</c> of the authority replaced by <c>***</c>.</summary>
-    internal static string RedactUserInfo(string text) => UserInfo().Replace(text, "://***@");
 
     /// <summary>
     /// Parses <c>owner/name[:ref]</c> (on <paramref name="baseUrl"/>, a checked <see cref="HubOptions.GitBaseUrl"/>)
@@ -146,8 +104,8 @@ internal sealed partial record GitRemote
         var hash = text.IndexOf('#');
         var url = hash < 0 ? text : text[..hash];
         string? reference = hash < 0 ? null : text[(hash + 1)..];
-        if (HasCredentials(url))
-            throw new HubException($"'{RedactUserInfo(text)}' has a user name, password or token in its URL. {CredentialAdvice}");
+        if (GitUrls.HasCredentials(url))
+            throw new HubException($"'{GitUrls.RedactUserInfo(text)}' has a user name, password or token in its URL. {GitUrls.CredentialAdvice}");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "file" && string.IsNullOrEmpty(uri.Host)))
             throw Malformed(text, "the URL is not valid");
         if (uri.AbsolutePath.Trim('/').Length == 0) throw Malformed(text, "the URL has no repo path");
@@ -166,17 +124,7 @@ internal sealed partial record GitRemote
     }
 
     private static HubException Malformed(string text, string why)
-        => new($"'{RedactUserInfo(text)}' is not a valid repo: {why}. {AcceptedForms}");
-
-    /// <summary>Lower-case scheme and host, no user info, no trailing <c>/</c> or <c>.git</c>; the path's letter case kept (servers tell paths apart by it).</summary>
-    public static string NormalizeUrl(string url)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return url.TrimEnd('/');
-        var path = uri.AbsolutePath.TrimEnd('/');
-        if (path.EndsWith(".git", StringComparison.Ordinal)) path = path[..^4];
-        var port = uri.IsDefaultPort ? "" : ":" + uri.Port;
-        return $"{uri.Scheme.ToLowerInvariant()}://{uri.Host.ToLowerInvariant()}{port}{path}";
-    }
+        => new($"'{GitUrls.RedactUserInfo(text)}' is not a valid repo: {why}. {AcceptedForms}");
 
     /// <summary>Whether a ref looks like an abbreviated or full commit SHA.</summary>
     public static bool LooksLikeSha(string reference) => reference.Length is >= 4 and <= 40 && reference.All(Uri.IsHexDigit);
@@ -195,6 +143,4 @@ internal sealed partial record GitRemote
     [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
     private static partial Regex NamePart();
 
-    [GeneratedRegex(@"://[^/?#]*@")]
-    private static partial Regex UserInfo();
 }

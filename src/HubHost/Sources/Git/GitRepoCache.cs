@@ -32,22 +32,21 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
     private TimeSpan LockTimeout => _git.NetworkTimeout * 4 + TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Resolves the remote's ref to a commit and returns it with the folder of its files, and the shared
-    /// <see cref="ContentLease"/> on that commit (the caller disposes it): taken before the ref's record and
-    /// checkout are written, under the mirror's lock, so <c>cache rm</c> and <c>cache prune</c> never remove the
+    /// Resolves the remote's ref to a commit and returns it with the folder of its files, holding the commit's content lease in
+    /// <paramref name="lease"/> (the caller's, who owns it): taken before the ref's record and checkout are written, under the mirror's lock, so <c>cache rm</c> and <c>cache prune</c> never remove the
     /// checkout or builds this load is about to use. A commit SHA is accepted only when a branch or tag of the
     /// repo reaches it, unless <paramref name="skipValidation"/> (see <see cref="HubLoadOptions.SkipValidation"/>).
     /// </summary>
-    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveAsync(GitRemote remote, bool forceReload, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
+    public async Task<(string Commit, string Checkout)> ResolveAsync(GitRemote remote, VersionLease lease, bool forceReload, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         if (!forceReload && TryCached(remote, skipValidation) is { } cached && Directory.Exists(CheckoutPath(cached)))
         {
-            var lease = await UseAsync(cached, remote, cancellationToken).ConfigureAwait(false);
+            await UseAsync(lease, cached, remote, cancellationToken).ConfigureAwait(false);
             // A removal may have taken the record and checkout between the look and the lease: check again.
             if (TryCached(remote, skipValidation) == cached && Directory.Exists(CheckoutPath(cached)))
             {
                 logger.LogDebug("{Repo} resolves to {Commit} from the cache", remote.Text, cached);
-                return (cached, CheckoutPath(cached), lease);
+                return (cached, CheckoutPath(cached));
             }
             lease.Dispose();
         }
@@ -63,8 +62,8 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         if (!forceReload && TryCached(remote, skipValidation) is { } recorded && (Directory.Exists(CheckoutPath(recorded)) || (mirrorReady && await HasCommitAsync(mirror, recorded, cancellationToken).ConfigureAwait(false))))
         {
             // Another process fetched it while we waited, or only the checkout is missing: no network needed.
-            var lease = await UseAsync(recorded, remote, cancellationToken).ConfigureAwait(false);
-            return (recorded, await WithLeaseAsync(lease, () => EnsureCheckoutAsync(mirror, recorded, cancellationToken)).ConfigureAwait(false), lease);
+            await UseAsync(lease, recorded, remote, cancellationToken).ConfigureAwait(false);
+            return (recorded, await EnsureCheckoutAsync(mirror, recorded, cancellationToken).ConfigureAwait(false));
         }
 
         // A full SHA already in the mirror, on one of its branches or tags as last fetched, needs no remote at all.
@@ -73,12 +72,9 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         {
             var full = sha.ToLowerInvariant();
             await CheckHubRepoAsync(mirror, remote, full, repoFile, cancellationToken).ConfigureAwait(false);
-            var lease = await UseAsync(full, remote, cancellationToken).ConfigureAwait(false);
-            return (full, await WithLeaseAsync(lease, () =>
-            {
-                new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
-                return EnsureCheckoutAsync(mirror, full, cancellationToken);
-            }).ConfigureAwait(false), lease);
+            await UseAsync(lease, full, remote, cancellationToken).ConfigureAwait(false);
+            new GitRefRecord(remote.Url, remote.RefLabel, full, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
+            return (full, await EnsureCheckoutAsync(mirror, full, cancellationToken).ConfigureAwait(false));
         }
 
         if (options.Offline)
@@ -105,23 +101,21 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             var refs = await ListRemoteAsync(remote, cancellationToken).ConfigureAwait(false);
             var commit = await PickCommitAsync(work, remote, refs, forceReload, skipValidation, cancellationToken).ConfigureAwait(false);
             await CheckHubRepoAsync(work, remote, commit, repoFile, cancellationToken).ConfigureAwait(false);
-            var lease = await UseAsync(commit, remote, cancellationToken).ConfigureAwait(false);
-            var checkout = await WithLeaseAsync(lease, () =>
+            await UseAsync(lease, commit, remote, cancellationToken).ConfigureAwait(false);
+
+            if (temp is not null)
             {
-                if (temp is not null)
-                {
-                    if (Directory.Exists(mirror)) Directory.Delete(mirror, recursive: true); // broken: we hold its lock
-                    Directory.Move(temp, mirror);
-                    temp = null;
-                    logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
-                }
-                var previous = TryCached(remote);
-                new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
-                if (previous is not null && previous != commit)
-                    logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
-                return EnsureCheckoutAsync(mirror, commit, cancellationToken);
-            }).ConfigureAwait(false);
-            return (commit, checkout, lease);
+                if (Directory.Exists(mirror)) Directory.Delete(mirror, recursive: true); // broken: we hold its lock
+                Directory.Move(temp, mirror);
+                temp = null;
+                logger.LogInformation("Cloned {Url} into the hub cache", remote.Url);
+            }
+            var previous = TryCached(remote);
+            new GitRefRecord(remote.Url, remote.RefLabel, commit, DateTimeOffset.UtcNow, Validation(remote, skipValidation)).Write(RecordPath(remote));
+            if (previous is not null && previous != commit)
+                logger.LogInformation("{Repo} moved from {Old} to {New}", remote.Text, previous[..12], commit[..12]);
+            return (commit, await EnsureCheckoutAsync(mirror, commit, cancellationToken).ConfigureAwait(false));
+
         }
         finally
         {
@@ -135,15 +129,15 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
     /// <c>REPO:&lt;sha&gt;</c> (from the mirror when it has the commit on a branch or tag, offline too; else fetched). The ref's
     /// own record is left as it is.
     /// </summary>
-    public async Task<(string Commit, string Checkout, FileLock Lease)> ResolveCommitAsync(GitRemote remote, string commit, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
+    public async Task<(string Commit, string Checkout)> ResolveCommitAsync(GitRemote remote, VersionLease lease, string commit, bool skipValidation, CancellationToken cancellationToken, string repoFile = HubRepoLayout.ProjectFileName)
     {
         if (Directory.Exists(CheckoutPath(commit)) && (skipValidation || RecordsName(remote, commit)))
         {
-            var lease = await UseAsync(commit, remote, cancellationToken).ConfigureAwait(false);
-            if (Directory.Exists(CheckoutPath(commit))) return (commit, CheckoutPath(commit), lease);
+            await UseAsync(lease, commit, remote, cancellationToken).ConfigureAwait(false);
+            if (Directory.Exists(CheckoutPath(commit))) return (commit, CheckoutPath(commit));
             lease.Dispose();
         }
-        return await ResolveAsync(remote.AtCommit(commit), forceReload: false, skipValidation, cancellationToken, repoFile).ConfigureAwait(false);
+        return await ResolveAsync(remote.AtCommit(commit), lease, forceReload: false, skipValidation, cancellationToken, repoFile).ConfigureAwait(false);
     }
 
     /// <summary>Whether a ref record of this repo names <paramref name="commit"/> (a branch or tag resolved to it, or a SHA seen reachable).</summary>
@@ -154,22 +148,9 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
             .Select(GitRefRecord.TryRead).Any(r => r is not null && r.Commit == commit && r.Validation != GitRefRecord.Skipped);
     }
 
-    private Task<FileLock> UseAsync(string commit, GitRemote remote, CancellationToken cancellationToken)
-        => ContentLease.UseAsync(hubDirectory, "git-" + commit, $"{remote.RepoName} at {commit[..12]}", cancellationToken);
-
-    /// <summary>Runs <paramref name="work"/>; disposes <paramref name="lease"/> if it fails (on success the caller owns it).</summary>
-    private static async Task<T> WithLeaseAsync<T>(FileLock lease, Func<Task<T>> work)
-    {
-        try
-        {
-            return await work().ConfigureAwait(false);
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Holds the commit's content lease (for the load that resolves it) before its record or checkout is written.</summary>
+    private static Task UseAsync(VersionLease lease, string commit, GitRemote remote, CancellationToken cancellationToken)
+        => lease.HoldAsync(ContentKey.Git(commit), $"{remote.RepoName} at {commit[..12]}", cancellationToken);
 
     /// <summary>The commit recorded for this ref, or null.</summary>
     public string? TryCached(GitRemote remote) => GitRefRecord.TryRead(RecordPath(remote))?.Commit;

@@ -1,3 +1,5 @@
+using HubHost.Locking;
+using HubHost.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace HubHost.Sources.Git;
@@ -28,25 +30,53 @@ internal sealed class GitRepoSource : RepoSource
 
     private TrustIdentity? _trust;
 
-    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, CancellationToken cancellationToken)
-        => ResolveAsync(context, options, null, cancellationToken);
+    public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, VersionLease lease, CancellationToken cancellationToken)
+        => ResolveAsync(context, options, lease, null, cancellationToken);
 
-    /// <summary>Resolves the commit a lock pins, whatever the ref points to now (see <see cref="GitRepoCache.ResolveCommitAsync"/>).</summary>
-    public Task<RepoSnapshot> ResolveCommitAsync(SourceContext context, HubLoadOptions options, string commit, CancellationToken cancellationToken)
-        => ResolveAsync(context, options, commit, cancellationToken);
+    public override CacheFootprint Footprint => new GitFootprint(Remote);
 
-    private async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, string? pinned, CancellationToken cancellationToken)
+    public override string Kind => "git";
+
+    /// <summary>The commit a lock pins, whatever the ref points to now (see <see cref="GitRepoCache.ResolveCommitAsync"/>), from the locked URL.</summary>
+    public override async Task<RepoSnapshot> ResolveLockedAsync(SourceContext context, HubLoadOptions options, VersionLease lease, LockedSource locked, CancellationToken cancellationToken)
+    {
+        if (Remote.Url != locked.Url)
+            throw new SourceDriftException($"it now means {Remote.Url}, the lock has {locked.Url} (HUBHOST_GIT_BASE_URL may differ)");
+        try
+        {
+            return await ResolveAsync(context, options, lease, locked.Commit!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException e) when (e.Message.StartsWith("Refusing commit", StringComparison.Ordinal) || e.Message.Contains("has no branch, tag or commit", StringComparison.Ordinal))
+        {
+            // The remote no longer has the locked commit on a branch or tag: its history was rewritten.
+            throw new SourceDriftException($"its locked commit {locked.Commit![..12]} cannot be loaded any more: {e.Message.TrimEnd('.')}", e);
+        }
+    }
+
+    public override LockedSource DescribeLocked(RepoSnapshot snapshot, SourceContext context)
+        => new("git") { Url = Remote.Url, Ref = Remote.Ref, Commit = snapshot.ContentKey.Commit };
+
+    /// <summary>owner/name → owner.name; a git URL → its last two path segments.</summary>
+    public override string PackageIdHint(RepoSnapshot snapshot)
+        => Remote.OwnerName is { } owner ? owner.Replace('/', '.')
+            : string.Join('.', new Uri(Remote.Url).AbsolutePath.Trim('/').Split('/').TakeLast(2)).Replace(".git", "", StringComparison.Ordinal);
+
+    public override string? ReleaseRef => Remote.Ref;
+
+    public override (string Url, string? Ref, string Commit)? Repository(RepoSnapshot snapshot) => (Remote.Url, Remote.Ref, snapshot.ContentKey.Commit!);
+
+    private async Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, VersionLease lease, string? pinned, CancellationToken cancellationToken)
     {
         // owner/name is always git; a folder of the same name here is named in errors, with the ./ form that loads it.
         var note = Trust.Note;
         try
         {
             var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
-            var (commit, checkout, lease) = pinned is null
-                ? await cache.ResolveAsync(Remote, options.ForceReload, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false)
-                : await cache.ResolveCommitAsync(Remote, pinned, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false);
+            var (commit, checkout) = pinned is null
+                ? await cache.ResolveAsync(Remote, lease, options.ForceReload, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false)
+                : await cache.ResolveCommitAsync(Remote, lease, pinned, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false);
             if (note is not null) context.Logger.LogWarning("Loading the git repo {Repo}. {Note}", Remote.Text, note);
-            return new RepoSnapshot(Remote.Text, commit[..12], "git-" + commit, checkout) { Lease = lease };
+            return new SourceSnapshot(Remote.Text, commit[..12], ContentKey.Git(commit), checkout);
         }
         catch (HubException e) when (note is not null)
         {
@@ -54,3 +84,6 @@ internal sealed class GitRepoSource : RepoSource
         }
     }
 }
+
+/// <summary>A git repo in the cache: its mirror and ref records (or the one ref named), and the checkouts and builds of commits no other ref uses.</summary>
+internal sealed record GitFootprint(GitRemote Remote) : CacheFootprint;

@@ -1,3 +1,5 @@
+using HubHost.Locking;
+using HubHost.Building;
 using HubHost.Storage;
 using HubHost.Sources.Git;
 using Microsoft.Extensions.Logging;
@@ -71,7 +73,39 @@ internal sealed partial class NuGetRepoSource : RepoSource
 
     public override TrustIdentity Trust => new(TrustKey, Text, "load", "Loading a package runs its code.", TrustKey);
 
-    public override async Task<RepoSnapshot> ResolveAsync(SourceContext hub, HubLoadOptions options, CancellationToken cancellationToken)
+    public override CacheFootprint Footprint => new PackageFootprint(Id, Exact, Range is not null, Text);
+
+    public override string Kind => "nuget";
+
+    public override string? PackRefusal => $"{Text} is a package already; pack a folder (./my-hub) or a git repo (owner/name[:ref]).";
+
+    /// <summary>The package at its locked version with its locked SHA-512 (apart, so a git or folder load never loads NuGet's assemblies).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public override async Task<RepoSnapshot> ResolveLockedAsync(SourceContext context, HubLoadOptions options, VersionLease lease, LockedSource locked, CancellationToken cancellationToken)
+    {
+        if (!Id.Equals(locked.Id, StringComparison.OrdinalIgnoreCase) || !NuGetVersion.TryParse(locked.Version, out var version))
+            throw new SourceDriftException($"it names the package {Id}, the lock has {locked.Id} {locked.Version}");
+        var snapshot = await AtVersion(version).ResolveAsync(context, options, lease, cancellationToken).ConfigureAwait(false);
+        var folder = new HubPackageStore(context.HubDirectory, context.Logger).Installed(Id, version);
+        var hash = folder is null ? null : PackageLayout.InstalledHash(folder);
+        if (hash != locked.Sha512)
+            throw new SourceDriftException($"the package {locked.Id} {locked.Version} has SHA-512 {Short(hash)}, the lock has {Short(locked.Sha512)}");
+        return snapshot;
+    }
+
+    private static string Short(string? hash) => hash is null ? "(not installed)" : hash.Length > 16 ? hash[..16] + "…" : hash;
+
+    public override LockedSource DescribeLocked(RepoSnapshot snapshot, SourceContext context) => new("nuget")
+    {
+        Id = Id,
+        Ref = Ref,
+        Version = snapshot.Version,
+        Sha512 = new HubPackageStore(context.HubDirectory, context.Logger).Installed(Id, NuGetVersion.Parse(snapshot.Version)) is { } folder
+            ? PackageLayout.InstalledHash(folder)
+            : throw new HubException($"{Text} {snapshot.Version} is not in the hub's package folder any more; lock it again."),
+    };
+
+    public override async Task<RepoSnapshot> ResolveAsync(SourceContext hub, HubLoadOptions options, VersionLease lease, CancellationToken cancellationToken)
     {
         var offline = hub.Settings.Offline;
         if (offline && options.ForceReload)
@@ -92,17 +126,14 @@ internal sealed partial class NuGetRepoSource : RepoSource
                              accept: extracted => HubPackageManifest.Read(extracted, Id, version)).ConfigureAwait(false)
                          ?? throw await NotFoundAsync(Feeds(), version, cancellationToken).ConfigureAwait(false);
             // Named nuget:Id with the version beside it, so its load context is nuget:Id@version, as a git repo's is name@commit.
-            return new RepoSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey(Id, version), Path.Combine(folder, HubPackageManifest.RepoFolder),
-                Package: new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline, hub.Settings.NuGetTimeout));
+            return new PackageSnapshot(Prefix + Id, version.ToNormalizedString(), ContentKey.Package(Id, version.ToNormalizedString()), Path.Combine(folder, HubPackageManifest.RepoFolder),
+                new NuGetPackageRef(Id, version, hub.Settings.NuGetConfigFile, offline, hub.Settings.NuGetTimeout));
         }
         finally
         {
             feeds?.Dispose();
         }
     }
-
-    /// <summary>The content key of a package version: an id and version name one set of bytes (the hub checks the hash).</summary>
-    public static string ContentKey(string id, NuGetVersion version) => $"nuget-{id.ToLowerInvariant()}@{version.ToNormalizedString().ToLowerInvariant()}";
 
     private NuGetVersion? RecordedVersion(string hubDirectory)
         => JsonRecords.ReadFlatObject(ResolutionPath(hubDirectory)) is { } recorded && recorded.TryGetValue("version", out var text) && NuGetVersion.TryParse(text, out var v) ? v : null;
@@ -186,3 +217,20 @@ internal sealed partial class NuGetRepoSource : RepoSource
 /// <param name="Offline"><see cref="HubOptions.Offline"/>: dependencies come only from the hub's package folder.</param>
 /// <param name="Timeout"><see cref="HubOptions.NuGetTimeout"/>: how long a feed may take to answer one request.</param>
 internal sealed record NuGetPackageRef(string Id, NuGetVersion Version, string? ConfigFile, bool Offline, TimeSpan Timeout);
+
+/// <summary>A resolved <c>nuget:</c> version: laid out from its package (no build), in a folder named by <see cref="PackageLayout.Key"/>.</summary>
+internal sealed record PackageSnapshot(string DisplayName, string Version, ContentKey ContentKey, string Directory, NuGetPackageRef Package)
+    : RepoSnapshot(DisplayName, Version, ContentKey, Directory)
+{
+    public override string LoadableKey => PackageLayout.Key(Package.Id, Package.Version);
+
+    public override Task<RepoBuild> MakeLoadableAsync(LoadableContext context, PinnedRestore? pins, CancellationToken cancellationToken)
+        => PackageLayout.EnsureAsync(context.HubDirectory, Package, context.Logger, cancellationToken);
+}
+
+/// <summary>A package in the cache: its installed versions (or the one named), their layouts and what its ranges resolved to.</summary>
+/// <param name="Id">The package id.</param>
+/// <param name="Version">The version named, or null for every version.</param>
+/// <param name="IsRange">Whether a range was named (which <c>cache rm</c> refuses).</param>
+/// <param name="Text">The source as the user wrote it.</param>
+internal sealed record PackageFootprint(string Id, NuGetVersion? Version, bool IsRange, string Text) : CacheFootprint;
