@@ -53,17 +53,23 @@ internal sealed class CliApp : IDisposable
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        StartupTrace.Mark("enter RunAsync");
         using var app = new CliApp(stdout, stderr);
+        StartupTrace.Mark("new CliApp");
         // A Command rather than RootCommand, so usage says `hubhost` (the tool command) instead of the assembly name.
         var root = new Command("hubhost", "hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.")
         {
             new HelpOption(), new VersionOption(),
         };
+        StartupTrace.Mark("root command");
         root.Options.Add(JsonOption);
         root.Options.Add(VerboseOption);
         root.Options.Add(HubDirOption);
-        foreach (var command in app.Commands()) root.Subcommands.Add(command);
+        StartupTrace.Mark("root");
+        foreach (var command in app.Commands()) { root.Subcommands.Add(command); StartupTrace.Mark("cmd " + command.Name); }
+        StartupTrace.Mark("command tree");
         var parse = root.Parse(args);
+        StartupTrace.Mark("parse");
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
         app.HubDirectory = parse.GetValue(HubDirOption);
@@ -216,6 +222,7 @@ internal sealed class CliApp : IDisposable
         options.TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust;
         var hub = new HubClient(options);
         hub.EnsureHubDirectory(writable: false);
+        StartupTrace.Mark("hub client");
         return hub;
     }
 
@@ -249,14 +256,19 @@ internal sealed class CliApp : IDisposable
         return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
     }
 
+    /// <summary>Serilog on stderr, started on the first event written (<see cref="DeferredLoggerFactory"/>).</summary>
     private ILoggerFactory CreateLoggerFactory()
-    {
-        var logger = new LoggerConfiguration()
-            .MinimumLevel.Is(Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
-            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}")
-            .CreateLogger();
-        return LoggerFactory.Create(b => b.AddSerilog(logger, dispose: true));
-    }
+        => new DeferredLoggerFactory(Verbose ? LogLevel.Debug : LogLevel.Information, () =>
+        {
+            var logger = new LoggerConfiguration()
+                .MinimumLevel.Is(Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
+                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}")
+                .CreateLogger();
+            // Serilog's own factory: LoggerFactory.Create would build a dependency-injection container around it first.
+            var factory = new Serilog.Extensions.Logging.SerilogLoggerFactory(logger, dispose: true);
+            StartupTrace.Mark("logger set-up");
+            return factory;
+        });
 
     public void Dispose()
     {
