@@ -53,23 +53,18 @@ internal sealed class CliApp : IDisposable
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        StartupTrace.Mark("enter RunAsync");
         using var app = new CliApp(stdout, stderr);
-        StartupTrace.Mark("new CliApp");
         // A Command rather than RootCommand, so usage says `hubhost` (the tool command) instead of the assembly name.
         var root = new Command("hubhost", "hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.")
         {
             new HelpOption(), new VersionOption(),
         };
-        StartupTrace.Mark("root command");
         root.Options.Add(JsonOption);
         root.Options.Add(VerboseOption);
         root.Options.Add(HubDirOption);
-        StartupTrace.Mark("root");
-        foreach (var command in app.Commands()) { root.Subcommands.Add(command); StartupTrace.Mark("cmd " + command.Name); }
-        StartupTrace.Mark("command tree");
+        foreach (var command in app.Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
-        StartupTrace.Mark("parse");
+        StartupTrace.Mark("command line parsed");
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
         app.HubDirectory = parse.GetValue(HubDirOption);

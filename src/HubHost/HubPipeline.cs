@@ -36,9 +36,7 @@ internal sealed class HubPipeline(HubClient hub)
     /// <summary>Parse, trust, resolve, make loadable, load: a repo version, loaded once and shared until released.</summary>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
-        StartupTrace.Mark("before pipeline");
         var source = Parse(repo);
-        StartupTrace.Mark("parse source");
         using var resolved = await ResolveAsync(source, options ?? HubLoadOptions.Default, cancellationToken).ConfigureAwait(false);
         return await LoadAsync(resolved, cancellationToken).ConfigureAwait(false);
     }
@@ -80,21 +78,18 @@ internal sealed class HubPipeline(HubClient hub)
         // A repo the lock does not list is refused before anyone is asked to trust it.
         var locked = options.Lock is { } hubLock ? LockEntry(hubLock, source) : null;
         hub.EnsureWritableHubDirectory();
-        StartupTrace.Mark("hub directory");
         var trust = source.Trust;
         var record = trust is not null && TrustCheck.EnsureTrusted(hub.TrustedList, hub.Settings.TrustPrompt, trust, options.TrustRepo);
         var context = SourceContext(repoFile);
-        StartupTrace.Mark("trust");
         var lease = new VersionLease(hub.HubDirectory);
         try
         {
             var snapshot = locked is null
                 ? await source.ResolveAsync(context, options, lease, cancellationToken).ConfigureAwait(false)
                 : await ResolveLockedAsync(source, context, options, lease, options.Lock!, locked, cancellationToken).ConfigureAwait(false);
-            StartupTrace.Mark("resolve");
             // A git source held its commit before writing the checkout; a folder's or a package's content is held from here on.
             await lease.HoldAsync(snapshot.ContentKey, snapshot.DisplayName, cancellationToken).ConfigureAwait(false);
-            StartupTrace.Mark("lease");
+            StartupTrace.Mark("resolved (source version)");
             if (record) await TrustCheck.RecordAsync(hub.TrustedList, trust!.Key, hub.Logger, cancellationToken).ConfigureAwait(false);
             return new ResolvedRepo(source, snapshot, lease, options, locked);
         }
@@ -114,7 +109,6 @@ internal sealed class HubPipeline(HubClient hub)
     {
         var build = resolved.Locked is null ? null : await MakeLoadableAsync(resolved, cancellationToken).ConfigureAwait(false);
         var key = build is null ? resolved.Snapshot.LoadableKey : Path.GetFileName(build.Directory);
-        StartupTrace.Mark("load: key");
         var repo = await SharedAsync(key, token => LoadCoreAsync(resolved, build, token), cancellationToken).ConfigureAwait(false);
         // Loaded by another call, the version holds that call's lease (and this one's is let go with its ResolvedRepo) — unless
         // that call gave up while the work went on: then this call's lease keeps the version's files.
@@ -189,16 +183,15 @@ internal sealed class HubPipeline(HubClient hub)
     /// <summary>Makes the version loadable unless a locked build is given, then 5. loads it.</summary>
     private async Task<HubRepo> LoadCoreAsync(ResolvedRepo resolved, RepoBuild? build, CancellationToken cancellationToken)
     {
-        StartupTrace.Mark("shared-load");
         build ??= await MakeLoadableAsync(resolved, cancellationToken).ConfigureAwait(false);
-        StartupTrace.Mark("make loadable (cached build)");
+        StartupTrace.Mark("build found");
         var snapshot = resolved.Snapshot;
         // Everything the repo fetches through its services (state dicts, TorchScript archives) goes through this version's weights
         // rule: checked against a lock it was opened under, recorded while a lock is written, and seen by `hubhost check` while it watches.
         var weights = new RepoWeights();
         var services = new RepoServices(build.SourceDirectory, hub.ScriptProbe, (url, fileName, checkHash, progress) => FetchForRepoAsync(url, fileName, checkHash, progress, weights));
         var loaded = RepoLoader.Load(snapshot.DisplayName, snapshot.Version, build.MainAssemblyPath, services);
-        StartupTrace.Mark("load context + catalog");
+        StartupTrace.Mark("loaded (context, entrypoints)");
         var repo = new HubRepo(snapshot, build, loaded, resolved.Lease.Transfer(), hub.Logger, Forget);
         _weights.AddOrUpdate(repo, weights);
         return repo;

@@ -30,9 +30,9 @@ internal static class LoadCommand
     {
         var arguments = RepoOptions.ParseArguments(parse);
         var opened = await app.Hub.OpenAsync(repo, RepoOptions.LoadOptions(parse), token);
-        StartupTrace.Mark("open");
+        StartupTrace.Mark("repo opened");
         var result = await opened.InvokeAsync(entrypoint, arguments, token);
-        StartupTrace.Mark("invoke");
+        StartupTrace.Mark("entrypoint called");
         var name = nameAsGiven && app.Hub.DescribeSource(repo) is var given ? (given.IsLocal ? given.RepoName : given.Text) : opened.Name;
         return new LoadOutcome(name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
             opened.LoadContextName, result is null ? null : AssemblyLoadContext.GetLoadContext(result.GetType().Assembly)?.Name);

@@ -37,14 +37,17 @@ internal static class RunCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
+            NativePreload.Start(); // every model run needs libtorch: load it while the repo is found and loaded
             var k = parse.GetValue(top);
             if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
             if (parse.GetValue(output) is { } outputFile) RunChecks.OutputPath(outputFile, "--output");
             var names = parse.GetValue(labels) is { } labelFile ? ModelOptions.ReadLabels(labelFile) : null;
             RunInputs.CheckOne(parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed));
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
+            StartupTrace.Mark("repo opened");
             var name = parse.GetValue(entry)!;
             using var x = await RunInputs.ReadAsync(opened, name, parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed), token);
+            StartupTrace.Mark("inputs read");
             using var model = ModelRunner.AsModel(await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token), opened.Name, name);
             if (parse.GetValue(weights) is { } weightsPath)
             {
@@ -59,8 +62,10 @@ internal static class RunCommand
                     foreach (var t in stateDict.Values) t.Dispose();
                 }
             }
+            StartupTrace.Mark("model made (entrypoint)");
             using var result = ModelRunner.Forward(model, x.Tensors, parse.GetValue(outputKey));
             var y = result.Tensor;
+            StartupTrace.Mark("forward pass");
             var logger = app.Loggers.CreateLogger("hubhost");
             RunChecks.Labels(names, parse.GetValue(labels), y, logger);
             RunChecks.NonFinite(y, logger);
@@ -89,6 +94,7 @@ internal static class RunCommand
             }
             app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Key, outputKeys = result.Keys, shape, dtype = Checkpoint.TorchName(y.dtype), top = rows, output = written, picture, tokens = parse.GetValue(text) is null ? null : x.Tensors[0].data<long>().ToArray() },
                 () => (parse.GetValue(text) is null ? "" : $"token ids [{string.Join(", ", x.Tensors[0].data<long>().ToArray())}]\n") + Text(result, rows, written, picture is not null));
+            StartupTrace.Mark("printed");
             return 0;
         }, ct));
         return command;

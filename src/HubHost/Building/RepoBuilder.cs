@@ -39,11 +39,8 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
     public async Task<RepoBuild> EnsureBuiltAsync(RepoFiles snapshot, PinnedRestore? pins, CancellationToken cancellationToken)
     {
         var key = BuildKey(snapshot.ContentKey);
-        StartupTrace.Mark("build key (contract fingerprint)");
         var final = Path.Combine(HubDirectories.Builds(hubDirectory), key);
-        var found = TryOpen(final);
-        StartupTrace.Mark("try open build");
-        if (found is { } cached && (pins is null || pins.Matches(cached))) return cached;
+        if (TryOpen(final) is { } cached && (pins is null || pins.Matches(cached))) return cached;
         if (pins is null) return await BuildAtAsync(snapshot, key, null, cancellationToken).ConfigureAwait(false);
         if (TryOpen(final) is null && !Directory.Exists(final))
         {

@@ -26,11 +26,8 @@ internal static class RepoLoader
             {
                 throw new HubException($"Could not load {Path.GetFileName(mainAssemblyPath)} of {displayName}: {e.Message}", e);
             }
-            StartupTrace.Mark("load assembly");
             ContractVersions.Check(displayName, assembly, SharedAssemblies.ByName);
-            StartupTrace.Mark("contract check");
             var catalog = EntrypointCatalog.Create(displayName, assembly, mainAssemblyPath);
-            StartupTrace.Mark("entrypoint catalog");
             return new LoadedAssembly(context, catalog, assembly.GetReferencedAssemblies().Any(r => r.Name == "TorchSharp"));
         }
         catch

@@ -71,17 +71,13 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         if (!File.Exists(System.IO.Path.Combine(full, HubRepoLayout.ProjectFileName)))
             throw new HubException($"'{full}' is not a hub repo: it has no {HubRepoLayout.ProjectFileName} at its root. " +
                                    $"A hub repo is a folder with {HubRepoLayout.ProjectFileName} and a public static class {HubRepoLayout.ClassName}.");
-        StartupTrace.Mark("local: checks");
         var files = FileTree.EnumerateContent(full);
-        StartupTrace.Mark("local: walk");
         var stamp = Stamp(files);
-        StartupTrace.Mark("local: stamp");
         if (rehash || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
         {
             memo = (stamp, HashContent(full, files, cancellationToken));
             HashMemo[full] = memo;
         }
-        StartupTrace.Mark("local: hash");
         return new SourceSnapshot(full, memo.Hash[..12], ContentKey.Local(memo.Hash), full);
     }
 
