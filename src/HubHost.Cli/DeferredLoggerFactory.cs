@@ -4,12 +4,18 @@ namespace HubHost.Cli;
 
 /// <summary>
 /// The command line's logger factory, made on the first event that is written: a run that logs nothing (a load of a built
-/// repo) never starts Serilog, which cost 40-90 ms of a fresh process (issue 17; docs/design.md, "Start-up").
+/// repo) never starts Serilog, which cost 40-100 ms of a fresh process (issue 17; docs/design.md, "Start-up").
 /// Whether a level is enabled is known without it.
 /// </summary>
 internal sealed class DeferredLoggerFactory(LogLevel minimum, Func<ILoggerFactory> create) : ILoggerFactory
 {
     private readonly Lazy<ILoggerFactory> _factory = new(create);
+
+    /// <summary>The lowest level written.</summary>
+    public LogLevel Minimum { get; } = minimum;
+
+    /// <summary>Whether the real factory was made (an event was written, or a provider added).</summary>
+    public bool Started => _factory.IsValueCreated;
 
     public ILogger CreateLogger(string categoryName) => new DeferredLogger(this, categoryName);
 
@@ -35,6 +41,4 @@ internal sealed class DeferredLoggerFactory(LogLevel minimum, Func<ILoggerFactor
             if (IsEnabled(logLevel)) Logger.Log(logLevel, eventId, state, exception, formatter);
         }
     }
-
-    private LogLevel Minimum => minimum;
 }

@@ -3,7 +3,7 @@ using HubHost.Native;
 namespace HubHost.Cli;
 
 /// <summary>
-/// Starts loading libtorch (~0.1-0.2 s of dynamic loading and initialisation) on a thread-pool thread, for a command that
+/// Starts loading libtorch (~0.3 s of CPU time: dynamic loading and libtorch's static initialisers) on a thread-pool thread, for a command that
 /// will need it whatever the repo: `run` loads libtorch while it parses, finds the build and loads the repo, instead of after.
 /// </summary>
 internal static class NativePreload

@@ -89,7 +89,6 @@ internal sealed class HubPipeline(HubClient hub)
                 : await ResolveLockedAsync(source, context, options, lease, options.Lock!, locked, cancellationToken).ConfigureAwait(false);
             // A git source held its commit before writing the checkout; a folder's or a package's content is held from here on.
             await lease.HoldAsync(snapshot.ContentKey, snapshot.DisplayName, cancellationToken).ConfigureAwait(false);
-            StartupTrace.Mark("resolved (source version)");
             if (record) await TrustCheck.RecordAsync(hub.TrustedList, trust!.Key, hub.Logger, cancellationToken).ConfigureAwait(false);
             return new ResolvedRepo(source, snapshot, lease, options, locked);
         }
@@ -184,14 +183,12 @@ internal sealed class HubPipeline(HubClient hub)
     private async Task<HubRepo> LoadCoreAsync(ResolvedRepo resolved, RepoBuild? build, CancellationToken cancellationToken)
     {
         build ??= await MakeLoadableAsync(resolved, cancellationToken).ConfigureAwait(false);
-        StartupTrace.Mark("build found");
         var snapshot = resolved.Snapshot;
         // Everything the repo fetches through its services (state dicts, TorchScript archives) goes through this version's weights
         // rule: checked against a lock it was opened under, recorded while a lock is written, and seen by `hubhost check` while it watches.
         var weights = new RepoWeights();
         var services = new RepoServices(build.SourceDirectory, hub.ScriptProbe, (url, fileName, checkHash, progress) => FetchForRepoAsync(url, fileName, checkHash, progress, weights));
         var loaded = RepoLoader.Load(snapshot.DisplayName, snapshot.Version, build.MainAssemblyPath, services);
-        StartupTrace.Mark("loaded (context, entrypoints)");
         var repo = new HubRepo(snapshot, build, loaded, resolved.Lease.Transfer(), hub.Logger, Forget);
         _weights.AddOrUpdate(repo, weights);
         return repo;
