@@ -38,7 +38,7 @@ public sealed partial class HubClient
         }
         finally
         {
-            if (!wasLoaded) opened.Release();
+            if (!wasLoaded) opened.Dispose();
         }
     }
 

@@ -1,5 +1,5 @@
 using HubHost.Contract;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +58,7 @@ public sealed class ContractCompatibilityTests
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 }

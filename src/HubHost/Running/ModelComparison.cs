@@ -1,4 +1,4 @@
-namespace HubHost.Models;
+namespace HubHost.Running;
 
 /// <summary>
 /// Two versions of one model entrypoint run on the same input in one process (<see cref="HubClient.CompareModelsAsync"/>):
