@@ -4,7 +4,7 @@ using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Downloads;
 using HubHost.Importing;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Processes;
 using HubHost.Sources;
 using HubHost.Sources.NuGet;
@@ -314,7 +314,7 @@ public sealed partial class HubClient
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 

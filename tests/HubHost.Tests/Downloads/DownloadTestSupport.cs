@@ -38,7 +38,7 @@ public abstract class DownloadTestBase : IDisposable
     };
 
     internal HubClient NewClient(DownloadSettings? settings = null, TimeProvider? timeProvider = null)
-        => new(new HubOptions { HubDirectory = HubDirectory }, timeProvider) { DownloadSettings = settings ?? Fast };
+        => new(new HubOptions { HubDirectory = HubDirectory }, timeProvider: timeProvider) { DownloadSettings = settings ?? Fast };
 
     protected static byte[] RandomBytes(int length, int seed = 1)
     {

@@ -78,7 +78,7 @@ public sealed class ImportTests(ImportFixture fixture)
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 
@@ -130,7 +130,7 @@ public sealed class ImportTests(ImportFixture fixture)
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 
