@@ -15,7 +15,10 @@ public sealed partial class HubClient
     /// by <see cref="HubOptions.FromEnvironment()"/>).
     /// </summary>
     /// <param name="options">The settings (data only).</param>
-    /// <param name="timeProvider">The clock of hot reload's polling (<see cref="TimeProvider.System"/> when null); tests pass a fake one.</param>
+    /// <param name="timeProvider">
+    /// The hub's clock (<see cref="TimeProvider.System"/> when null): hot reload's polling, the download stall check and every
+    /// time limit (git, <c>dotnet build</c>, NuGet feeds, HTTP requests); tests pass a fake one.
+    /// </param>
     /// <exception cref="HubException">An option is invalid (a credential in <see cref="HubOptions.GitBaseUrl"/>, a timeout of zero).</exception>
     public HubClient(HubOptions? options = null, TimeProvider? timeProvider = null)
     {

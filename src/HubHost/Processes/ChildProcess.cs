@@ -93,7 +93,8 @@ internal static class ChildProcess
         string? workingDirectory,
         IReadOnlyDictionary<string, string?>? environment,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeProvider? time = null)
     {
         var info = new ProcessStartInfo(UseWatchdog ? Setsid ?? "/bin/sh" : fileName)
         {
@@ -151,8 +152,8 @@ internal static class ChildProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await process.WaitForExitAsync(timeoutSource.Token).ConfigureAwait(false);
