@@ -138,6 +138,9 @@ internal static class ChildProcess
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        // The time limit runs from the start, on the hub's clock (TimeProvider).
+        using var deadline = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             process.Start();
@@ -152,8 +155,6 @@ internal static class ChildProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var deadline = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await process.WaitForExitAsync(timeoutSource.Token).ConfigureAwait(false);
