@@ -82,7 +82,7 @@ public static class Checkpoint
 
     /// <summary>A dtype as PyTorch names it (<c>float32</c>, <c>bfloat16</c>, <c>complex64</c>...), as in a state dict listing.</summary>
     /// <param name="dtype">The TorchSharp scalar type.</param>
-    public static string TorchName(ScalarType dtype) => DTypes.Torch(dtype);
+    internal static string TorchName(ScalarType dtype) => DTypes.Torch(dtype);
 
     /// <summary>Reads a checkpoint file, turning a bad file into a HubException that names it.</summary>
     internal static Dictionary<string, Tensor> Read(string path)

@@ -212,9 +212,7 @@ internal sealed class CliApp : IDisposable
         // Every setting from the environment, read once here (README: "Settings"); --hub-dir wins over HUBHOST_HOME.
         var options = HubOptions.FromEnvironment();
         if (HubDirectory is not null) options.HubDirectory = HubDirectory;
-        options.LoggerFactory = _loggerFactory.Value;
-        options.TrustPrompt = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskToTrust;
-        var hub = new HubClient(options);
+        var hub = new HubClient(options, _loggerFactory.Value, Console.IsInputRedirected || Console.IsErrorRedirected ? null : new TerminalTrustPrompt(Error));
         hub.EnsureHubDirectory(writable: false);
         return hub;
     }
@@ -222,9 +220,7 @@ internal sealed class CliApp : IDisposable
     /// <summary>A hub over the same directory and logger that never asks whether to trust a repo (for `hubhost serve`: an untrusted repo is shown, never built).</summary>
     public HubClient NonPromptingHub()
     {
-        var options = Hub.Options;
-        options.TrustPrompt = null;
-        var hub = new HubClient(options);
+        var hub = new HubClient(Hub.Options, _loggerFactory.Value, trustPrompt: null, Hub.TimeProvider);
         hub.EnsureHubDirectory();
         return hub;
     }
@@ -242,13 +238,6 @@ internal sealed class CliApp : IDisposable
         }
     }
 
-    private bool AskToTrust(string question)
-    {
-        Error.Write($"{question} [y/N] ");
-        var answer = Console.ReadLine();
-        return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
-    }
-
     private ILoggerFactory CreateLoggerFactory()
     {
         var logger = new LoggerConfiguration()
@@ -261,5 +250,16 @@ internal sealed class CliApp : IDisposable
     public void Dispose()
     {
         if (_loggerFactory.IsValueCreated) _loggerFactory.Value.Dispose();
+    }
+}
+
+/// <summary>Asks on the terminal (the question on stderr, the answer from stdin): y or yes trusts the repo.</summary>
+internal sealed class TerminalTrustPrompt(TextWriter error) : HubHost.Trust.ITrustPrompt
+{
+    public bool Confirm(string question)
+    {
+        error.Write($"{question} [y/N] ");
+        var answer = Console.ReadLine();
+        return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
     }
 }

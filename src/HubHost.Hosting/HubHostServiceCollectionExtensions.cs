@@ -21,7 +21,8 @@ public static class HubHostServiceCollectionExtensions
     /// Registers one <see cref="HubClient"/> (a singleton) built from <c>IOptions&lt;HubOptions&gt;</c>. The options start
     /// from <see cref="HubOptions.FromEnvironment()"/> (the HUBHOST_* variables, as for the command line), then every
     /// configuration applies (<paramref name="configure"/>, <c>services.Configure&lt;HubOptions&gt;</c>, a bound section);
-    /// <see cref="HubOptions.LoggerFactory"/> defaults to the container's <c>ILoggerFactory</c>, and a relative
+    /// the client takes its services from the container (its <c>ILoggerFactory</c>, a registered <see cref="HubHost.Trust.ITrustPrompt"/>
+    /// and <see cref="TimeProvider"/>), and a relative
     /// <see cref="HubOptions.HubDirectory"/> is taken relative to the host's content root (<c>~/</c>: the user's home;
     /// empty: the default). The options are checked when the host starts: a bad one fails the start with the hub's
     /// message. The client is made once, so configuration changed later does not reach it. Disposing the container

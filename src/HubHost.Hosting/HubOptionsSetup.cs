@@ -1,3 +1,4 @@
+using HubHost.Trust;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,12 +20,11 @@ internal sealed class HubOptionsFactory(
     protected override HubOptions CreateInstance(string name) => HubOptions.FromEnvironment();
 }
 
-/// <summary>After every configure: the container's logging unless the app set a logger factory; the hub directory made absolute (empty: the default).</summary>
+/// <summary>After every configure: the hub directory made absolute (empty: the default).</summary>
 internal sealed class HubOptionsDefaults(IServiceProvider services) : IPostConfigureOptions<HubOptions>
 {
     public void PostConfigure(string? name, HubOptions options)
     {
-        options.LoggerFactory ??= services.GetService<ILoggerFactory>();
         options.HubDirectory = string.IsNullOrWhiteSpace(options.HubDirectory)
             ? null
             : HubPaths.HubDirectory(options.HubDirectory, services.GetService<IHostEnvironment>());
@@ -51,11 +51,15 @@ internal sealed class HubOptionsValidation : IValidateOptions<HubOptions>
 /// <summary>The container's one <see cref="HubClient"/>; disposing the container releases the repo versions still loaded.</summary>
 internal sealed class HubClientOwner(IOptions<HubOptions> options, IServiceProvider services) : IDisposable
 {
-    /// <summary>The hub: its settings from the options, its clock from the container when it has one (as Microsoft.Extensions' services take theirs).</summary>
-    public HubClient Client { get; } = new(options.Value, (TimeProvider?)services.GetService(typeof(TimeProvider)));
+    /// <summary>
+    /// The hub: its settings from the options, its services from the container (as Microsoft.Extensions' services take theirs):
+    /// the container's <see cref="ILoggerFactory"/>, a registered <see cref="ITrustPrompt"/> (none: an untrusted repo is refused),
+    /// a registered <see cref="TimeProvider"/> (none: the system clock).
+    /// </summary>
+    public HubClient Client { get; } = new(options.Value, services.GetService<ILoggerFactory>(), services.GetService<ITrustPrompt>(), services.GetService<TimeProvider>());
 
     public void Dispose()
     {
-        foreach (var repo in Client.Loaded) repo.Release();
+        foreach (var repo in Client.Loaded) repo.Dispose();
     }
 }

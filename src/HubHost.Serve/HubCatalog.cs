@@ -21,8 +21,8 @@ internal sealed class HubCatalog
 
     public HubCatalog(HubClient hub, IEnumerable<string> repos, int parallelism, ILogger logger)
     {
-        if (hub.Options.TrustPrompt is not null)
-            throw new ArgumentException("The server's hub must never prompt: give it a HubClient without a TrustPrompt.", nameof(hub));
+        if (hub.TrustPrompt is not null)
+            throw new ArgumentException("The server's hub must never prompt: give it a HubClient without a trust prompt.", nameof(hub));
         _hub = hub;
         _logger = logger;
         _parallel = new SemaphoreSlim(Math.Max(1, parallelism));
@@ -141,7 +141,7 @@ internal sealed class HubCatalog
             finally
             {
                 // What the pages need is copied out; the load context is not kept.
-                opened.Release();
+                opened.Dispose();
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -19,7 +19,7 @@ public static partial class Hub
 
     /// <summary>
     /// torch.hub.load_state_dict_from_url: downloads a checkpoint into <c>&lt;hub dir&gt;/checkpoints</c> unless it
-    /// is cached, and reads it (torch.save zip or legacy, or safetensors; only the weights-only allow-list). Blocks until done; the async way is <see cref="HubClient.LoadStateDictAsync(string, IProgress{Downloads.DownloadProgress}?, CancellationToken)"/>.
+    /// is cached, and reads it (torch.save zip or legacy, or safetensors; only the weights-only allow-list). Blocks until done; the async way is <see cref="HubClient.LoadStateDictAsync(string, HubRepo?, IProgress{Downloads.DownloadProgress}?, CancellationToken)"/>.
     /// </summary>
     /// <param name="url">An http or https URL.</param>
     /// <param name="modelDirectory">The cache folder; null for <c>&lt;hub dir&gt;/checkpoints</c>.</param>

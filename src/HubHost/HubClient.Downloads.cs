@@ -101,32 +101,23 @@ public sealed partial class HubClient
     internal string CheckpointCachePath(string url) => Checkpoints.PathFor(WeightsSource.Parse(url), modelDirectory: null, fileName: null);
 
     /// <summary>
-    /// Reads the state dict of a local checkpoint file or of an http(s) URL (through the checkpoint cache, hash-checked
-    /// when its file name has torch's <c>-&lt;hex&gt;.</c> hash part): torch.save zip or legacy, or safetensors; never
-    /// anything outside the weights-only allow-list. What <c>hubhost state-dict</c> and <c>run --weights</c> read.
+    /// Reads the state dict of a local checkpoint file or of a URL: torch.save zip or legacy, or safetensors; never anything
+    /// outside the weights-only allow-list. What <c>hubhost state-dict</c> and <c>run --weights</c> read. A URL goes through the
+    /// checkpoint cache (hash-checked when its file name has torch's <c>-&lt;hex&gt;.</c> hash part); with <paramref name="repo"/>,
+    /// under that version's rule, as its own services would fetch it: under the lock it was opened with, the URL must be one the
+    /// lock lists and its file must have the locked SHA-256, and while a lock is written it is recorded. (To get the cached file's
+    /// path instead of its tensors, use <see cref="DownloadCheckpointAsync"/>; torch.hub's name for the download-and-read is
+    /// <see cref="Hub.LoadStateDictFromUrl"/>.)
     /// </summary>
     /// <param name="pathOrUrl">A local file, an http(s) URL, or <c>hf://owner/repo[@revision]/path</c>.</param>
+    /// <param name="repo">A version this client opened whose weights rule applies (<see cref="OpenAsync(string, HubLoadOptions?, CancellationToken)"/>); null for none.</param>
     /// <param name="progress">Receives progress reports while a download's bytes arrive.</param>
     /// <param name="cancellationToken">Cancels a download.</param>
-    /// <exception cref="HubException">No such file, an unsupported URL scheme, a failed download or hash check, or not a readable checkpoint.</exception>
-    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictAsync(string pathOrUrl, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
-        => Checkpoint.Read(await ResolveLocalOrDownloadAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false));
-
-    /// <summary>
-    /// Reads weights for a version this client loaded, as its own services would fetch them (what <c>hubhost run --weights</c> does):
-    /// a URL goes through the checkpoint cache under that version's rule — under the lock it was opened with, the URL must be one the
-    /// lock lists and its file must have the locked SHA-256; while a lock is written, it is recorded. A local file is read as it is.
-    /// </summary>
-    /// <param name="repo">A version this client loaded (<see cref="OpenAsync(string, HubLoadOptions?, CancellationToken)"/>).</param>
-    /// <param name="pathOrUrl">A local file, an http(s) URL, or <c>hf://owner/repo[@revision]/path</c>.</param>
-    /// <param name="progress">Receives progress reports while a download's bytes arrive.</param>
-    /// <param name="cancellationToken">Cancels a download.</param>
-    /// <exception cref="HubException">As <see cref="LoadStateDictAsync(string, IProgress{DownloadProgress}?, CancellationToken)"/>, or the lock refuses the URL or its file.</exception>
-    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictAsync(HubRepo repo, string pathOrUrl, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="HubException">No such file, an unsupported URL scheme, a failed download or hash check, the lock refuses the URL or its file, or not a readable checkpoint.</exception>
+    public async Task<Dictionary<string, torch.Tensor>> LoadStateDictAsync(string pathOrUrl, HubRepo? repo = null, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(repo);
-        if (string.IsNullOrWhiteSpace(pathOrUrl) || !WeightsSource.LooksLikeUrl(pathOrUrl))
-            return await LoadStateDictAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false);
+        if (repo is null || string.IsNullOrWhiteSpace(pathOrUrl) || !WeightsSource.LooksLikeUrl(pathOrUrl))
+            return Checkpoint.Read(await ResolveLocalOrDownloadAsync(pathOrUrl, progress, cancellationToken).ConfigureAwait(false));
         var source = WeightsSource.Parse(pathOrUrl);
         var hasHash = source.Hf is null && CheckpointFiles.HashPrefixOf(source.FileName) is not null;
         var file = await FetchWeightsAsync(pathOrUrl, null, null, hasHash, WeightsOf(repo), progress, cancellationToken).ConfigureAwait(false);

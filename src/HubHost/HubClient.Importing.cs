@@ -4,7 +4,7 @@ using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Downloads;
 using HubHost.Importing;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Processes;
 using HubHost.Sources;
 using HubHost.Sources.NuGet;
@@ -136,16 +136,16 @@ public sealed partial class HubClient
     private async Task<(string Directory, string? Commit, string Source, IDisposable? Lease)> ResolvePythonRepoAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
         var source = Pipeline.Parse(repo);
-        switch (source.Kind)
+        switch (source.Footprint)
         {
-            case "local":
+            case FolderFootprint:
                 var folder = source.RepoName;
                 if (!Directory.Exists(folder))
                     throw new HubException($"The Python repo '{repo}' does not exist. Give the folder of a Python torch.hub repo (with {HubRepoLayout.PythonHubconf}) or a git repo (owner/name[:ref]).");
                 if (!File.Exists(Path.Combine(folder, HubRepoLayout.PythonHubconf)))
                     throw new HubException(HubRepoLayout.NotAPythonRepo($"'{folder}'"));
                 return (folder, await LocalCommitAsync(folder, cancellationToken).ConfigureAwait(false), repo.Trim(), null);
-            case "nuget":
+            case PackageFootprint:
                 throw new HubException($"'{repo}' is a prebuilt HubHost package; hubhost import reads Python torch.hub repos: a folder with {HubRepoLayout.PythonHubconf}, or a git repo (owner/name[:ref]).");
             default:
                 var resolved = await Pipeline.ResolveAsync(source, options ?? HubLoadOptions.Default, cancellationToken, HubRepoLayout.PythonHubconf).ConfigureAwait(false);
@@ -314,7 +314,7 @@ public sealed partial class HubClient
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 

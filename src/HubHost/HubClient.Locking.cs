@@ -82,7 +82,7 @@ public sealed partial class HubClient
                 {
                     if (call.Weights is { } weights)
                     {
-                        foreach (var tensor in (await LoadStateDictAsync(opened, weights, null, cancellationToken).ConfigureAwait(false)).Values) tensor.Dispose();
+                        foreach (var tensor in (await LoadStateDictAsync(weights, opened, null, cancellationToken).ConfigureAwait(false)).Values) tensor.Dispose();
                     }
                 }
                 finally

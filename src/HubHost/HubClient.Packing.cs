@@ -38,7 +38,7 @@ public sealed partial class HubClient
         }
         finally
         {
-            if (!wasLoaded) opened.Release();
+            if (!wasLoaded) opened.Dispose();
         }
     }
 
@@ -57,11 +57,33 @@ public sealed partial class HubClient
 }
 
 /// <summary>The hub's local feed of contract packages (<see cref="HubClient.WriteContractFeedAsync"/>).</summary>
-/// <param name="Folder">The feed folder (a NuGet source).</param>
-/// <param name="Packages">The packages in it.</param>
-public sealed record ContractFeed(string Folder, IReadOnlyList<ContractPackage> Packages);
+public sealed record ContractFeed
+{
+    internal ContractFeed(string Folder, IReadOnlyList<ContractPackage> Packages)
+    {
+        this.Folder = Folder;
+        this.Packages = Packages;
+    }
+
+    /// <summary>The feed folder (a NuGet source).</summary>
+    public string Folder { get; init; }
+
+    /// <summary>The packages in it.</summary>
+    public IReadOnlyList<ContractPackage> Packages { get; init; }
+}
 
 /// <summary>A contract package: what hub repos compile against and the host provides at load.</summary>
-/// <param name="Id">The package id (the assembly's name).</param>
-/// <param name="Version">The package version.</param>
-public sealed record ContractPackage(string Id, string Version);
+public sealed record ContractPackage
+{
+    internal ContractPackage(string Id, string Version)
+    {
+        this.Id = Id;
+        this.Version = Version;
+    }
+
+    /// <summary>The package id (the assembly's name).</summary>
+    public string Id { get; init; }
+
+    /// <summary>The package version.</summary>
+    public string Version { get; init; }
+}

@@ -1,4 +1,5 @@
 using HubHost.Storage;
+using HubHost.Trust;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,20 +13,25 @@ public sealed partial class HubClient
 {
     /// <summary>
     /// Creates a hub with a copy of the given options (the defaults when null; environment variables are read only
-    /// by <see cref="HubOptions.FromEnvironment()"/>).
+    /// by <see cref="HubOptions.FromEnvironment()"/>) and the services it uses, as Microsoft.Extensions services take theirs
+    /// (<c>AddHubHost</c> passes the container's).
     /// </summary>
     /// <param name="options">The settings (data only).</param>
+    /// <param name="loggerFactory">Where diagnostics go; null: nowhere.</param>
+    /// <param name="trustPrompt">Asks a person whether to trust a repo not in the trusted list; null: nobody can be asked, so such a repo is refused with a message saying how to trust it.</param>
     /// <param name="timeProvider">
     /// The hub's clock (<see cref="TimeProvider.System"/> when null): hot reload's polling, the download stall check and every
     /// time limit (git, <c>dotnet build</c>, NuGet feeds, HTTP requests); tests pass a fake one.
     /// </param>
     /// <exception cref="HubException">An option is invalid (a credential in <see cref="HubOptions.GitBaseUrl"/>, a timeout of zero).</exception>
-    public HubClient(HubOptions? options = null, TimeProvider? timeProvider = null)
+    public HubClient(HubOptions? options = null, ILoggerFactory? loggerFactory = null, ITrustPrompt? trustPrompt = null, TimeProvider? timeProvider = null)
     {
         TimeProvider = timeProvider ?? TimeProvider.System;
         Settings = (options ?? new HubOptions()).Snapshot();
         HubDirectory = Path.GetFullPath(Settings.HubDirectory is { } directory ? HubDirectories.ExpandHome(directory) : HubDirectories.Default());
-        Logger = (Settings.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HubHost");
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Logger = LoggerFactory.CreateLogger("HubHost");
+        TrustPrompt = trustPrompt;
         DownloadSettings = Downloads.DownloadSettings.Default with { MinimumSpeed = Settings.DownloadMinimumSpeed, StallTime = Settings.DownloadStallTime };
     }
 
@@ -40,6 +46,12 @@ public sealed partial class HubClient
 
     /// <summary>The hub directory in use (absolute).</summary>
     public string HubDirectory { get; }
+
+    /// <summary>Who is asked whether to trust a repo not in the trusted list; null when nobody can be asked (the hub then refuses such a repo).</summary>
+    public ITrustPrompt? TrustPrompt { get; }
+
+    /// <summary>Where this hub's diagnostics go (a hub made from this one, such as a non-prompting one, logs there too).</summary>
+    internal ILoggerFactory LoggerFactory { get; }
 
     internal ILogger Logger { get; }
 

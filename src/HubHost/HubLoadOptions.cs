@@ -40,7 +40,7 @@ public sealed record HubLoadOptions
 /// <summary>torch.hub's trust_repo: whether the hub may build (and so run code from) a repo.</summary>
 public enum TrustRepo
 {
-    /// <summary>Build if the repo is in the trusted list, else ask (<see cref="HubOptions.TrustPrompt"/>); refuse when no one can be asked (torch's "check").</summary>
+    /// <summary>Build if the repo is in the trusted list, else ask (the client's <see cref="Trust.ITrustPrompt"/>); refuse when no one can be asked (torch's "check").</summary>
     Check,
 
     /// <summary>Trust the repo and add it to the trusted list (torch's True).</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using HubHost.Downloads;
-using Microsoft.Extensions.Logging;
 
 namespace HubHost;
 
@@ -23,13 +22,6 @@ public sealed class HubOptions
     public string? HubDirectory { get; set; }
 
     /// <summary>
-    /// Asks a person whether to trust a repo (the question is the argument; true to trust). Null: nobody can be
-    /// asked, so an untrusted repo is refused with a message saying how to trust it. The CLI sets this when
-    /// it runs on a terminal.
-    /// </summary>
-    public Func<string, bool>? TrustPrompt { get; set; }
-
-    /// <summary>
     /// Owners whose every repo is trusted without asking, as if each were in the trusted list: <c>owner/*</c> (an owner
     /// on <see cref="GitBaseUrl"/>) or a URL ending in <c>/*</c> (<c>https://git.example.com/team/*</c>). torch.hub
     /// trusts the owners pytorch and facebookresearch this way; HubHost trusts no owner unless told. Matching is
@@ -50,9 +42,6 @@ public sealed class HubOptions
     /// answers then fails with this in the message instead of hanging. Environment variable: <c>HUBHOST_NUGET_TIMEOUT</c> (seconds).
     /// </summary>
     public TimeSpan NuGetTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Where diagnostics go. Null: nowhere.</summary>
-    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
     /// Never use the network for git or NuGet: repos resolve only from what is cached (torch.hub has no such mode).
@@ -161,7 +150,7 @@ public sealed class HubOptions
         return options;
     }
 
-    /// <summary>A copy (the delegates and logger factory shared).</summary>
+    /// <summary>A copy.</summary>
     internal HubOptions Copy()
     {
         var copy = (HubOptions)MemberwiseClone();

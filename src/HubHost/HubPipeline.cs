@@ -79,7 +79,7 @@ internal sealed class HubPipeline(HubClient hub)
         var locked = options.Lock is { } hubLock ? LockEntry(hubLock, source) : null;
         hub.EnsureWritableHubDirectory();
         var trust = source.Trust;
-        var record = trust is not null && TrustCheck.EnsureTrusted(hub.TrustedList, hub.Settings.TrustPrompt, trust, options.TrustRepo);
+        var record = trust is not null && TrustCheck.EnsureTrusted(hub.TrustedList, hub.TrustPrompt, trust, options.TrustRepo);
         var context = SourceContext(repoFile);
         var lease = new VersionLease(hub.HubDirectory);
         try

@@ -13,7 +13,7 @@ namespace HubHost;
 
 /// <summary>
 /// One loaded repo version: its own collectible AssemblyLoadContext and entrypoints. Loads of the same
-/// version share it. <see cref="Release"/> (or Dispose) unloads it: the context is collected once nobody
+/// version share it. <see cref="Dispose"/> unloads it: the context is collected once nobody
 /// holds objects it made.
 /// </summary>
 public sealed class HubRepo : IDisposable
@@ -79,8 +79,8 @@ public sealed class HubRepo : IDisposable
 
     private IReadOnlyList<EntrypointInfo>? _entrypoints;
 
-    /// <summary>Whether <see cref="Release"/> has been called.</summary>
-    public bool IsReleased => Volatile.Read(ref _context) is null;
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    internal bool IsReleased => Volatile.Read(ref _context) is null;
 
     /// <summary>The load context (for tests proving it is collected).</summary>
     internal AssemblyLoadContext? LoadContext => _context;
@@ -158,8 +158,11 @@ public sealed class HubRepo : IDisposable
         return new HubException($"The entrypoint {target.Name} of {Name} ({Version}) failed: {e.GetType().Name}: {e.Message}", e);
     }
 
-    /// <summary>Unloads this version: later loads build a new context; objects already made keep working until dropped.</summary>
-    public void Release()
+    /// <summary>
+    /// Unloads this version (releases it): later loads build a new context; objects already made keep working until dropped.
+    /// Every open of this version returns this same object, so disposing it releases it for every holder.
+    /// </summary>
+    public void Dispose()
     {
         var context = Interlocked.Exchange(ref _context, null);
         if (context is null) return;
@@ -170,9 +173,6 @@ public sealed class HubRepo : IDisposable
         ReleasedContexts.Watch(context, LoadContextName, _logger);
         Interlocked.Exchange(ref _lease, null)?.Dispose(); // cache rm/prune may remove its files from now on
     }
-
-    /// <summary>Same as <see cref="Release"/>.</summary>
-    public void Dispose() => Release();
 
     private EntrypointCatalog Catalog()
         => Volatile.Read(ref _catalog) ?? throw new HubException($"{Name} ({Version}) was released; load it again.");

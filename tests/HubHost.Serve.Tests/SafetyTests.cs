@@ -19,7 +19,7 @@ public sealed class SafetyTests(ServeFixture fixture)
             var hub = new HubClient(new HubOptions { HubDirectory = fixture.HubDirectory });
             await hub.LoadAsync(fixture.HostileRepo, "inject");
             Assert.True(File.Exists(canary));
-            foreach (var r in hub.Loaded) r.Release();
+            foreach (var r in hub.Loaded) r.Dispose();
         }
         finally
         {

@@ -48,7 +48,7 @@ public sealed class ServeFixture : IAsyncLifetime
 
         // Trust the versions repo the way a user does (recorded once it resolved); the server's own hub never trusts.
         var setup = new HubClient(new HubOptions { HubDirectory = HubDirectory });
-        (await setup.OpenAsync(Versions.FileUrl + "#v1", new HubLoadOptions { TrustRepo = TrustRepo.Trust })).Release();
+        (await setup.OpenAsync(Versions.FileUrl + "#v1", new HubLoadOptions { TrustRepo = TrustRepo.Trust })).Dispose();
 
         var repos = Samples.Select(RepoPaths.Sample).Append(HostileRepo)
             .Concat(new[] { "v1", "v2", "live" }.Select(r => Versions.FileUrl + "#" + r))

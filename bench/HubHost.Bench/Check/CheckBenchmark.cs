@@ -29,7 +29,7 @@ internal sealed class CheckBenchmark : IBenchmark
             var files = await VisionWeights.PrepareAsync(opened, Path.Combine(temp, "vision"), Path.Combine(temp, "weights"), server.Url);
             var bytes = files.Values.Sum(f => new FileInfo(Path.Combine(temp, "weights", f)).Length);
             Console.WriteLine($"check: {files.Count} torchvision-shaped weights files, {bytes / 1e9:0.00} GB (sparse), written in {watch.Elapsed.TotalSeconds:0.0} s; served at {server.Url}");
-            opened.Release();
+            opened.Dispose();
 
             var cli = Path.Combine(AppContext.BaseDirectory, "HubHost.Cli.dll");
             string[] Check(params string[] extra) => [cli, "check", Path.Combine(temp, "vision"), "--hub-dir", hubDirectory, .. extra];

@@ -49,7 +49,7 @@ internal sealed class GitBenchmark : IBenchmark
                 var result = await hub.LoadAsync<string>("hubs/demo:main", "hello", null, new HubLoadOptions { TrustRepo = TrustRepo.Trust });
                 cold.Add(watch.Elapsed.TotalMilliseconds);
                 if (result != "main-1 world") throw new InvalidOperationException("unexpected result " + result);
-                foreach (var loaded in hub.Loaded) loaded.Release();
+                foreach (var loaded in hub.Loaded) loaded.Dispose();
             }
             var coldMs = Measure.Median(cold);
             var bareMs = Measure.Median(bare);
@@ -163,7 +163,7 @@ internal sealed class GitBenchmark : IBenchmark
         {
             var repo = await hub.OpenAsync(i % 2 == 0 ? "hubs/demo:main" : "hubs/demo:v2", new HubLoadOptions { TrustRepo = TrustRepo.Trust });
             _ = (await repo.InvokeAsync("model"))!.ToString();
-            repo.Release();
+            repo.Dispose();
         });
         var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
         var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main", hub.Options.GitBaseUrl);

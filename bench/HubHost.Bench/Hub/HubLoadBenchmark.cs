@@ -33,7 +33,7 @@ internal sealed class HubLoadBenchmark : IBenchmark
         {
             // Build once (not measured): every figure below is for an already-built repo.
             var builder = new HubClient(new HubOptions { HubDirectory = hubDir });
-            (await builder.OpenAsync(repo)).Release();
+            (await builder.OpenAsync(repo)).Dispose();
 
             // First load in a fresh process: JIT of the hub's code included (the peer's figure likewise excludes
             // interpreter start-up and `import torch`).
@@ -47,7 +47,7 @@ internal sealed class HubLoadBenchmark : IBenchmark
             {
                 var fresh = new HubClient(new HubOptions { HubDirectory = hubDir });
                 await fresh.LoadAsync(repo, "greet", new { name = "Ada" });
-                foreach (var r in fresh.Loaded) r.Release();
+                foreach (var r in fresh.Loaded) r.Dispose();
             });
 
             // Repeat load of an already-loaded version.

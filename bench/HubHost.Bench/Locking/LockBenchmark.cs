@@ -75,7 +75,7 @@ internal sealed class LockBenchmark : IBenchmark
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var repo = await new HubClient(options).OpenAsync("bench/vision:main", withLock ? new HubLoadOptions { Lock = HubLock.Load(lockFile) } : null);
                 var ms = watch.Elapsed.TotalMilliseconds;
-                repo.Release();
+                repo.Dispose();
                 return ms;
             }
             await OpenMs(false);

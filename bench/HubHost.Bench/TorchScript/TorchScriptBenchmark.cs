@@ -99,7 +99,7 @@ internal sealed class TorchScriptBenchmark : IBenchmark
                 Console.WriteLine($"loading the archive ({new FileInfo(Path.Combine(sample, Entry + ".pt")).Length / 1e6:F1} MB): entrypoint call on a loaded repo (archive checked, torch.jit.load by libtorch) vs torch.jit.load; {loads} interleaved");
                 Report(ours, theirs, peer, "HubHost entrypoint call");
             }
-            repo.Release();
+            repo.Dispose();
 
             // 3. hubhost import of one entrypoint, with its parity figures
             if (!args.Contains("--no-import"))

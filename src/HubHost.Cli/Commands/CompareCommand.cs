@@ -2,7 +2,7 @@ using HubHost.Locking;
 using System.CommandLine;
 using System.Globalization;
 using HubHost.Cli.Inputs;
-using HubHost.Models;
+using HubHost.Running;
 
 namespace HubHost.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using HubHost.Checkpoints;
 using HubHost.Cli.Inputs;
 using HubHost.Cli.Outputs;
-using HubHost.Models;
+using HubHost.Running;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -45,22 +45,13 @@ internal static class RunCommand
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
             var name = parse.GetValue(entry)!;
             using var x = await RunInputs.ReadAsync(opened, name, parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed), token);
-            using var model = ModelRunner.AsModel(await opened.InvokeAsync(name, RepoOptions.ParseArguments(parse), token), opened.Name, name);
-            if (parse.GetValue(weights) is { } weightsPath)
-            {
-                // Through the repo's weights rule: under --locked the URL must be locked with this file's SHA-256.
-                var stateDict = await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(opened, weightsPath, progress, token));
-                try
-                {
-                    ModelRunner.LoadWeights(model, stateDict, weightsPath);
-                }
-                finally
-                {
-                    foreach (var t in stateDict.Values) t.Dispose();
-                }
-            }
-            using var result = ModelRunner.Forward(model, x.Tensors, parse.GetValue(outputKey));
-            var y = result.Tensor;
+            var arguments = RepoOptions.ParseArguments(parse);
+            var outputKeyValue = parse.GetValue(outputKey);
+            // Weights through the repo's weights rule: under --locked the URL must be locked with this file's SHA-256.
+            using var result = parse.GetValue(weights) is { } weightsPath
+                ? await DownloadCommand.WithProgressAsync(app, progress => app.Hub.RunModelAsync(opened, name, x.Tensors, arguments, weightsPath, outputKeyValue, progress, token))
+                : await app.Hub.RunModelAsync(opened, name, x.Tensors, arguments, outputKey: outputKeyValue, cancellationToken: token);
+            var y = result.Output;
             var logger = app.Loggers.CreateLogger("hubhost");
             RunChecks.Labels(names, parse.GetValue(labels), y, logger);
             RunChecks.NonFinite(y, logger);
@@ -87,7 +78,7 @@ internal static class RunCommand
                 }
                 written = Path.GetFullPath(outputPath);
             }
-            app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Key, outputKeys = result.Keys, shape, dtype = Checkpoint.TorchName(y.dtype), top = rows, output = written, picture, tokens = parse.GetValue(text) is null ? null : x.Tensors[0].data<long>().ToArray() },
+            app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Run.OutputKey, outputKeys = result.OutputKeys, shape, dtype = DTypeNames.Torch(y.dtype), top = rows, output = written, picture, tokens = parse.GetValue(text) is null ? null : x.Tensors[0].data<long>().ToArray() },
                 () => (parse.GetValue(text) is null ? "" : $"token ids [{string.Join(", ", x.Tensors[0].data<long>().ToArray())}]\n") + Text(result, rows, written, picture is not null));
             return 0;
         }, ct));
@@ -114,10 +105,10 @@ internal static class RunCommand
         return rows;
     }
 
-    private static string Text(ModelOutput result, List<ClassScore[]>? rows, string? written, bool picture = false)
+    private static string Text(ModelResult result, List<ClassScore[]>? rows, string? written, bool picture = false)
     {
-        var y = result.Tensor;
-        var lines = new List<string> { $"{result.Description} shape [{string.Join(", ", y.shape)}]" + (y.is_floating_point() ? "" : $" ({Checkpoint.TorchName(y.dtype)})") + (written is null ? "" : picture ? $", drawn to {written}" : $", written to {written}") };
+        var y = result.Output;
+        var lines = new List<string> { $"{result.OutputDescription} shape [{string.Join(", ", y.shape)}]" + (y.is_floating_point() ? "" : $" ({DTypeNames.Torch(y.dtype)})") + (written is null ? "" : picture ? $", drawn to {written}" : $", written to {written}") };
         if (rows is not null)
         {
             for (var r = 0; r < rows.Count; r++)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using HubHost.Checkpoints;
+using HubHost.Cli.Outputs;
 using TorchSharp;
 
 namespace HubHost.Cli.Commands;
@@ -22,7 +23,7 @@ internal static class StateDictCommand
         {
             var stateDict = await LoadAsync(app, parse.GetValue(file)!, ct);
             ct.ThrowIfCancellationRequested();
-            var rows = stateDict.Select(p => new TensorRow(p.Key, Checkpoint.TorchName(p.Value.dtype), p.Value.shape, Digest(p.Key, p.Value))).ToList();
+            var rows = stateDict.Select(p => new TensorRow(p.Key, DTypeNames.Torch(p.Value.dtype), p.Value.shape, Digest(p.Key, p.Value))).ToList();
             app.Print(rows, () => Table(rows, stateDict));
             return 0;
         }, cancellationToken));
@@ -32,7 +33,7 @@ internal static class StateDictCommand
     /// <summary>Where FILE (a local path or an http(s) URL, cached under the hub's checkpoints) becomes a state dict; shared with `run --weights`.</summary>
     internal static async Task<Dictionary<string, torch.Tensor>> LoadAsync(CliApp app, string fileOrUrl, CancellationToken cancellationToken)
     {
-        return await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(fileOrUrl, progress, cancellationToken));
+        return await DownloadCommand.WithProgressAsync(app, progress => app.Hub.LoadStateDictAsync(fileOrUrl, progress: progress, cancellationToken: cancellationToken));
     }
 
     /// <summary>A tensor's SHA-256; one whose values cannot be hashed (a huge stride-0 broadcast) is one clear error naming it.</summary>

@@ -1,81 +1,259 @@
 namespace HubHost.Cache;
 
 /// <summary>What the hub directory holds (<see cref="HubClient.ListCache"/>, <c>hubhost cache ls</c>).</summary>
-/// <param name="HubDirectory">The hub directory listed.</param>
-/// <param name="Repos">Git repos: their mirrors and the refs fetched from them.</param>
-/// <param name="Checkouts">The files of each commit checked out.</param>
-/// <param name="Builds">Every build folder (repo builds and package load folders).</param>
-/// <param name="TempFolders">Work in progress, or left by killed runs (<see cref="HubClient.PruneCacheAsync"/> removes the latter).</param>
-/// <param name="TotalBytes">Everything under the hub directory.</param>
-/// <param name="Packages">Packages in the hub's package folder (<c>nuget:</c> sources).</param>
-/// <param name="Parts">What <paramref name="TotalBytes"/> is made of, by kind (builds, restores, git, packages, checkpoints); kinds with nothing are left out.</param>
-public sealed record CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds,
-    IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages, IReadOnlyList<CachePart> Parts)
+public sealed record CacheListing
 {
+    internal CacheListing(string HubDirectory, IReadOnlyList<CachedRepo> Repos, IReadOnlyList<CachedCheckout> Checkouts, IReadOnlyList<CachedBuild> Builds, IReadOnlyList<string> TempFolders, long TotalBytes, IReadOnlyList<CachedPackage> Packages, IReadOnlyList<CachePart> Parts)
+    {
+        this.HubDirectory = HubDirectory;
+        this.Repos = Repos;
+        this.Checkouts = Checkouts;
+        this.Builds = Builds;
+        this.TempFolders = TempFolders;
+        this.TotalBytes = TotalBytes;
+        this.Packages = Packages;
+        this.Parts = Parts;
+    }
+
+    /// <summary>The hub directory listed.</summary>
+    public string HubDirectory { get; init; }
+
+    /// <summary>Git repos: their mirrors and the refs fetched from them.</summary>
+    public IReadOnlyList<CachedRepo> Repos { get; init; }
+
+    /// <summary>The files of each commit checked out.</summary>
+    public IReadOnlyList<CachedCheckout> Checkouts { get; init; }
+
+    /// <summary>Every build folder (repo builds and package load folders).</summary>
+    public IReadOnlyList<CachedBuild> Builds { get; init; }
+
+    /// <summary>Work in progress, or left by killed runs (<see cref="HubClient.PruneCacheAsync"/> removes the latter).</summary>
+    public IReadOnlyList<string> TempFolders { get; init; }
+
+    /// <summary>Everything under the hub directory.</summary>
+    public long TotalBytes { get; init; }
+
+    /// <summary>Packages in the hub's package folder (<c>nuget:</c> sources).</summary>
+    public IReadOnlyList<CachedPackage> Packages { get; init; }
+
+    /// <summary>What <see cref="TotalBytes"/> is made of, by kind (builds, restores, git, packages, checkpoints); kinds with nothing are left out.</summary>
+    public IReadOnlyList<CachePart> Parts { get; init; }
+
     /// <summary>The weights files in <c>&lt;hub&gt;/checkpoints</c>, with the URL each came from and its SHA-256.</summary>
     public IReadOnlyList<CachedWeights> Weights { get; init; } = [];
 }
 
 /// <summary>A weights file in the checkpoint cache.</summary>
-/// <param name="Url">The URL it came from (no user info or query), or null for a file an earlier version cached under its name alone.</param>
-/// <param name="Path">The file.</param>
-/// <param name="Sha256">Its full SHA-256, recorded when it was cached or first checked; null when never checked.</param>
-/// <param name="Bytes">Its size.</param>
-/// <param name="Commit">For an <c>hf://</c> file, the commit it was fetched at.</param>
-/// <param name="VerifiedAt">When its SHA-256 was last computed.</param>
-/// <param name="Legacy">Cached by an earlier version under the URL's last path segment alone (moved under its URL once it is proven to be that URL's file).</param>
-public sealed record CachedWeights(string? Url, string Path, string? Sha256, long Bytes, string? Commit, DateTimeOffset? VerifiedAt, bool Legacy);
+public sealed record CachedWeights
+{
+    internal CachedWeights(string? Url, string Path, string? Sha256, long Bytes, string? Commit, DateTimeOffset? VerifiedAt, bool Legacy)
+    {
+        this.Url = Url;
+        this.Path = Path;
+        this.Sha256 = Sha256;
+        this.Bytes = Bytes;
+        this.Commit = Commit;
+        this.VerifiedAt = VerifiedAt;
+        this.Legacy = Legacy;
+    }
+
+    /// <summary>The URL it came from (no user info or query), or null for a file an earlier version cached under its name alone.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The file.</summary>
+    public string Path { get; init; }
+
+    /// <summary>Its full SHA-256, recorded when it was cached or first checked; null when never checked.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>Its size.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>For an <c>hf://</c> file, the commit it was fetched at.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>When its SHA-256 was last computed.</summary>
+    public DateTimeOffset? VerifiedAt { get; init; }
+
+    /// <summary>Cached by an earlier version under the URL's last path segment alone (moved under its URL once it is proven to be that URL's file).</summary>
+    public bool Legacy { get; init; }
+}
 
 /// <summary>One kind of thing in the hub directory and its size.</summary>
-/// <param name="Name">What it is (<c>builds</c>, <c>git</c>...).</param>
-/// <param name="Path">Its folder.</param>
-/// <param name="Bytes">Its size.</param>
-public sealed record CachePart(string Name, string Path, long Bytes);
+public sealed record CachePart
+{
+    internal CachePart(string Name, string Path, long Bytes)
+    {
+        this.Name = Name;
+        this.Path = Path;
+        this.Bytes = Bytes;
+    }
+
+    /// <summary>What it is (<c>builds</c>, <c>git</c>...).</summary>
+    public string Name { get; init; }
+
+    /// <summary>Its folder.</summary>
+    public string Path { get; init; }
+
+    /// <summary>Its size.</summary>
+    public long Bytes { get; init; }
+}
 
 /// <summary>A package in the hub's package folder: a hub package or a dependency, and the load folders made from it.</summary>
-/// <param name="Id">The package id.</param>
-/// <param name="Version">The version.</param>
-/// <param name="HubPackage">A hub package (made by <c>hubhost pack</c>) rather than a dependency of one.</param>
-/// <param name="Bytes">Its size.</param>
-/// <param name="Layouts">The build folders laid out from it.</param>
-public sealed record CachedPackage(string Id, string Version, bool HubPackage, long Bytes, IReadOnlyList<string> Layouts);
+public sealed record CachedPackage
+{
+    internal CachedPackage(string Id, string Version, bool HubPackage, long Bytes, IReadOnlyList<string> Layouts)
+    {
+        this.Id = Id;
+        this.Version = Version;
+        this.HubPackage = HubPackage;
+        this.Bytes = Bytes;
+        this.Layouts = Layouts;
+    }
+
+    /// <summary>The package id.</summary>
+    public string Id { get; init; }
+
+    /// <summary>The version.</summary>
+    public string Version { get; init; }
+
+    /// <summary>A hub package (made by <c>hubhost pack</c>) rather than a dependency of one.</summary>
+    public bool HubPackage { get; init; }
+
+    /// <summary>Its size.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>The build folders laid out from it.</summary>
+    public IReadOnlyList<string> Layouts { get; init; }
+}
 
 /// <summary>A git repo in the cache: its mirror and the refs fetched from it.</summary>
-/// <param name="Name">How it was named (<c>owner/name</c> or its URL).</param>
-/// <param name="Url">The URL it mirrors.</param>
-/// <param name="Mirror">The mirror's folder name.</param>
-/// <param name="HasMirror">Whether the mirror is there.</param>
-/// <param name="MirrorBytes">The mirror's size.</param>
-/// <param name="Refs">The refs fetched.</param>
-public sealed record CachedRepo(string Name, string Url, string Mirror, bool HasMirror, long MirrorBytes, IReadOnlyList<CachedRef> Refs);
+public sealed record CachedRepo
+{
+    internal CachedRepo(string Name, string Url, string Mirror, bool HasMirror, long MirrorBytes, IReadOnlyList<CachedRef> Refs)
+    {
+        this.Name = Name;
+        this.Url = Url;
+        this.Mirror = Mirror;
+        this.HasMirror = HasMirror;
+        this.MirrorBytes = MirrorBytes;
+        this.Refs = Refs;
+    }
+
+    /// <summary>How it was named (<c>owner/name</c> or its URL).</summary>
+    public string Name { get; init; }
+
+    /// <summary>The URL it mirrors.</summary>
+    public string Url { get; init; }
+
+    /// <summary>The mirror's folder name.</summary>
+    public string Mirror { get; init; }
+
+    /// <summary>Whether the mirror is there.</summary>
+    public bool HasMirror { get; init; }
+
+    /// <summary>The mirror's size.</summary>
+    public long MirrorBytes { get; init; }
+
+    /// <summary>The refs fetched.</summary>
+    public IReadOnlyList<CachedRef> Refs { get; init; }
+}
 
 /// <summary>A ref and the commit it resolved to, with whether its files are checked out, and its builds.</summary>
-/// <param name="Ref">The ref as asked for (HEAD for the default branch).</param>
-/// <param name="Commit">The full commit SHA.</param>
-/// <param name="ResolvedAt">When it was last resolved.</param>
-/// <param name="CheckedOut">Whether the commit's files are in the cache.</param>
-/// <param name="Builds">The build folders of that commit.</param>
-public sealed record CachedRef(string Ref, string Commit, DateTimeOffset ResolvedAt, bool CheckedOut, IReadOnlyList<string> Builds);
+public sealed record CachedRef
+{
+    internal CachedRef(string Ref, string Commit, DateTimeOffset ResolvedAt, bool CheckedOut, IReadOnlyList<string> Builds)
+    {
+        this.Ref = Ref;
+        this.Commit = Commit;
+        this.ResolvedAt = ResolvedAt;
+        this.CheckedOut = CheckedOut;
+        this.Builds = Builds;
+    }
+
+    /// <summary>The ref as asked for (HEAD for the default branch).</summary>
+    public string Ref { get; init; }
+
+    /// <summary>The full commit SHA.</summary>
+    public string Commit { get; init; }
+
+    /// <summary>When it was last resolved.</summary>
+    public DateTimeOffset ResolvedAt { get; init; }
+
+    /// <summary>Whether the commit's files are in the cache.</summary>
+    public bool CheckedOut { get; init; }
+
+    /// <summary>The build folders of that commit.</summary>
+    public IReadOnlyList<string> Builds { get; init; }
+}
 
 /// <summary>The files of one commit.</summary>
-/// <param name="Commit">The full commit SHA.</param>
-/// <param name="Bytes">Their size.</param>
-public sealed record CachedCheckout(string Commit, long Bytes);
+public sealed record CachedCheckout
+{
+    internal CachedCheckout(string Commit, long Bytes)
+    {
+        this.Commit = Commit;
+        this.Bytes = Bytes;
+    }
+
+    /// <summary>The full commit SHA.</summary>
+    public string Commit { get; init; }
+
+    /// <summary>Their size.</summary>
+    public long Bytes { get; init; }
+}
 
 /// <summary>A build folder.</summary>
-/// <param name="Name">The folder name under <c>builds/</c> (the build key).</param>
-/// <param name="Repo">The repo built, as named.</param>
-/// <param name="Version">Its version (commit prefix, content hash prefix, package version).</param>
-/// <param name="ContentKey">What exactly was built (<c>git-SHA</c>, <c>local-HASH</c>, <c>nuget-id@version</c>).</param>
-/// <param name="Bytes">Its size.</param>
-/// <param name="BuiltAt">When it was built; null for an unfinished one.</param>
-public sealed record CachedBuild(string Name, string Repo, string Version, string ContentKey, long Bytes, DateTimeOffset? BuiltAt);
+public sealed record CachedBuild
+{
+    internal CachedBuild(string Name, string Repo, string Version, string ContentKey, long Bytes, DateTimeOffset? BuiltAt)
+    {
+        this.Name = Name;
+        this.Repo = Repo;
+        this.Version = Version;
+        this.ContentKey = ContentKey;
+        this.Bytes = Bytes;
+        this.BuiltAt = BuiltAt;
+    }
+
+    /// <summary>The folder name under <c>builds/</c> (the build key).</summary>
+    public string Name { get; init; }
+
+    /// <summary>The repo built, as named.</summary>
+    public string Repo { get; init; }
+
+    /// <summary>Its version (commit prefix, content hash prefix, package version).</summary>
+    public string Version { get; init; }
+
+    /// <summary>What exactly was built (<c>git-SHA</c>, <c>local-HASH</c>, <c>nuget-id@version</c>).</summary>
+    public string ContentKey { get; init; }
+
+    /// <summary>Its size.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>When it was built; null for an unfinished one.</summary>
+    public DateTimeOffset? BuiltAt { get; init; }
+}
 
 /// <summary>What a removal or prune removed, and what it left because it was in use.</summary>
-/// <param name="Removed">What was removed, one line each (<c>build KEY (...)</c>, <c>ref owner/name:main -> SHA</c>...).</param>
-/// <param name="Skipped">What was in use and left, with why.</param>
-/// <param name="Bytes">The bytes freed.</param>
-public sealed record CacheRemoval(IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped, long Bytes);
+public sealed record CacheRemoval
+{
+    internal CacheRemoval(IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped, long Bytes)
+    {
+        this.Removed = Removed;
+        this.Skipped = Skipped;
+        this.Bytes = Bytes;
+    }
+
+    /// <summary>What was removed, one line each (<c>build KEY (...)</c>, <c>ref owner/name:main -> SHA</c>...).</summary>
+    public IReadOnlyList<string> Removed { get; init; }
+
+    /// <summary>What was in use and left, with why.</summary>
+    public IReadOnlyList<string> Skipped { get; init; }
+
+    /// <summary>The bytes freed.</summary>
+    public long Bytes { get; init; }
+}
 
 /// <summary>
 /// What a cache removal would remove (<see cref="HubClient.PlanCacheRemovalAsync"/>, <see cref="HubClient.PlanCachePruneAsync"/>), as

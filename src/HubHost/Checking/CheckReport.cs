@@ -37,10 +37,24 @@ public sealed record CheckReport
 }
 
 /// <summary>One entrypoint as the check saw it.</summary>
-/// <param name="Name">The entrypoint.</param>
-/// <param name="Passed">Whether no error names it.</param>
-/// <param name="Checked">What was checked and held (<c>defaults</c>, <c>pretrained</c>, <c>example input [1, 3, 224, 224] -> [1, 1000]</c>, <c>golden</c>).</param>
-public sealed record CheckedEntrypoint(string Name, bool Passed, IReadOnlyList<string> Checked);
+public sealed record CheckedEntrypoint
+{
+    internal CheckedEntrypoint(string Name, bool Passed, IReadOnlyList<string> Checked)
+    {
+        this.Name = Name;
+        this.Passed = Passed;
+        this.Checked = Checked;
+    }
+
+    /// <summary>The entrypoint.</summary>
+    public string Name { get; init; }
+
+    /// <summary>Whether no error names it.</summary>
+    public bool Passed { get; init; }
+
+    /// <summary>What was checked and held (<c>defaults</c>, <c>pretrained</c>, <c>example input [1, 3, 224, 224] -> [1, 1000]</c>, <c>golden</c>).</summary>
+    public IReadOnlyList<string> Checked { get; init; }
+}
 
 /// <summary>How bad a finding is.</summary>
 public enum CheckLevel
@@ -53,13 +67,32 @@ public enum CheckLevel
 }
 
 /// <summary>One problem the check found.</summary>
-/// <param name="Subject">The entrypoint it is about, or the file (<c>hubconf.catalog.json</c>, <c>README.md</c>, <c>Hubconf</c>).</param>
-/// <param name="Rule">The rule it breaks: build, readme, catalog, entrypoints, summary, parameter-doc, helper, defaults, call, returns, training-mode, example-input, pretrained, weights, golden.</param>
-/// <param name="Problem">What is wrong.</param>
-/// <param name="Fix">What to do.</param>
-/// <param name="Level">Error (fails the check) or warning.</param>
-public sealed record CheckFinding(string Subject, string Rule, string Problem, string Fix, CheckLevel Level = CheckLevel.Error)
+public sealed record CheckFinding
 {
+    internal CheckFinding(string Subject, string Rule, string Problem, string Fix, CheckLevel Level = CheckLevel.Error)
+    {
+        this.Subject = Subject;
+        this.Rule = Rule;
+        this.Problem = Problem;
+        this.Fix = Fix;
+        this.Level = Level;
+    }
+
+    /// <summary>The entrypoint it is about, or the file (<c>hubconf.catalog.json</c>, <c>README.md</c>, <c>Hubconf</c>).</summary>
+    public string Subject { get; init; }
+
+    /// <summary>The rule it breaks: build, readme, catalog, entrypoints, summary, parameter-doc, helper, defaults, call, returns, training-mode, example-input, pretrained, weights, golden.</summary>
+    public string Rule { get; init; }
+
+    /// <summary>What is wrong.</summary>
+    public string Problem { get; init; }
+
+    /// <summary>What to do.</summary>
+    public string Fix { get; init; }
+
+    /// <summary>Error (fails the check) or warning.</summary>
+    public CheckLevel Level { get; init; }
+
     /// <summary>The finding on one line: <c>SUBJECT: RULE: problem Fix: what to do</c> (warnings marked).</summary>
     public override string ToString()
         => OneLine($"{Subject}: {Rule}{(Level == CheckLevel.Warning ? " (warning)" : "")}: {Problem.TrimEnd()} Fix: {Fix}");

@@ -2,7 +2,7 @@ using System.Reflection;
 using HubHost.Checkpoints;
 using HubHost.Downloads;
 using HubHost.Entrypoints;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Native;
 using TorchSharp;
 using static TorchSharp.torch;

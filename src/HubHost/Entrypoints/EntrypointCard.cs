@@ -55,10 +55,20 @@ public sealed record ExampleInput
 }
 
 /// <summary>The cards of one repo version: <see cref="EntrypointCard.FileName"/> read once.</summary>
-/// <param name="Cards">Each entrypoint's card (<see cref="EntrypointCard.Empty"/> when the file says nothing of it).</param>
-/// <param name="Error">Why the file could not be read (it is then ignored), or null.</param>
-public sealed record RepoCards(IReadOnlyDictionary<string, EntrypointCard> Cards, string? Error)
+public sealed record RepoCards
 {
+    internal RepoCards(IReadOnlyDictionary<string, EntrypointCard> Cards, string? Error)
+    {
+        this.Cards = Cards;
+        this.Error = Error;
+    }
+
+    /// <summary>Each entrypoint's card (<see cref="EntrypointCard.Empty"/> when the file says nothing of it).</summary>
+    public IReadOnlyDictionary<string, EntrypointCard> Cards { get; init; }
+
+    /// <summary>Why the file could not be read (it is then ignored), or null.</summary>
+    public string? Error { get; init; }
+
     /// <summary>The card of an entrypoint (<see cref="EntrypointCard.Empty"/> for a name the repo does not have).</summary>
     /// <param name="entrypoint">The entrypoint's name.</param>
     public EntrypointCard For(string entrypoint) => Cards.GetValueOrDefault(entrypoint) ?? EntrypointCard.Empty;

@@ -77,9 +77,29 @@ public sealed record EntrypointInfo
 }
 
 /// <summary>One parameter of an entrypoint.</summary>
-/// <param name="Name">As declared in C#.</param>
-/// <param name="Type">The type as written in C#.</param>
-/// <param name="HasDefault">Whether it may be left out.</param>
-/// <param name="DefaultValue">The default as C# would write it (null when required).</param>
-/// <param name="Description">The doc comment's text for it.</param>
-public sealed record EntrypointParameter(string Name, string Type, bool HasDefault, string? DefaultValue, string? Description);
+public sealed record EntrypointParameter
+{
+    internal EntrypointParameter(string Name, string Type, bool HasDefault, string? DefaultValue, string? Description)
+    {
+        this.Name = Name;
+        this.Type = Type;
+        this.HasDefault = HasDefault;
+        this.DefaultValue = DefaultValue;
+        this.Description = Description;
+    }
+
+    /// <summary>As declared in C#.</summary>
+    public string Name { get; init; }
+
+    /// <summary>The type as written in C#.</summary>
+    public string Type { get; init; }
+
+    /// <summary>Whether it may be left out.</summary>
+    public bool HasDefault { get; init; }
+
+    /// <summary>The default as C# would write it (null when required).</summary>
+    public string? DefaultValue { get; init; }
+
+    /// <summary>The doc comment's text for it.</summary>
+    public string? Description { get; init; }
+}

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace HubHost.Importing;
 
 /// <summary>
-/// The proof of an import: each output of an imported model, as HubHost runs it (<see cref="Models.ModelRunner"/>), measured
+/// The proof of an import: each output of an imported model, as HubHost runs it (<see cref="Running.ModelRunner"/>), measured
 /// against PyTorch's.
 /// </summary>
 internal static class ImportCheck

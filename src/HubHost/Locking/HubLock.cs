@@ -86,30 +86,75 @@ public sealed class HubLock
 }
 
 /// <summary>The host a lock was written on.</summary>
-/// <param name="HubHost">The HubHost version.</param>
-/// <param name="Contract">Its HubHost.Contract version.</param>
-/// <param name="TorchSharp">Its TorchSharp version.</param>
-/// <param name="Runtime">Its runtime identifier (builds are made for it).</param>
-public sealed record LockedHost(string HubHost, string? Contract, string? TorchSharp, string Runtime);
+public sealed record LockedHost
+{
+    internal LockedHost(string HubHost, string? Contract, string? TorchSharp, string Runtime)
+    {
+        this.HubHost = HubHost;
+        this.Contract = Contract;
+        this.TorchSharp = TorchSharp;
+        this.Runtime = Runtime;
+    }
+
+    /// <summary>The HubHost version.</summary>
+    public string HubHost { get; init; }
+
+    /// <summary>Its HubHost.Contract version.</summary>
+    public string? Contract { get; init; }
+
+    /// <summary>Its TorchSharp version.</summary>
+    public string? TorchSharp { get; init; }
+
+    /// <summary>Its runtime identifier (builds are made for it).</summary>
+    public string Runtime { get; init; }
+}
 
 /// <summary>One locked repo.</summary>
-/// <param name="Repo">The repo as written when locked (what a load names to find this entry).</param>
-/// <param name="Source">Exactly which version of it.</param>
-/// <param name="BuiltAgainst">The shared contract assemblies (HubHost.Contract, TorchSharp) its assembly was compiled against, with their versions.</param>
-/// <param name="Packages">The NuGet packages its build restored (or its package's dependency closure), without the ones the host provides.</param>
-/// <param name="Calls">The entrypoint calls recorded (what <c>hubhost lock --update</c> makes again).</param>
-/// <param name="Weights">Every weights file those calls fetched through the repo's services.</param>
-public sealed record LockedRepo(string Repo, LockedSource Source, IReadOnlyDictionary<string, string> BuiltAgainst, IReadOnlyList<LockedPackage> Packages,
-    IReadOnlyList<LockedCall> Calls, IReadOnlyList<LockedWeights> Weights)
+public sealed record LockedRepo
 {
+    internal LockedRepo(string Repo, LockedSource Source, IReadOnlyDictionary<string, string> BuiltAgainst, IReadOnlyList<LockedPackage> Packages, IReadOnlyList<LockedCall> Calls, IReadOnlyList<LockedWeights> Weights)
+    {
+        this.Repo = Repo;
+        this.Source = Source;
+        this.BuiltAgainst = BuiltAgainst;
+        this.Packages = Packages;
+        this.Calls = Calls;
+        this.Weights = Weights;
+    }
+
+    /// <summary>The repo as written when locked (what a load names to find this entry).</summary>
+    public string Repo { get; init; }
+
+    /// <summary>Exactly which version of it.</summary>
+    public LockedSource Source { get; init; }
+
+    /// <summary>The shared contract assemblies (HubHost.Contract, TorchSharp) its assembly was compiled against, with their versions.</summary>
+    public IReadOnlyDictionary<string, string> BuiltAgainst { get; init; }
+
+    /// <summary>The NuGet packages its build restored (or its package's dependency closure), without the ones the host provides.</summary>
+    public IReadOnlyList<LockedPackage> Packages { get; init; }
+
+    /// <summary>The entrypoint calls recorded (what <c>hubhost lock --update</c> makes again).</summary>
+    public IReadOnlyList<LockedCall> Calls { get; init; }
+
+    /// <summary>Every weights file those calls fetched through the repo's services.</summary>
+    public IReadOnlyList<LockedWeights> Weights { get; init; }
+
     /// <summary>NuGet's own packages.lock.json of the build's restore (a locked build restores with it in locked mode); null when unknown.</summary>
     internal string? NuGetLock { get; init; }
 }
 
 /// <summary>Which version of a repo: a git commit, a package version with its SHA-512, or a folder's content hash.</summary>
-/// <param name="Kind"><c>git</c>, <c>nuget</c> or <c>local</c>.</param>
-public sealed record LockedSource(string Kind)
+public sealed record LockedSource
 {
+    internal LockedSource(string Kind)
+    {
+        this.Kind = Kind;
+    }
+
+    /// <summary><c>git</c>, <c>nuget</c> or <c>local</c>.</summary>
+    public string Kind { get; init; }
+
     /// <summary>git: the URL fetched from.</summary>
     public string? Url { get; init; }
 
@@ -144,16 +189,40 @@ public sealed record LockedSource(string Kind)
 }
 
 /// <summary>A NuGet package a locked build restored.</summary>
-/// <param name="Id">The package id.</param>
-/// <param name="Version">The version.</param>
-/// <param name="Sha512">Its content hash (SHA-512 of the .nupkg, base64).</param>
-public sealed record LockedPackage(string Id, string Version, string Sha512);
+public sealed record LockedPackage
+{
+    internal LockedPackage(string Id, string Version, string Sha512)
+    {
+        this.Id = Id;
+        this.Version = Version;
+        this.Sha512 = Sha512;
+    }
+
+    /// <summary>The package id.</summary>
+    public string Id { get; init; }
+
+    /// <summary>The version.</summary>
+    public string Version { get; init; }
+
+    /// <summary>Its content hash (SHA-512 of the .nupkg, base64).</summary>
+    public string Sha512 { get; init; }
+}
 
 /// <summary>An entrypoint call recorded in a lock: its name and named arguments as text (converted as <c>--arg name=value</c> is).</summary>
-/// <param name="Entrypoint">The entrypoint.</param>
-/// <param name="Arguments">Its named arguments.</param>
-public sealed record LockedCall(string Entrypoint, IReadOnlyDictionary<string, string> Arguments)
+public sealed record LockedCall
 {
+    internal LockedCall(string Entrypoint, IReadOnlyDictionary<string, string> Arguments)
+    {
+        this.Entrypoint = Entrypoint;
+        this.Arguments = Arguments;
+    }
+
+    /// <summary>The entrypoint.</summary>
+    public string Entrypoint { get; init; }
+
+    /// <summary>Its named arguments.</summary>
+    public IReadOnlyDictionary<string, string> Arguments { get; init; }
+
     /// <summary>Weights loaded into the call's result by the app (<c>hubhost run --weights</c>); null when none.</summary>
     public string? Weights { get; init; }
 
@@ -164,11 +233,24 @@ public sealed record LockedCall(string Entrypoint, IReadOnlyDictionary<string, s
 }
 
 /// <summary>A weights file fetched through a repo's services.</summary>
-/// <param name="Url">The URL asked for (no user info or query: they may hold a secret), or <c>hf://owner/repo@revision/path</c>.</param>
-/// <param name="Sha256">The file's full SHA-256 (lower-case hex).</param>
-/// <param name="Size">Its size in bytes.</param>
-public sealed record LockedWeights(string Url, string Sha256, long Size)
+public sealed record LockedWeights
 {
+    internal LockedWeights(string Url, string Sha256, long Size)
+    {
+        this.Url = Url;
+        this.Sha256 = Sha256;
+        this.Size = Size;
+    }
+
+    /// <summary>The URL asked for (no user info or query: they may hold a secret), or <c>hf://owner/repo@revision/path</c>.</summary>
+    public string Url { get; init; }
+
+    /// <summary>The file's full SHA-256 (lower-case hex).</summary>
+    public string Sha256 { get; init; }
+
+    /// <summary>Its size in bytes.</summary>
+    public long Size { get; init; }
+
     /// <summary>The cache file name the repo gave (torch's <c>file_name</c>); null when the file is cached by its URL.</summary>
     public string? FileName { get; init; }
 
@@ -177,17 +259,44 @@ public sealed record LockedWeights(string Url, string Sha256, long Size)
 }
 
 /// <summary>What changed between two locks (<see cref="HubLock.Compare"/>).</summary>
-/// <param name="Changes">Every difference, repo by repo; empty when the locks pin the same things.</param>
-public sealed record LockComparison(IReadOnlyList<LockChange> Changes)
+public sealed record LockComparison
 {
+    internal LockComparison(IReadOnlyList<LockChange> Changes)
+    {
+        this.Changes = Changes;
+    }
+
+    /// <summary>Every difference, repo by repo; empty when the locks pin the same things.</summary>
+    public IReadOnlyList<LockChange> Changes { get; init; }
+
     /// <summary>Whether the two locks pin exactly the same.</summary>
     public bool Same => Changes.Count == 0;
 }
 
 /// <summary>One difference between two locks.</summary>
-/// <param name="Repo">The repo it concerns.</param>
-/// <param name="Aspect">What kind of thing changed: <c>repo</c> (added or removed), <c>source</c>, <c>built-against</c>, <c>package</c>, <c>weights</c>, <c>call</c>.</param>
-/// <param name="Item">Which one (a package id, a URL, an entrypoint, the source kind).</param>
-/// <param name="Before">Its value in the first lock; null when added.</param>
-/// <param name="After">Its value in the second lock; null when removed.</param>
-public sealed record LockChange(string Repo, string Aspect, string Item, string? Before, string? After);
+public sealed record LockChange
+{
+    internal LockChange(string Repo, string Aspect, string Item, string? Before, string? After)
+    {
+        this.Repo = Repo;
+        this.Aspect = Aspect;
+        this.Item = Item;
+        this.Before = Before;
+        this.After = After;
+    }
+
+    /// <summary>The repo it concerns.</summary>
+    public string Repo { get; init; }
+
+    /// <summary>What kind of thing changed: <c>repo</c> (added or removed), <c>source</c>, <c>built-against</c>, <c>package</c>, <c>weights</c>, <c>call</c>.</summary>
+    public string Aspect { get; init; }
+
+    /// <summary>Which one (a package id, a URL, an entrypoint, the source kind).</summary>
+    public string Item { get; init; }
+
+    /// <summary>Its value in the first lock; null when added.</summary>
+    public string? Before { get; init; }
+
+    /// <summary>Its value in the second lock; null when removed.</summary>
+    public string? After { get; init; }
+}

@@ -17,18 +17,52 @@ using NuGet.Versioning;
 namespace HubHost.Packing;
 
 /// <summary>What <see cref="HubClient.PackAsync"/> (<c>hubhost pack</c>) wrote.</summary>
-/// <param name="Path">The .nupkg.</param>
-/// <param name="Id">The package id.</param>
-/// <param name="Version">The package version (normalized).</param>
-/// <param name="Bytes">The .nupkg's size.</param>
-/// <param name="Repo">The repo packed, as named.</param>
-/// <param name="Commit">The full commit of a git repo; null for a local folder.</param>
-/// <param name="Entrypoints">The entrypoints' names.</param>
-/// <param name="Contracts">The contract assemblies it was built against (name and version), which the loading host provides.</param>
-/// <param name="Dependencies">The package dependencies declared (id and range), never the packages the host provides.</param>
-/// <param name="Files">The package's files besides the nuspec.</param>
-public sealed record PackResult(string Path, string Id, string Version, long Bytes, string Repo, string? Commit, IReadOnlyList<string> Entrypoints,
-    IReadOnlyDictionary<string, string> Contracts, IReadOnlyList<string> Dependencies, IReadOnlyList<string> Files);
+public sealed record PackResult
+{
+    internal PackResult(string Path, string Id, string Version, long Bytes, string Repo, string? Commit, IReadOnlyList<string> Entrypoints, IReadOnlyDictionary<string, string> Contracts, IReadOnlyList<string> Dependencies, IReadOnlyList<string> Files)
+    {
+        this.Path = Path;
+        this.Id = Id;
+        this.Version = Version;
+        this.Bytes = Bytes;
+        this.Repo = Repo;
+        this.Commit = Commit;
+        this.Entrypoints = Entrypoints;
+        this.Contracts = Contracts;
+        this.Dependencies = Dependencies;
+        this.Files = Files;
+    }
+
+    /// <summary>The .nupkg.</summary>
+    public string Path { get; init; }
+
+    /// <summary>The package id.</summary>
+    public string Id { get; init; }
+
+    /// <summary>The package version (normalized).</summary>
+    public string Version { get; init; }
+
+    /// <summary>The .nupkg's size.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>The repo packed, as named.</summary>
+    public string Repo { get; init; }
+
+    /// <summary>The full commit of a git repo; null for a local folder.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>The entrypoints' names.</summary>
+    public IReadOnlyList<string> Entrypoints { get; init; }
+
+    /// <summary>The contract assemblies it was built against (name and version), which the loading host provides.</summary>
+    public IReadOnlyDictionary<string, string> Contracts { get; init; }
+
+    /// <summary>The package dependencies declared (id and range), never the packages the host provides.</summary>
+    public IReadOnlyList<string> Dependencies { get; init; }
+
+    /// <summary>The package's files besides the nuspec.</summary>
+    public IReadOnlyList<string> Files { get; init; }
+}
 
 /// <summary>
 /// <c>hubhost pack</c>: builds a repo as a load would (same build, same cache) and writes a NuGet package of the built

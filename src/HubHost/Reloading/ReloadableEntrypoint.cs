@@ -16,7 +16,7 @@ namespace HubHost.Reloading;
 /// when it is <see cref="IDisposable"/>) once the calls in flight on it finish: use <see cref="Acquire"/> or
 /// <see cref="UseAsync{TResult}"/> for each call, which pin the version for the call's duration. A value read from
 /// <see cref="Current"/> and kept beyond a reload keeps the old context alive and is disposed under you; don't keep it.
-/// The handle owns the versions it loads: don't <see cref="HubRepo.Release"/> them elsewhere.
+/// The handle owns the versions it loads: don't <see cref="HubRepo.Dispose"/> them elsewhere.
 /// </remarks>
 /// <typeparam name="T">What the entrypoint returns (a model, a tokenizer...), as the host sees it.</typeparam>
 public sealed class ReloadableEntrypoint<T> : IDisposable
@@ -71,7 +71,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         catch
         {
             // The handle would have owned this version; with no handle, nobody releases it, unless another caller had it loaded.
-            if (!loadedBefore.Contains(opened)) opened.Release();
+            if (!loadedBefore.Contains(opened)) opened.Dispose();
             throw;
         }
         var handle = new ReloadableEntrypoint<T>(hub, repo, entrypoint, arguments, options, new Generation(opened, value));
@@ -203,7 +203,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
-            opened.Release();
+            opened.Dispose();
             _failed = (opened.ContentKey, e);
             return (new ReloadedEventArgs(oldVersion, oldVersion, false, e), false);
         }
@@ -299,7 +299,7 @@ public sealed class ReloadableEntrypoint<T> : IDisposable
         {
             _hub.Logger.LogWarning(e, "Disposing the old value of {Repo} ({Version}) threw", Repo, generation.Repo.Version);
         }
-        generation.Repo.Release();
+        generation.Repo.Dispose();
     }
 
     /// <summary>Stops polling and releases the current version once the leases on it end.</summary>

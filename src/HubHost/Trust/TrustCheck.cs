@@ -16,7 +16,7 @@ internal static class TrustCheck
     /// the source resolved: TrustRepo.Trust and a yes at the prompt (whether Check or Prompt asked it, as torch records
     /// a "y" to trust_repo=False) are remembered only for a repo that exists.
     /// </summary>
-    public static bool EnsureTrusted(TrustedList list, Func<string, bool>? prompt, TrustIdentity source, TrustRepo mode)
+    public static bool EnsureTrusted(TrustedList list, ITrustPrompt? prompt, TrustIdentity source, TrustRepo mode)
     {
         switch (mode)
         {
@@ -29,7 +29,7 @@ internal static class TrustCheck
                 if (prompt is null) throw Refused(source, mode, asked: false);
                 var question = $"The repo {source.Key} is not in your trusted list{(mode == TrustRepo.Prompt ? " (or you asked to be prompted)" : "")}. " +
                                source.Why + (source.Note is null ? "" : " " + source.Note) + " Trust it?";
-                if (!prompt(question)) throw Refused(source, mode, asked: true);
+                if (!prompt.Confirm(question)) throw Refused(source, mode, asked: true);
                 return true;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TrustRepo value.");

@@ -32,8 +32,8 @@ public sealed class BuildCacheTests
         Assert.Equal("bonjour, world.", await v2.InvokeAsync("greet"));
         Assert.Equal("hello, world.", await v1.InvokeAsync("greet")); // both versions live side by side
         Assert.Equal(2, Directory.GetDirectories(HubDirectories.Builds(client.HubDirectory)).Length);
-        v1.Release();
-        v2.Release();
+        v1.Dispose();
+        v2.Dispose();
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class BuildCacheTests
         Assert.Equal("hello, world.", await loaded.InvokeAsync("greet"));
         Assert.True(File.Exists(Path.Combine(final, BuildRecord.FileName)));
         Assert.Equal(final, loaded.BuildDirectory);
-        loaded.Release();
+        loaded.Dispose();
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class BuildCacheTests
         var client = new HubClient(new HubOptions { HubDirectory = temp.Combine("hub") });
         var loaded = await client.OpenAsync(RepoPaths.Sample("json-v13"));
         Assert.Equal("13.0.0.0", await loaded.InvokeAsync("newtonsoft_version"));
-        loaded.Release();
+        loaded.Dispose();
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public abstract class DownloadTestBase : IDisposable
     };
 
     internal HubClient NewClient(DownloadSettings? settings = null, TimeProvider? timeProvider = null, Infrastructure.CapturingLoggerFactory? logs = null)
-        => new(new HubOptions { HubDirectory = HubDirectory, LoggerFactory = logs }, timeProvider) { DownloadSettings = settings ?? Fast };
+        => new(new HubOptions { HubDirectory = HubDirectory }, loggerFactory: logs, timeProvider: timeProvider) { DownloadSettings = settings ?? Fast };
 
     protected static byte[] RandomBytes(int length, int seed = 1)
     {

@@ -107,6 +107,26 @@ public sealed class HostingTests(SharedHub hub)
     }
 
     [Fact]
+    public void The_client_takes_its_services_from_the_container_and_only_data_from_the_options()
+    {
+        var prompt = new TestTrustPrompt(_ => false);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var builder = Builder(new Dictionary<string, string?>());
+        builder.Services.AddSingleton<HubHost.Trust.ITrustPrompt>(prompt);
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        using var host = builder.Build();
+        var client = host.Services.GetRequiredService<HubClient>();
+        Assert.Same(prompt, client.TrustPrompt);
+        Assert.Same(clock, client.TimeProvider);
+        Assert.Same(host.Services.GetRequiredService<ILoggerFactory>(), client.LoggerFactory);
+
+        // Without them registered: nobody is asked (an untrusted repo is refused), the system clock.
+        using var plain = Builder(new Dictionary<string, string?>()).Build();
+        Assert.Null(plain.Services.GetRequiredService<HubClient>().TrustPrompt);
+        Assert.Same(TimeProvider.System, plain.Services.GetRequiredService<HubClient>().TimeProvider);
+    }
+
+    [Fact]
     public async Task The_containers_logger_factory_receives_the_hubs_logs()
     {
         using var copy = new TempDirectory("hubhost-hello-copy"); // same content as hello: the shared build serves it
@@ -120,7 +140,7 @@ public sealed class HostingTests(SharedHub hub)
         builder.Logging.AddProvider(sink);
         builder.Services.AddHubEntrypoint<string>("hello", builder.Configuration.GetSection("Hello"));
         using var host = builder.Build();
-        Assert.Same(host.Services.GetRequiredService<ILoggerFactory>(), host.Services.GetRequiredService<HubClient>().Options.LoggerFactory);
+        Assert.Same(host.Services.GetRequiredService<ILoggerFactory>(), host.Services.GetRequiredService<HubClient>().LoggerFactory);
 
         await host.StartAsync();
         var handle = host.Services.GetRequiredKeyedService<ReloadableEntrypoint<string>>("hello");

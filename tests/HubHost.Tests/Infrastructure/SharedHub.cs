@@ -20,7 +20,7 @@ public sealed class SharedHub : IDisposable
 
     public void Dispose()
     {
-        foreach (var repo in Client.Loaded) repo.Release();
+        foreach (var repo in Client.Loaded) repo.Dispose();
         _home.Dispose();
     }
 }

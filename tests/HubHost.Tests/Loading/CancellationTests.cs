@@ -60,7 +60,7 @@ public sealed class CancellationTests
         // The version still holds a content lease (b's: a's went when a gave up), so `cache rm` cannot take its build from under it.
         using (var taken = await ContentLease.TryTakeForRemovalAsync(client.HubDirectory, loaded.ContentKey, CancellationToken.None))
             Assert.Null(taken);
-        loaded.Release();
+        loaded.Dispose();
         using (var free = await ContentLease.TryTakeForRemovalAsync(client.HubDirectory, loaded.ContentKey, CancellationToken.None))
             Assert.NotNull(free);
     }
@@ -84,6 +84,6 @@ public sealed class CancellationTests
         build.Open();
         var loaded = await client.OpenAsync(build.Repo);
         Assert.Equal("built after all", await loaded.InvokeAsync("hello"));
-        loaded.Release();
+        loaded.Dispose();
     }
 }

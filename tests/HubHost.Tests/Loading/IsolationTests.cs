@@ -95,7 +95,7 @@ public sealed class IsolationTests(SharedHub hub)
         // Loading again after a release gives a fresh context.
         var again = await client.OpenAsync(RepoPaths.FixtureRepo("typed-args"));
         Assert.False(again.IsReleased);
-        again.Release();
+        again.Dispose();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -106,7 +106,7 @@ public sealed class IsolationTests(SharedHub hub)
         var made = repo.InvokeAsync("make_object").GetAwaiter().GetResult();
         Assert.Equal("marker from typed-args", made!.ToString());
         var result = (new WeakReference(repo.LoadContext), new WeakReference(made));
-        repo.Release();
+        repo.Dispose();
         Assert.True(repo.IsReleased);
         var e = Assert.ThrowsAsync<HubException>(() => repo.InvokeAsync("make_object")).GetAwaiter().GetResult();
         Assert.Contains("was released", e.Message);

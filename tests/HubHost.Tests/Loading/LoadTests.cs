@@ -80,7 +80,7 @@ public sealed class LoadTests(SharedHub hub)
         Assert.NotSame(first, second);
         Assert.Equal(first.BuildDirectory, second.BuildDirectory);
         Assert.Equal(builtAt, File.GetLastWriteTimeUtc(Path.Combine(second.BuildDirectory, "build.json")));
-        second.Release();
+        second.Dispose();
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class LoadTests(SharedHub hub)
             Assert.Contains("greet", Hub.List(Hello));
             Assert.StartsWith("add(double a, double b) -> double", Hub.Help(Hello, "add"));
             Assert.Equal("hello, Bob.", Hub.Load<string>(Hello, "greet", new { name = "Bob" }));
-            foreach (var loaded in Hub.Default.Loaded) loaded.Release();
+            foreach (var loaded in Hub.Default.Loaded) loaded.Dispose();
         }
         finally
         {

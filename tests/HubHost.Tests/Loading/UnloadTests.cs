@@ -42,7 +42,7 @@ public sealed class UnloadTests(SharedHub hub, ITestOutputHelper output)
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 
@@ -59,7 +59,7 @@ public sealed class UnloadTests(SharedHub hub, ITestOutputHelper output)
     public async Task A_released_context_still_alive_after_collections_is_reported_naming_the_repo_version()
     {
         var logs = new ListLogger();
-        var client = new HubClient(new HubOptions { HubDirectory = hub.HubDirectory, LoggerFactory = LoggerFactory.Create(b => b.AddProvider(logs)) });
+        var client = new HubClient(new HubOptions { HubDirectory = hub.HubDirectory }, LoggerFactory.Create(b => b.AddProvider(logs)));
         var (context, pinned, version) = LoadPinAndRelease(client);
         for (var i = 0; i < 60 && !logs.Messages.Any(m => m.Contains("still alive", StringComparison.Ordinal)); i++)
         {
@@ -80,7 +80,7 @@ public sealed class UnloadTests(SharedHub hub, ITestOutputHelper output)
         var repo = client.OpenAsync(RepoPaths.FixtureRepo("typed-args")).GetAwaiter().GetResult();
         var made = repo.InvokeAsync("make_object").GetAwaiter().GetResult()!; // kept: it holds the context
         var result = (new WeakReference(repo.LoadContext), made, repo.LoadContextName);
-        repo.Release();
+        repo.Dispose();
         return result;
     }
 
@@ -93,7 +93,7 @@ public sealed class UnloadTests(SharedHub hub, ITestOutputHelper output)
         var arguments = parameter is null ? null : new Dictionary<string, object?> { [parameter] = text };
         Assert.Equal(expected, repo.InvokeAsync(entrypoint, arguments).GetAwaiter().GetResult());
         var context = new WeakReference(repo.LoadContext);
-        repo.Release();
+        repo.Dispose();
         return context;
     }
 

@@ -63,7 +63,7 @@ public sealed partial class TemplateTests(TemplateRepo template, ITestOutputHelp
         using var _ = no_grad();
         using var logits = model.forward(Npy.Load(Path.Combine(template.Repo, "samples", "digits.npy")));
         Assert.Equal([1L, 7, 4, 6, 3, 1, 3, 9, 1, 7, 6, 8], logits.argmax(1).data<long>().ToArray());
-        repo.Release();
+        repo.Dispose();
     }
 
     [Fact]

@@ -13,9 +13,7 @@ public sealed class HotReloadFailureTests(GitFixture git)
     {
         git.Repo.Push(git.Main1, "broken-poll");
         var logs = new CapturingLoggerFactory();
-        var options = git.Options();
-        options.LoggerFactory = logs;
-        var client = new HubClient(options);
+        var client = new HubClient(git.Options(), logs);
         var failures = 0;
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var changed = new TaskCompletionSource<ReloadedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);

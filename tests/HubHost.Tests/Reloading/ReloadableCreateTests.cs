@@ -23,7 +23,7 @@ public sealed class ReloadableCreateTests(SharedHub hub)
         var held = await client.OpenAsync(RepoPaths.FixtureRepo("throws"));
         await Assert.ThrowsAsync<HubException>(() => ReloadableEntrypoint<string>.CreateAsync(client, RepoPaths.FixtureRepo("throws"), "fail"));
         Assert.False(held.IsReleased);
-        held.Release();
+        held.Dispose();
     }
 
     [Fact]

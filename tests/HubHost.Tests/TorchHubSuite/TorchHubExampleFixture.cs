@@ -62,7 +62,8 @@ public sealed class TorchHubExampleFixture : IDisposable
 
     /// <summary>A client over the shared hub that asks <paramref name="prompt"/> (none: nobody can be asked).</summary>
     public HubClient Client(Func<string, bool>? prompt = null, IList<string>? trustedOwners = null)
-        => new(new HubOptions { HubDirectory = HubDirectory, GitBaseUrl = BaseUrl, TrustPrompt = prompt, TrustedOwners = trustedOwners ?? [], GitNetworkTimeout = TimeSpan.FromSeconds(30) });
+        => new(new HubOptions { HubDirectory = HubDirectory, GitBaseUrl = BaseUrl, TrustedOwners = trustedOwners ?? [], GitNetworkTimeout = TimeSpan.FromSeconds(30) },
+            trustPrompt: TestTrustPrompt.From(prompt));
 
     /// <summary>Another name for a served repo (a symbolic link to its bare repo): its own trust entry, the same commits and builds.</summary>
     public string Alias(GitTestRepo repo, string name)

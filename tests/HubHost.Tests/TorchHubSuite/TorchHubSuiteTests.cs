@@ -89,7 +89,7 @@ public sealed class TorchHubSuiteTests(TorchHubExampleFixture example) : IClassF
             Assert.NotEqual(previous, temp.Path);
             Assert.Equal("hello, set_dir.", Hub.Load<string>(RepoPaths.Sample("hello"), "greet", new { name = "set_dir" }));
             Assert.NotEmpty(Directory.EnumerateDirectories(HubDirectories.Builds(temp.Path))); // the load used the new directory
-            foreach (var loaded in Hub.Default.Loaded) loaded.Release();
+            foreach (var loaded in Hub.Default.Loaded) loaded.Dispose();
 
             // set_dir expands ~ (torch's non-regression test for pytorch/pytorch#69761).
             Hub.SetDir(Path.Combine("~", "hub"));

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using HubHost.Checkpoints;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Tests.Downloads;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;

@@ -1,5 +1,5 @@
 using HubHost.Checkpoints;
-using HubHost.Models;
+using HubHost.Running;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;

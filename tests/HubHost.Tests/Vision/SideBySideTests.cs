@@ -90,7 +90,7 @@ public sealed class SideBySideTests(SharedHub hub) : IDisposable
             Assert.Equal([1L, 10L], y.shape);
         var result = (new WeakReference(repo.LoadContext), new WeakReference(model));
         model.Dispose();
-        repo.Release();
+        repo.Dispose();
         return result;
     }
 }

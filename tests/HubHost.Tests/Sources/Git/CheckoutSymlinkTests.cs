@@ -27,6 +27,6 @@ public sealed class CheckoutSymlinkTests(GitFixture git)
         Assert.DoesNotContain("up.md", Directory.EnumerateFileSystemEntries(Path.Combine(checkout, "docs")).Select(Path.GetFileName));
         Assert.Equal("docs/guide.md", new FileInfo(Path.Combine(checkout, "GUIDE.md")).LinkTarget);
         Assert.Equal("# guide\n", File.ReadAllText(Path.Combine(checkout, "GUIDE.md")));
-        repo.Release();
+        repo.Dispose();
     }
 }

@@ -60,11 +60,11 @@ public sealed class GitFixture : IDisposable
     public static HubLoadOptions TrustedForce { get; } = new() { TrustRepo = TrustRepo.Trust, ForceReload = true };
 
     public HubClient NewClient(Func<string, bool>? prompt = null, string? hubDirectory = null, TimeProvider? timeProvider = null)
-        => new(Options(prompt, hubDirectory), timeProvider);
+        => new(Options(hubDirectory), trustPrompt: TestTrustPrompt.From(prompt), timeProvider: timeProvider);
 
     /// <summary>The options of this fixture's clients: its hub directory, owner/name on the served folder, 20 s git timeouts.</summary>
-    public HubOptions Options(Func<string, bool>? prompt = null, string? hubDirectory = null)
-        => new() { HubDirectory = hubDirectory ?? HubDirectory, TrustPrompt = prompt, GitBaseUrl = BaseFileUrl, GitNetworkTimeout = TimeSpan.FromSeconds(20) };
+    public HubOptions Options(string? hubDirectory = null)
+        => new() { HubDirectory = hubDirectory ?? HubDirectory, GitBaseUrl = BaseFileUrl, GitNetworkTimeout = TimeSpan.FromSeconds(20) };
 
     /// <summary>Another URL for the same served repo (a symlink), so a test gets its own mirror and trust entry while commits (and builds) are shared.</summary>
     public string Alias(string name)
@@ -152,7 +152,7 @@ public sealed class GitFixture : IDisposable
 
     public void Dispose()
     {
-        foreach (var loaded in Hub.Loaded) loaded.Release();
+        foreach (var loaded in Hub.Loaded) loaded.Dispose();
         Daemon.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -64,7 +64,7 @@ public sealed class PrivateRepoTests(GitFixture git)
         options.GitNetworkTimeout = TimeSpan.FromMinutes(30); // far beyond the test on a real clock
         // The network time limit runs on a fake clock: git waits on the silent server until the test moves the clock on.
         var clock = new FakeTimeProvider();
-        var open = new HubClient(options, clock).OpenAsync("hubs/demo:main", GitFixture.Trusted);
+        var open = new HubClient(options, timeProvider: clock).OpenAsync("hubs/demo:main", GitFixture.Trusted);
         await silent.Connected.WaitAsync(TimeSpan.FromMinutes(2)); // git ls-remote runs and waits for an answer
         var sawGit = false;
         var sawHeaderInEnvironment = false;

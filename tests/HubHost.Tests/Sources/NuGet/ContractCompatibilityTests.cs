@@ -1,5 +1,4 @@
 using HubHost.Contract;
-using HubHost.Models;
 using HubHost.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,13 +40,19 @@ public sealed class ContractCompatibilityTests
             Assert.True(File.Exists(Path.Combine(directory, "linear.pt")), directory);
             Assert.Equal(["bias", "weight"], (string[])(await repo.InvokeAsync("shipped_tensors"))!);
 
-            // The repo's model with the weights it ships, run by today's runner; expected: x·Wᵀ + b from the same file.
-            using var linear = ModelRunner.AsModel(await repo.InvokeAsync("linear"), repo.Name, "linear");
-            var weights = HubHost.Checkpoints.Checkpoint.Read(Path.Combine(directory, "linear.pt"));
+            // The repo's model run by today's public runner (RunModelAsync, as `hubhost run --weights` does), with the weights
+            // file it ships loaded into it; expected: x·Wᵀ + b from the same file.
+            var weightsFile = Path.Combine(directory, "linear.pt");
+            var weights = HubHost.Checkpoints.Checkpoint.Read(weightsFile);
             using var x = arange(8, dtype: ScalarType.Float32).reshape(2, 4) / 8;
-            using var output = ModelRunner.Forward(linear, [x]);
+            using var output = await client.RunModelAsync(repo, "linear", [x], weights: weightsFile);
             using var expected = x.matmul(weights["weight"].t()) + weights["bias"];
-            TorchAssert.Close(expected, output.Tensor, 1e-6);
+            TorchAssert.Close(expected, output.Output, 1e-6);
+            Assert.Equal(weights.Values.Sum(t => t.numel()), output.Run.Parameters);
+            Assert.Equal([2L, weights["weight"].shape[0]], output.Run.OutputShape);
+            Assert.Equal((repo.Name, repo.Version), (output.Run.Repo, output.Run.Version));
+            Assert.Equal("output", output.OutputDescription);
+            Assert.Empty(output.OutputKeys);
 
             // A class the repo wrote against 0.1's three members loads as today's interface; the 0.2 members answer
             // with their default bodies.
@@ -58,7 +63,7 @@ public sealed class ContractCompatibilityTests
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 }

@@ -169,7 +169,7 @@ public sealed class NuGetFeedFixture : IDisposable
 
     public void Dispose()
     {
-        foreach (var repo in PackHub.Loaded) repo.Release();
+        foreach (var repo in PackHub.Loaded) repo.Dispose();
         Http.Dispose();
         _root.Dispose();
     }

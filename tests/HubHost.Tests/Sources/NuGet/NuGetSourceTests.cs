@@ -74,8 +74,8 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         }
         finally
         {
-            v12.Release();
-            v13.Release();
+            v12.Dispose();
+            v13.Dispose();
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         }
         finally
         {
-            repo.Release();
+            repo.Dispose();
         }
     }
 
@@ -153,7 +153,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
     public async Task Offline_loads_from_a_warm_package_folder_and_says_what_is_missing_from_a_cold_one()
     {
         var hub = feed.NewClient(feed.FolderConfig, out var hubDirectory);
-        (await hub.OpenAsync("nuget:Hub.Json", Trusted)).Release();
+        (await hub.OpenAsync("nuget:Hub.Json", Trusted)).Dispose();
         // Only the package folder survives (a baked container image): the load folder is remade from it, offline.
         Directory.Delete(HubDirectories.Builds(hubDirectory), recursive: true);
         var env = new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hubDirectory), ["HUBHOST_NO_BUILD"] = "1", ["HUBHOST_OFFLINE"] = "1" };
@@ -261,7 +261,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
     {
         var (privateFeed, config) = feed.CopyFeed();
         var hub = feed.NewClient(config, out var hubDirectory);
-        (await hub.OpenAsync("nuget:Hub.Hello@1.0.0", Trusted)).Release();
+        (await hub.OpenAsync("nuget:Hub.Hello@1.0.0", Trusted)).Dispose();
         await hub.RemoveFromCacheAsync("nuget:Hub.Hello");
         var package = Path.Combine(privateFeed, "Hub.Hello.1.0.0.nupkg");
         NuGetFeedFixture.WriteAlteredCopy(feed.Results["Hub.Hello@1.0.0"].Path, package, "hub/repo/planted.txt", "not what was published");
@@ -323,7 +323,7 @@ public sealed class NuGetSourceTests(NuGetFeedFixture feed)
         var hub = feed.NewClient(withCredentials, out _);
         var repo = await hub.OpenAsync("nuget:Hub.Json@[12.0,13.0)", Trusted);
         Assert.Equal("12.0.0.0", await repo.InvokeAsync("newtonsoft_version"));
-        repo.Release();
+        repo.Dispose();
     }
 
     private static byte[] ReadAll(ZipArchiveEntry entry)

@@ -83,7 +83,7 @@ public sealed class PackageHardeningTests(NuGetFeedFixture feed)
         File.WriteAllBytes(package, good);
         var repo = await hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted);
         Assert.Equal("12.0.0.0", await repo.InvokeAsync("newtonsoft_version"));
-        repo.Release();
+        repo.Dispose();
         Assert.Equal(HubPackageStore.Sha512(package), File.ReadAllText(Path.Combine(hubDirectory, "nuget", "hashes", "hub.json", "12.0.0.sha512")));
     }
 
@@ -97,11 +97,11 @@ public sealed class PackageHardeningTests(NuGetFeedFixture feed)
         var hub = feed.NewClient(config, out _);
         var exact = await hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted);
         Assert.Equal("12.0.0.0", await exact.InvokeAsync("newtonsoft_version"));
-        exact.Release();
+        exact.Dispose();
 
         var range = await feed.NewClient(config, out _).OpenAsync("nuget:Hub.Json@[12.0,14.0)", Trusted);
         Assert.Equal("12.0.0", range.Version);
-        range.Release();
+        range.Dispose();
 
         // The version whose file is corrupt: the error names the file, not the feed.
         using var home = new TempDirectory();

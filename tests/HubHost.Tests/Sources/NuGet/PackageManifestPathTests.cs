@@ -63,7 +63,7 @@ public sealed class PackageManifestPathTests(NuGetFeedFixture feed)
         File.WriteAllBytes(foreign, HelloAssembly());
         var (_, config) = feed.CopyFeed();
         var hub = feed.NewClient(config, out var hubDirectory);
-        (await hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted)).Release();
+        (await hub.OpenAsync("nuget:Hub.Json@12.0.0", Trusted)).Dispose();
         var layout = Directory.EnumerateDirectories(Path.Combine(hubDirectory, "builds"), "nuget-hub.json-12.0.0-*").Single();
         var record = BuildRecord.TryRead(layout)!;
         (record with { Assembly = foreign }).Write(layout);
@@ -73,7 +73,7 @@ public sealed class PackageManifestPathTests(NuGetFeedFixture feed)
         var repo = await fresh.OpenAsync("nuget:Hub.Json@12.0.0", Trusted);
         Assert.Equal("12.0.0.0", await repo.InvokeAsync("newtonsoft_version"));
         Assert.DoesNotContain(repo.Entrypoints, e => e.Name == "greet");
-        repo.Release();
+        repo.Dispose();
     }
 
     [Theory]

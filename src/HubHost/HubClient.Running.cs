@@ -1,4 +1,5 @@
-using HubHost.Models;
+using HubHost.Downloads;
+using HubHost.Running;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,14 +8,61 @@ namespace HubHost;
 public sealed partial class HubClient
 {
     /// <summary>
+    /// Runs a model entrypoint of an opened version once, as <c>hubhost run</c> does: calls <paramref name="entrypoint"/>, loads
+    /// <paramref name="weights"/> into the model it returns (strictly; a URL through the checkpoint cache under the version's
+    /// rule, as <see cref="LoadStateDictAsync(string, HubRepo?, IProgress{DownloadProgress}?, CancellationToken)"/>), runs it in
+    /// eval mode without gradients on <paramref name="inputs"/>, and returns the output <paramref name="outputKey"/> picks.
+    /// The model is made for this run and disposed before it returns.
+    /// </summary>
+    /// <remarks>
+    /// The model is a TorchScript module or a TorchSharp module taking one tensor, two, or a <c>Tensor[]</c>. Integer and bool
+    /// inputs (token ids, masks) reach it as they are; floating-point ones are given in the dtype of its floating-point
+    /// parameters (float32 for almost every model). Outputs: a tensor, or one tensor picked by key from a tuple or list
+    /// (keys <c>0</c>, <c>1</c>, …) or a dictionary of tensors; by default the first.
+    /// </remarks>
+    /// <param name="repo">A version this client opened (<see cref="OpenAsync(string, HubLoadOptions?, CancellationToken)"/>).</param>
+    /// <param name="entrypoint">An entrypoint returning a model taking tensors.</param>
+    /// <param name="inputs">One tensor per input of the model's forward, in order.</param>
+    /// <param name="arguments">The entrypoint's arguments (as for <see cref="HubRepo.InvokeAsync"/>).</param>
+    /// <param name="weights">A checkpoint to load into the model first: a local file, an http(s) URL or <c>hf://owner/repo[@revision]/path</c>; null for none.</param>
+    /// <param name="outputKey">For a model returning several outputs: a dictionary key, or a position in a tuple or list; null for the first.</param>
+    /// <param name="progress">Receives progress reports while the weights download.</param>
+    /// <param name="cancellationToken">Cancels the entrypoint call and the weights download.</param>
+    /// <returns>The output and what ran; the caller disposes it.</returns>
+    /// <exception cref="HubException">The entrypoint does not return a model, the weights do not fit it, the inputs do not fit it, or there is no such output tensor.</exception>
+    public async Task<ModelResult> RunModelAsync(HubRepo repo, string entrypoint, IReadOnlyList<Tensor> inputs, object? arguments = null,
+        string? weights = null, string? outputKey = null, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repo);
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var model = ModelRunner.AsModel(await repo.InvokeAsync(entrypoint, arguments, cancellationToken).ConfigureAwait(false), repo.Name, entrypoint);
+        if (weights is not null)
+        {
+            var stateDict = await LoadStateDictAsync(weights, repo, progress, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                ModelRunner.LoadWeights(model, stateDict, weights);
+            }
+            finally
+            {
+                foreach (var t in stateDict.Values) t.Dispose();
+            }
+        }
+        var output = ModelRunner.Forward(model, inputs, outputKey);
+        var y = output.Tensor;
+        var run = new ModelRun(repo.Name, repo.Version, model.TypeName, model.ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime);
+        return new ModelResult(run, y, output.Keys, output.Description);
+    }
+
+    /// <summary>
     /// Loads two versions of a model entrypoint (two refs of one repo, or two repos) into one process, runs both on
-    /// <paramref name="inputs"/> in eval mode without gradients (as <see cref="ModelRunner.Forward"/> does), and measures how
+    /// <paramref name="inputs"/> in eval mode without gradients (as <see cref="RunModelAsync"/> does), and measures how
     /// far apart the picked outputs are: output shapes, max absolute and relative difference, and for classifiers the
     /// top-1 agreement over the batch.
     /// </summary>
     /// <param name="repoA">The current version (the reference for relative differences).</param>
     /// <param name="repoB">The candidate version.</param>
-    /// <param name="entrypoint">The entrypoint both versions have; it must return a model taking tensors (see <see cref="RunnableModel"/>).</param>
+    /// <param name="entrypoint">The entrypoint both versions have; it must return a model taking tensors (as for <see cref="RunModelAsync"/>).</param>
     /// <param name="inputs">The shared inputs, one per input of the model's forward, in order.</param>
     /// <param name="arguments">The entrypoint's arguments, the same for both (as for <see cref="LoadAsync(string, string, object?, HubLoadOptions?, CancellationToken)"/>).</param>
     /// <param name="outputKey">For models returning several outputs, which one to compare (a dictionary key, or a position in a tuple or list); null for the first.</param>

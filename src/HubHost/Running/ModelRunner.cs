@@ -4,7 +4,7 @@ using HubHost.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HubHost.Models;
+namespace HubHost.Running;
 
 /// <summary>
 /// Running a model entrypoint's model on tensors the way inference is done (eval mode, no autograd), with one clear
@@ -16,7 +16,7 @@ namespace HubHost.Models;
 /// as saved for a model without any. Outputs: a tensor, or one tensor picked by key from a tuple or list (keys
 /// <c>0</c>, <c>1</c>, …) or a dictionary of tensors; by default the first.
 /// </remarks>
-public static class ModelRunner
+internal static class ModelRunner
 {
     /// <summary>What an entrypoint returned as a model to run, or a clear error naming what it returned instead.</summary>
     /// <param name="made">What the entrypoint returned.</param>

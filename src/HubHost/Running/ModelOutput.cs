@@ -5,13 +5,13 @@ using HubHost.Entrypoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HubHost.Models;
+namespace HubHost.Running;
 
 /// <summary>
 /// The output of one forward pass (<see cref="ModelRunner.Forward"/>): the one tensor a model returned, or the one
 /// picked by key from a tuple, list or dictionary of tensors. Disposing it disposes <see cref="Tensor"/>.
 /// </summary>
-public sealed class ModelOutput : IDisposable
+internal sealed class ModelOutput : IDisposable
 {
     internal ModelOutput(Tensor tensor, string? key, IReadOnlyList<string> keys, string kind, TimeSpan forwardTime)
     {

@@ -3,7 +3,7 @@ using HubHost.Entrypoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HubHost.Models;
+namespace HubHost.Running;
 
 /// <summary>
 /// What an entrypoint made, as a model that <c>hubhost run</c>, <c>hubhost compare</c> and
@@ -13,7 +13,7 @@ namespace HubHost.Models;
 /// or any number (<c>nn.IModule&lt;Tensor[], TResult&gt;</c>), called through its <c>call</c> (forward with its hooks, as
 /// PyTorch's <c>model(x)</c>). Disposing it disposes the module.
 /// </summary>
-public sealed class RunnableModel : IDisposable
+internal sealed class RunnableModel : IDisposable
 {
     private readonly object _model;
     private readonly IReadOnlyList<CallForm> _forms;
