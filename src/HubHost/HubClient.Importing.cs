@@ -58,7 +58,7 @@ public sealed partial class HubClient
         try
         {
             var exported = await PythonExporter.RunAsync(request.Python,
-                new PythonRequest(repoDirectory, entries, arguments, inputs, work, Seed: 0), Logger, cancellationToken).ConfigureAwait(false);
+                new PythonRequest(repoDirectory, entries, arguments, inputs, work, Seed: 0), Logger, TimeProvider, cancellationToken).ConfigureAwait(false);
             var now = DateTimeOffset.UtcNow;
             var models = exported.Entries.Select(m => Complete(m, request, source, commit, exported, baseUrl, now)).ToList();
 
@@ -158,9 +158,9 @@ public sealed partial class HubClient
     {
         try
         {
-            var head = await ChildProcess.RunAsync("git", ["-C", folder, "rev-parse", "HEAD"], folder, null, Settings.GitLocalTimeout, cancellationToken).ConfigureAwait(false);
+            var head = await ChildProcess.RunAsync("git", ["-C", folder, "rev-parse", "HEAD"], folder, null, Settings.GitLocalTimeout, cancellationToken, TimeProvider).ConfigureAwait(false);
             if (head.ExitCode != 0 || head.StandardOutput.Trim() is not { Length: 40 } sha) return null;
-            var status = await ChildProcess.RunAsync("git", ["-C", folder, "status", "--porcelain", "--", "."], folder, null, Settings.GitLocalTimeout, cancellationToken).ConfigureAwait(false);
+            var status = await ChildProcess.RunAsync("git", ["-C", folder, "status", "--porcelain", "--", "."], folder, null, Settings.GitLocalTimeout, cancellationToken, TimeProvider).ConfigureAwait(false);
             return status.ExitCode == 0 && status.StandardOutput.Trim().Length > 0 ? sha + "+changes" : sha;
         }
         catch (Exception e) when (e is HubException or TimeoutException or IOException)
