@@ -21,7 +21,7 @@ public sealed partial class HubClient
     {
         ArgumentNullException.ThrowIfNull(repo);
         options ??= new CheckOptions();
-        var checker = new RepoChecker(options);
+        var checker = new RepoChecker(options, TimeProvider);
         HubRepo opened;
         try
         {

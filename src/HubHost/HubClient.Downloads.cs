@@ -14,7 +14,7 @@ public sealed partial class HubClient
     private FileDownloader Downloader => new(HubHttp.Client, DownloadSettings, Logger, new CompletedDownloads(HubLocks.Downloads(HubDirectory)), HuggingFace.AuthorizationFor, TimeProvider);
 
     /// <summary>Resolves <c>hf://</c> URLs against <see cref="HubOptions.HuggingFaceEndpoint"/>, sending <see cref="HubOptions.HuggingFaceToken"/> to that host only.</summary>
-    private HuggingFaceResolver HuggingFace => new(Settings.HuggingFaceEndpoint, Settings.HuggingFaceToken, DownloadSettings, Logger);
+    private HuggingFaceResolver HuggingFace => new(Settings.HuggingFaceEndpoint, Settings.HuggingFaceToken, DownloadSettings, Logger, TimeProvider);
 
     /// <summary>The checkpoint cache (keyed by URL, each file's SHA-256 recorded).</summary>
     internal CheckpointCache Checkpoints => new(HubDirectory, Downloader, HuggingFace, Logger);

@@ -58,7 +58,7 @@ public sealed partial class HubClient
         try
         {
             var exported = await PythonExporter.RunAsync(request.Python,
-                new PythonRequest(repoDirectory, entries, arguments, inputs, work, Seed: 0), Logger, cancellationToken).ConfigureAwait(false);
+                new PythonRequest(repoDirectory, entries, arguments, inputs, work, Seed: 0), Logger, TimeProvider, cancellationToken).ConfigureAwait(false);
             var now = DateTimeOffset.UtcNow;
             var models = exported.Entries.Select(m => Complete(m, request, source, commit, exported, baseUrl, now)).ToList();
 
@@ -136,16 +136,16 @@ public sealed partial class HubClient
     private async Task<(string Directory, string? Commit, string Source, IDisposable? Lease)> ResolvePythonRepoAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
     {
         var source = Pipeline.Parse(repo);
-        switch (source.Kind)
+        switch (source.Footprint)
         {
-            case "local":
+            case FolderFootprint:
                 var folder = source.RepoName;
                 if (!Directory.Exists(folder))
                     throw new HubException($"The Python repo '{repo}' does not exist. Give the folder of a Python torch.hub repo (with {HubRepoLayout.PythonHubconf}) or a git repo (owner/name[:ref]).");
                 if (!File.Exists(Path.Combine(folder, HubRepoLayout.PythonHubconf)))
                     throw new HubException(HubRepoLayout.NotAPythonRepo($"'{folder}'"));
                 return (folder, await LocalCommitAsync(folder, cancellationToken).ConfigureAwait(false), repo.Trim(), null);
-            case "nuget":
+            case PackageFootprint:
                 throw new HubException($"'{repo}' is a prebuilt HubHost package; hubhost import reads Python torch.hub repos: a folder with {HubRepoLayout.PythonHubconf}, or a git repo (owner/name[:ref]).");
             default:
                 var resolved = await Pipeline.ResolveAsync(source, options ?? HubLoadOptions.Default, cancellationToken, HubRepoLayout.PythonHubconf).ConfigureAwait(false);
@@ -158,9 +158,9 @@ public sealed partial class HubClient
     {
         try
         {
-            var head = await ChildProcess.RunAsync("git", ["-C", folder, "rev-parse", "HEAD"], folder, null, Settings.GitLocalTimeout, cancellationToken).ConfigureAwait(false);
+            var head = await ChildProcess.RunAsync("git", ["-C", folder, "rev-parse", "HEAD"], folder, null, Settings.GitLocalTimeout, cancellationToken, TimeProvider).ConfigureAwait(false);
             if (head.ExitCode != 0 || head.StandardOutput.Trim() is not { Length: 40 } sha) return null;
-            var status = await ChildProcess.RunAsync("git", ["-C", folder, "status", "--porcelain", "--", "."], folder, null, Settings.GitLocalTimeout, cancellationToken).ConfigureAwait(false);
+            var status = await ChildProcess.RunAsync("git", ["-C", folder, "status", "--porcelain", "--", "."], folder, null, Settings.GitLocalTimeout, cancellationToken, TimeProvider).ConfigureAwait(false);
             return status.ExitCode == 0 && status.StandardOutput.Trim().Length > 0 ? sha + "+changes" : sha;
         }
         catch (Exception e) when (e is HubException or TimeoutException or IOException)

@@ -50,7 +50,7 @@ public sealed partial class HubClient
     /// Loads each TorchScript archive in a child process before its first load in this one (its code may not compile, which
     /// ends a process, or loop while loading); records passed archives by SHA-256 under the hub directory.
     /// </summary>
-    internal ScriptProbe ScriptProbe => LazyInitializer.EnsureInitialized(ref _scriptProbe, () => new ScriptProbe(HubDirectory, Settings.ScriptProbeTimeout, Logger));
+    internal ScriptProbe ScriptProbe => LazyInitializer.EnsureInitialized(ref _scriptProbe, () => new ScriptProbe(HubDirectory, Settings.ScriptProbeTimeout, Logger, TimeProvider));
 
     private ScriptProbe? _scriptProbe;
 

@@ -19,7 +19,10 @@ public sealed partial class HubClient
     /// <param name="options">The settings (data only).</param>
     /// <param name="loggerFactory">Where diagnostics go; null: nowhere.</param>
     /// <param name="trustPrompt">Asks a person whether to trust a repo not in the trusted list; null: nobody can be asked, so such a repo is refused with a message saying how to trust it.</param>
-    /// <param name="timeProvider">The clock of hot reload's polling and the download stall check (<see cref="TimeProvider.System"/> when null); tests pass a fake one.</param>
+    /// <param name="timeProvider">
+    /// The hub's clock (<see cref="TimeProvider.System"/> when null): hot reload's polling, the download stall check and every
+    /// time limit (git, <c>dotnet build</c>, NuGet feeds, HTTP requests); tests pass a fake one.
+    /// </param>
     /// <exception cref="HubException">An option is invalid (a credential in <see cref="HubOptions.GitBaseUrl"/>, a timeout of zero).</exception>
     public HubClient(HubOptions? options = null, ILoggerFactory? loggerFactory = null, ITrustPrompt? trustPrompt = null, TimeProvider? timeProvider = null)
     {

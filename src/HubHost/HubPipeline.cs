@@ -31,7 +31,7 @@ internal sealed class HubPipeline(HubClient hub)
 
     private RepoBuilder? _builder;
 
-    private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(hub.HubDirectory, hub.Settings, hub.Logger));
+    private RepoBuilder Builder => LazyInitializer.EnsureInitialized(ref _builder, () => new RepoBuilder(hub.HubDirectory, hub.Settings, hub.Logger, hub.TimeProvider));
 
     /// <summary>Parse, trust, resolve, make loadable, load: a repo version, loaded once and shared until released.</summary>
     public async Task<HubRepo> OpenAsync(string repo, HubLoadOptions? options, CancellationToken cancellationToken)
@@ -225,9 +225,9 @@ internal sealed class HubPipeline(HubClient hub)
     }
 
     /// <summary>What sources see of the hub.</summary>
-    public SourceContext SourceContext(string repoFile = HubRepoLayout.ProjectFileName) => new(hub.HubDirectory, hub.Settings, hub.Logger, repoFile);
+    public SourceContext SourceContext(string repoFile = HubRepoLayout.ProjectFileName) => new(hub.HubDirectory, hub.Settings, hub.Logger, hub.TimeProvider, repoFile);
 
-    private LoadableContext LoadableContext => new(hub.HubDirectory, Builder, hub.Logger);
+    private LoadableContext LoadableContext => new(hub.HubDirectory, Builder, hub.Logger, hub.TimeProvider);
 
     /// <summary>The resolve step under a lock: the source gives exactly the locked version, or the lock names what drifted.</summary>
     private static async Task<RepoSnapshot> ResolveLockedAsync(RepoSource source, SourceContext context, HubLoadOptions options, VersionLease lease,

@@ -26,7 +26,7 @@ internal static class Fixtures
     /// test output folder, so a later run probes only new ones).
     /// </summary>
     public static ScriptProbe ScriptProbe { get; } = new(System.IO.Path.Combine(AppContext.BaseDirectory, "probe-hub"), TimeSpan.FromMinutes(2),
-        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
 
     public static JsonElement Json(string relative) => JsonDocument.Parse(File.ReadAllBytes(Path(relative))).RootElement;
 

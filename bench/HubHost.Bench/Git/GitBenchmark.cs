@@ -165,7 +165,7 @@ internal sealed class GitBenchmark : IBenchmark
             _ = (await repo.InvokeAsync("model"))!.ToString();
             repo.Dispose();
         });
-        var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var cache = new HubHost.Sources.Git.GitRepoCache(hub.HubDirectory, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
         var remote = HubHost.Sources.Git.GitRemote.Parse("hubs/demo:main", hub.Options.GitBaseUrl);
         var gitOnly = await GrowthAsync(async _ => {
             using var lease = new HubHost.Storage.VersionLease(hub.HubDirectory);

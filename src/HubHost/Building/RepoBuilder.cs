@@ -20,7 +20,7 @@ internal sealed class LockedRestoreException(string message) : HubException(mess
 /// key and contract version: the build runs in a temp folder and is renamed into place only when it
 /// succeeded, so a half-written build is never used and a killed build leaves only a temp folder.
 /// </summary>
-internal sealed partial class RepoBuilder(string hubDirectory, HubOptions options, ILogger logger)
+internal sealed partial class RepoBuilder(string hubDirectory, HubOptions options, ILogger logger, TimeProvider time)
 {
     /// <summary>How long one <c>dotnet build</c> (restore included) may take.</summary>
     private TimeSpan BuildTimeout => options.BuildTimeout;
@@ -182,7 +182,7 @@ internal sealed partial class RepoBuilder(string hubDirectory, HubOptions option
         ProcessResult result;
         try
         {
-            result = await ChildProcess.RunAsync(DotnetHost.Path, args, src, environment, BuildTimeout, cancellationToken).ConfigureAwait(false);
+            result = await ChildProcess.RunAsync(DotnetHost.Path, args, src, environment, BuildTimeout, cancellationToken, time).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {

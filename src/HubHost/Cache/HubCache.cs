@@ -51,6 +51,7 @@ internal sealed class HubCache(string hubDirectory, Func<string, CacheFootprint>
             ("git", HubDirectories.Git(HubDirectory)),
             ("nuget: packages", HubDirectories.NuGet(HubDirectory)),
             ("checkpoints", HubDirectories.Checkpoints(HubDirectory)),
+            ("TorchScript probe records", HubDirectories.TorchScript(HubDirectory)),
         }.Select(p => new CachePart(p.Name, p.Path, sizes.GetValueOrDefault(p.Path))).Where(p => p.Bytes > 0).ToList();
         var weights = CheckpointCache.List(HubDirectory).Select(w => new CachedWeights(w.Url, w.Path, w.Sha256, w.Bytes, w.Commit, w.VerifiedAt, w.Legacy)).ToList();
         return new CacheListing(HubDirectory, repos, checkouts, builds, temps, total, ReadPackages(builds), parts) { Weights = weights };

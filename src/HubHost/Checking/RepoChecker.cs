@@ -17,7 +17,7 @@ namespace HubHost.Checking;
 /// declares, and that its output matches a golden file. Each entrypoint is called with <c>torch.manual_seed(0)</c>
 /// first, and whatever it made is disposed after.
 /// </summary>
-internal sealed class RepoChecker(CheckOptions options)
+internal sealed class RepoChecker(CheckOptions options, TimeProvider time)
 {
     /// <summary>The golden comparison's tolerances, as <c>torch.allclose</c>'s rtol and atol: outputs of another libtorch or BLAS differ in the last bits.</summary>
     private const double GoldenRelativeTolerance = 1e-4, GoldenAbsoluteTolerance = 1e-5;
@@ -170,7 +170,7 @@ internal sealed class RepoChecker(CheckOptions options)
                 Add(name, "weights", $"downloads {d.Url} with the hash check turned off.", "Leave checkHash at its default (true): the file name's hash is then checked on every download.");
             if (!d.WasCached) continue;
             // Loaded from the cache (re-hashed in full: CheckAsync verifies), so nothing was requested: ask the URL now.
-            if (await UrlProbe.ProblemAsync(d.Url, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false) is { } problem)
+            if (await UrlProbe.ProblemAsync(d.Url, TimeSpan.FromSeconds(30), time, cancellationToken).ConfigureAwait(false) is { } problem)
                 Add(name, "weights", $"loaded {file} from the hub's cache, but {d.Url} does not answer ({problem}), so users without the cached file cannot load it.", "Publish the file at that URL again, or point the entrypoint at where it is now.");
         }
         return failed;

@@ -308,7 +308,7 @@ internal sealed class FileDownloader(HttpClient http, DownloadSettings settings,
         }
 
         // From here on the per-read timeout of PartialDownload.ReceiveAsync applies.
-        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        deadline.CancelAfter(Timeout.InfiniteTimeSpan);
         using (response)
         {
             if (resume && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)

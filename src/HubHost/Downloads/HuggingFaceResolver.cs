@@ -16,7 +16,7 @@ internal sealed record HfResolution(string Commit, string? Sha256, long? Size, U
 /// that does not follow the redirect to the CDN, reading <c>X-Repo-Commit</c> and the LFS ETag. The token goes only to the
 /// endpoint's host (<see cref="AuthorizationFor"/>), and .NET drops the Authorization header on every redirect, so the CDN never sees it.
 /// </summary>
-internal sealed class HuggingFaceResolver(string endpoint, string? token, DownloadSettings settings, ILogger logger)
+internal sealed class HuggingFaceResolver(string endpoint, string? token, DownloadSettings settings, ILogger logger, TimeProvider time)
 {
     private readonly Uri _endpoint = new(endpoint + "/");
 
@@ -61,8 +61,8 @@ internal sealed class HuggingFaceResolver(string endpoint, string? token, Downlo
         {
             using var request = new HttpRequestMessage(HttpMethod.Head, url);
             request.Headers.Authorization = AuthorizationFor(url);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.ReadTimeout);
+            using var deadline = new CancellationTokenSource(settings.ReadTimeout, time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             HttpResponseMessage response;
             try
             {

@@ -6,12 +6,12 @@ namespace HubHost.Downloads;
 internal static class UrlProbe
 {
     /// <summary>Null when <paramref name="url"/> answers with success; else what went wrong (<c>HTTP 404 Not Found</c>, a connection error).</summary>
-    public static async Task<string?> ProblemAsync(string url, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<string?> ProblemAsync(string url, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, UrlText.ParseHttp(url));
         request.Headers.Range = new RangeHeaderValue(0, 0);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             using var response = await HubHttp.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);

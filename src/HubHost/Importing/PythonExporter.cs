@@ -16,7 +16,7 @@ internal static class PythonExporter
 
     public const string ScriptResource = "HubHost.hub_import.py";
 
-    public static async Task<PythonResult> RunAsync(string python, PythonRequest request, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<PythonResult> RunAsync(string python, PythonRequest request, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(python))
             throw new HubException("--python is empty: give the Python interpreter that has torch, e.g. --python /usr/bin/python3.");
@@ -35,7 +35,7 @@ internal static class PythonExporter
         ProcessResult run;
         try
         {
-            run = await ChildProcess.RunAsync(python, [script, requestPath], request.OutDir, environment, Timeout, cancellationToken).ConfigureAwait(false);
+            run = await ChildProcess.RunAsync(python, [script, requestPath], request.OutDir, environment, Timeout, cancellationToken, time).ConfigureAwait(false);
         }
         catch (HubException e) when (e.Message.StartsWith("Could not start", StringComparison.Ordinal))
         {

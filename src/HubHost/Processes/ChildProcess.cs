@@ -93,7 +93,8 @@ internal static class ChildProcess
         string? workingDirectory,
         IReadOnlyDictionary<string, string?>? environment,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeProvider? time = null)
     {
         var info = new ProcessStartInfo(UseWatchdog ? Setsid ?? "/bin/sh" : fileName)
         {
@@ -137,6 +138,9 @@ internal static class ChildProcess
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        // The time limit runs from the start, on the hub's clock (TimeProvider).
+        using var deadline = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             process.Start();
@@ -151,8 +155,6 @@ internal static class ChildProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
         try
         {
             await process.WaitForExitAsync(timeoutSource.Token).ConfigureAwait(false);

@@ -34,5 +34,5 @@ internal sealed record SourceSnapshot(string DisplayName, string Version, Conten
         => context.Builder.EnsureBuiltAsync(new RepoFiles(DisplayName, Version, ContentKey, Directory), pins, cancellationToken);
 }
 
-/// <summary>What making a version loadable needs of the hub: its directory, its builder and its logger.</summary>
-internal sealed record LoadableContext(string HubDirectory, RepoBuilder Builder, ILogger Logger);
+/// <summary>What making a version loadable needs of the hub: its directory, its builder, its logger and its clock (time limits).</summary>
+internal sealed record LoadableContext(string HubDirectory, RepoBuilder Builder, ILogger Logger, TimeProvider Time);

@@ -58,11 +58,11 @@ internal abstract class RepoSource
 }
 
 /// <summary>
-/// What a source needs from the hub that resolves it: its directory, its settings and its logger, and the file that
+/// What a source needs from the hub that resolves it: its directory, its settings, its logger, its clock (time limits), and the file that
 /// makes a folder the kind of repo asked for (<see cref="HubRepoLayout.ProjectFileName"/>; <c>hubconf.py</c> for the
 /// Python torch.hub repo <c>hubhost import</c> reads).
 /// </summary>
-internal sealed record SourceContext(string HubDirectory, HubOptions Settings, Microsoft.Extensions.Logging.ILogger Logger, string RepoFile = HubRepoLayout.ProjectFileName);
+internal sealed record SourceContext(string HubDirectory, HubOptions Settings, Microsoft.Extensions.Logging.ILogger Logger, TimeProvider Time, string RepoFile = HubRepoLayout.ProjectFileName);
 
 /// <summary>
 /// A source as the trusted list knows it: <paramref name="Key"/> (owner/name, a normalised URL, nuget:Id), how the

@@ -41,7 +41,10 @@ internal static class HubDirectories
     /// Records of TorchScript archives libtorch loaded in a child process, one per archive's SHA-256:
     /// <c>&lt;hub&gt;/torchscript/probed</c> (TorchScript/ScriptProbe).
     /// </summary>
-    public static string ScriptProbes(string hubDirectory) => Path.Combine(hubDirectory, "torchscript", "probed");
+    public static string ScriptProbes(string hubDirectory) => Path.Combine(TorchScript(hubDirectory), "probed");
+
+    /// <summary>TorchScript state: <c>&lt;hub&gt;/torchscript</c> (the probe records).</summary>
+    public static string TorchScript(string hubDirectory) => Path.Combine(hubDirectory, "torchscript");
 
     /// <summary>Git state: <c>&lt;hub&gt;/git</c> (mirrors, ref records, checkouts).</summary>
     public static string Git(string hubDirectory) => Path.Combine(hubDirectory, "git");

@@ -30,7 +30,7 @@ namespace HubHost.TorchScript;
 /// does not cover: <c>forward</c> code that loops or crashes when the model is called.
 /// </para>
 /// </remarks>
-internal sealed class ScriptProbe(string hubDirectory, TimeSpan timeout, ILogger logger)
+internal sealed class ScriptProbe(string hubDirectory, TimeSpan timeout, ILogger logger, TimeProvider time)
 {
     /// <summary>The probe program's file name, beside HubHost.dll.</summary>
     public const string ProgramFileName = "HubHost.ScriptProbe.dll";
@@ -128,7 +128,7 @@ internal sealed class ScriptProbe(string hubDirectory, TimeSpan timeout, ILogger
         ProcessResult result;
         try
         {
-            result = ChildProcess.RunAsync(DotnetHost.Path, arguments, null, null, timeout, cancellationToken).GetAwaiter().GetResult();
+            result = ChildProcess.RunAsync(DotnetHost.Path, arguments, null, null, timeout, cancellationToken, time).GetAwaiter().GetResult();
         }
         catch (TimeoutException e)
         {

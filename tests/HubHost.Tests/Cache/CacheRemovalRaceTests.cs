@@ -34,7 +34,17 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
         })).ToList();
         var allLoaded = Task.WhenAll(loading);
 
-        int removals = 0, prunes = 0, removalErrors = 0, removedWhileLoading = 0;
+        int removals = 0, prunes = 0, removalErrors = 0, removedWhileLoading = 0, foundInUse = 0, foundLeaseHeld = 0;
+        var inUse = new List<string>();
+        // A removal that met a running load says so: what it left because a load held it (its lease, a build or mirror lock).
+        void CountInUse(global::HubHost.Cache.CacheRemoval removal)
+        {
+            var held = removal.Skipped.Where(s => s.Contains("in use", StringComparison.Ordinal) || s.Contains("being built", StringComparison.Ordinal)).ToList();
+            if (held.Count == 0) return;
+            Interlocked.Increment(ref foundInUse);
+            if (held.Any(s => s.Contains("in use by a running load", StringComparison.Ordinal))) Interlocked.Increment(ref foundLeaseHeld);
+            lock (inUse) inUse.AddRange(held);
+        }
         var removing = Task.Run(async () =>
         {
             while (!allLoaded.IsCompleted)
@@ -45,34 +55,37 @@ public sealed class CacheRemovalRaceTests(GitFixture git, ITestOutputHelper outp
                     var removed = await cache.RemoveFromCacheAsync(removals % 2 == 0 ? alias + ":main" : alias, stop.Token);
                     removals++;
                     if (removed.Removed.Count > 0 && !allLoaded.IsCompleted) Interlocked.Increment(ref removedWhileLoading);
+                    CountInUse(removed);
                 }
                 catch (HubException)
                 {
                     removalErrors++; // "not cached" between a removal and the next load
                 }
-                await Task.Delay(300);
+                await Task.Delay(300); // pacing, not waiting for anything: the loads come and go meanwhile
             }
         });
         var pruning = Task.Run(async () =>
         {
             while (!allLoaded.IsCompleted)
             {
-                await cache.PruneCacheAsync(stop.Token);
+                CountInUse(await cache.PruneCacheAsync(stop.Token));
                 prunes++;
-                await Task.Delay(50);
+                await Task.Delay(50); // pacing, as above
             }
         });
         await Task.WhenAll(allLoaded, removing, pruning);
 
         var failures = results.Where(r => r.ExitCode != 0 || !r.Stdout.StartsWith("main-1 l", StringComparison.Ordinal)).ToList();
         var builds = results.Sum(r => r.Stderr.Split('\n').Count(line => line.Contains("[INF] Building", StringComparison.Ordinal)));
-        output.WriteLine($"loads {results.Count}, failures {failures.Count}, builds {builds}, rm {removals} ({removedWhileLoading} removed something while loading, +{removalErrors} nothing cached), prune {prunes}, {watch.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"loads {results.Count}, failures {failures.Count}, builds {builds}, rm {removals} ({removedWhileLoading} removed something while loading, +{removalErrors} nothing cached), prune {prunes}, {foundInUse} found a load holding something, {foundLeaseHeld} of them a content lease ({string.Join("; ", inUse.Distinct().Take(5))}), {watch.Elapsed.TotalSeconds:0.0} s");
         foreach (var failure in failures) output.WriteLine(failure.ToString());
 
         Assert.Equal(loaders * loadsEach, results.Count);
         Assert.Empty(failures);
         // The race was run, not just the loads: removals took things away while loads went on, and a later load had to build again.
         Assert.True(removedWhileLoading > 0, "no removal removed anything while the loads ran");
+        // ... and overlapped them: some removal started while a load held what it would have removed, and left it.
+        Assert.True(foundLeaseHeld > 0, "no removal or prune ever met a load holding its content lease: the race was not run");
         Assert.True(builds >= 2, $"only {builds} build(s): no load ran after a removal took the build away");
 
         // Nothing corrupt: every published entry is complete, and a plain load afterwards works.

@@ -118,9 +118,9 @@ public sealed class DownloadCommandTests : DownloadTestBase
 
         var hash = Sha256(content)[..12]; // what lets the second use the first one's file
         using var first = CliProcess.Start(HubHome, "download", url, destination, "--json", "--hash-prefix", hash);
-        await WaitUntilAsync(() => Server.BytesSent("/shared.bin") >= 500_000, "the first download to start");
+        await file.Holding.WaitAsync(TimeSpan.FromMinutes(2)); // the first download is midway, holding the lock
         using var second = CliProcess.Start(HubHome, "download", url, destination, "--json", "--hash-prefix", hash);
-        await WaitUntilAsync(() => second.Stderr.Contains("Waiting for another download", StringComparison.Ordinal), "the second download to wait");
+        await second.WaitForStderrAsync("Waiting for another download"); // the race happened: the second found the lock held
         file.Release();
 
         var results = await Task.WhenAll(first.FinishAsync(), second.FinishAsync());
@@ -149,7 +149,7 @@ public sealed class DownloadCommandTests : DownloadTestBase
 
         using (var victim = CliProcess.Start(HubHome, "download", Server.Url("/killed.bin"), destination))
         {
-            await WaitUntilAsync(() => Server.BytesSent("/killed.bin") >= 300_000, "the download to start");
+            await file.Holding.WaitAsync(TimeSpan.FromMinutes(2)); // the download is midway
             Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
             victim.Process.Kill(); // SIGKILL: no cleanup runs, the kernel drops its flock
             await victim.Process.WaitForExitAsync();
@@ -171,7 +171,7 @@ public sealed class DownloadCommandTests : DownloadTestBase
         var file = Server.Serve("/slow.bin", RandomBytes(1_500_000, seed: 5));
         file.HoldAfterBytes = 300_000; // never released: the download is mid-way when interrupted
         using var cli = CliProcess.Start(HubHome, "download", Server.Url("/slow.bin"), Path.Combine(Root, "slow.bin"));
-        await WaitUntilAsync(() => Server.BytesSent("/slow.bin") >= 300_000, "the download to start");
+        await file.Holding.WaitAsync(TimeSpan.FromMinutes(2)); // the download is midway
         Assert.Contains(Listing(Root), p => p.EndsWith(".partial", StringComparison.Ordinal));
 
         using (var kill = Process.Start("kill", ["-INT", cli.Process.Id.ToString()])) await kill.WaitForExitAsync(); // Ctrl+C
@@ -183,21 +183,12 @@ public sealed class DownloadCommandTests : DownloadTestBase
         Assert.Empty(Listing(Root));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>`dotnet HubHost.Cli.dll ...` as a real child process, its output collected as it comes.</summary>
     private sealed class CliProcess : IDisposable
     {
         private readonly StringBuilder _stdout = new();
         private readonly StringBuilder _stderr = new();
+        private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
 
         private CliProcess(Process process) => Process = process;
 
@@ -215,11 +206,45 @@ public sealed class DownloadCommandTests : DownloadTestBase
             var process = new Process { StartInfo = start };
             var result = new CliProcess(process);
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._stderr) result._stderr.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) result.AddStderr(e.Data); };
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return result;
+        }
+
+        private void AddStderr(string line)
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(line);
+                foreach (var waiter in _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
+                {
+                    waiter.Seen.TrySetResult();
+                    _waiters.Remove(waiter);
+                }
+            }
+        }
+
+        /// <summary>Waits until the process writes a line with <paramref name="text"/> to stderr (at most 2 minutes: a liveness bound).</summary>
+        public async Task WaitForStderrAsync(string text)
+        {
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_stderr)
+            {
+                if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return;
+                _waiters.Add((text, seen));
+            }
+            var exited = Process.WaitForExitAsync();
+            try
+            {
+                await Task.WhenAny(seen.Task, exited).WaitAsync(TimeSpan.FromMinutes(2));
+            }
+            catch (TimeoutException)
+            {
+            }
+            if (!seen.Task.IsCompleted)
+                Assert.Fail($"never written to stderr: \"{text}\" (exited: {Process.HasExited}). Stderr:\n{Stderr}");
         }
 
         public async Task<(int Code, string Out, string Err)> FinishAsync()

@@ -37,8 +37,8 @@ public abstract class DownloadTestBase : IDisposable
         ProgressInterval = TimeSpan.Zero,
     };
 
-    internal HubClient NewClient(DownloadSettings? settings = null, TimeProvider? timeProvider = null)
-        => new(new HubOptions { HubDirectory = HubDirectory }, timeProvider: timeProvider) { DownloadSettings = settings ?? Fast };
+    internal HubClient NewClient(DownloadSettings? settings = null, TimeProvider? timeProvider = null, Infrastructure.CapturingLoggerFactory? logs = null)
+        => new(new HubOptions { HubDirectory = HubDirectory }, loggerFactory: logs, timeProvider: timeProvider) { DownloadSettings = settings ?? Fast };
 
     protected static byte[] RandomBytes(int length, int seed = 1)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using HubHost.Downloads;
+using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Downloads;
 
@@ -9,6 +10,9 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
     private const int Size = 1_000_003; // not a multiple of any buffer size
 
     private readonly byte[] _content = RandomBytes(Size);
+
+    /// <summary>What a download logs when another one holds its destination's lock (FileDownloader).</summary>
+    private const string WaitingForTheLock = "Waiting for another download of";
 
     [Fact]
     public async Task Download_WritesTheFileWithItsHash_AndLeavesNoTempOrLockFile()
@@ -36,9 +40,12 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
         var destination = Path.Combine(Root, "w.bin");
         var prefix = Sha256(_content)[..8];
 
-        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
-        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
-        await Task.Delay(200); // the second is waiting on the lock by now (it tried it synchronously)
+        var logs = new CapturingLoggerFactory();
+        var first = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
+        await file.Holding.WaitAsync(TimeSpan.FromMinutes(1)); // the first is midway, holding the lock
+        var second = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/w.bin"), destination, prefix);
+        await logs.WaitForAsync(WaitingForTheLock); // the race happened: the second found the lock held
+        Assert.False(second.IsCompleted);
         file.Release();
         await Task.WhenAll(first, second);
 
@@ -54,9 +61,12 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
         file.HoldAfterBytes = 100_000;
         var destination = Path.Combine(Root, "w.bin");
 
-        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
-        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
-        await Task.Delay(200); // the second is waiting on the lock by now
+        var logs = new CapturingLoggerFactory();
+        var first = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
+        await file.Holding.WaitAsync(TimeSpan.FromMinutes(1));
+        var second = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/w.bin"), destination);
+        await logs.WaitForAsync(WaitingForTheLock);
+        Assert.False(second.IsCompleted);
         file.Release();
         await Task.WhenAll(first, second);
 
@@ -81,9 +91,11 @@ public sealed class DownloadUrlToFileTests : DownloadTestBase
         Server.Serve("/b.bin", other);
         var destination = Path.Combine(Root, "w.bin");
 
-        var first = NewClient().DownloadUrlToFileAsync(Server.Url("/a.bin"), destination);
-        var second = NewClient().DownloadUrlToFileAsync(Server.Url("/b.bin"), destination);
-        await Task.Delay(200);
+        var logs = new CapturingLoggerFactory();
+        var first = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/a.bin"), destination);
+        await file.Holding.WaitAsync(TimeSpan.FromMinutes(1));
+        var second = NewClient(logs: logs).DownloadUrlToFileAsync(Server.Url("/b.bin"), destination);
+        await logs.WaitForAsync(WaitingForTheLock);
         Assert.Empty(Server.RequestsFor("/b.bin")); // waiting for the first
         file.Release();
         await Task.WhenAll(first, second);

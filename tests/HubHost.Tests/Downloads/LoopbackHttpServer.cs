@@ -58,8 +58,14 @@ public sealed class ServedFile
     public long? HoldAfterBytes { get; set; }
 
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal Task Released => _released.Task;
+
+    /// <summary>Completes when a response has sent <see cref="HoldAfterBytes"/> bytes and pauses: its client is midway through the download.</summary>
+    public Task Holding => _holding.Task;
+
+    internal void MarkHolding() => _holding.TrySetResult();
 
     /// <summary>Lets held responses continue.</summary>
     public void Release() => _released.TrySetResult();
@@ -262,6 +268,7 @@ public sealed class LoopbackHttpServer : IDisposable
             if (file.HoldAfterBytes is { } hold && sent >= hold && !file.Released.IsCompleted)
             {
                 await stream.FlushAsync(_stop.Token);
+                file.MarkHolding();
                 await file.Released.WaitAsync(_stop.Token);
             }
             var size = (int)Math.Min(file.WriteSize, limit - sent);

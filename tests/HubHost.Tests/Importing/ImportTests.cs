@@ -180,6 +180,8 @@ public sealed class ImportTests(ImportFixture fixture)
         Assert.Contains("is not a Python torch.hub repo: it has no hubconf.py", Assert.Single(notPython.Stderr.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
         var notImported = await fixture.RunAsync(["import", ImportFixture.TinyHub, "mlp", "-x", "2,64", "-o", RepoPaths.Sample("vision")]);
         Assert.Contains("hubhost import did not write", Assert.Single(notImported.Stderr.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
+        var package = await fixture.RunAsync(["import", "nuget:Some.Hub.Package@1.0.0", "mlp", "-x", "2,64", "-o", temp.Combine("out")]);
+        Assert.Contains("is a prebuilt HubHost package; hubhost import reads Python torch.hub repos", Assert.Single(package.Stderr.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
         Assert.Equal(["file", "python-without-torch"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 

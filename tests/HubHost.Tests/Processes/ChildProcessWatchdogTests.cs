@@ -23,7 +23,7 @@ public sealed class ChildProcessWatchdogTests(ITestOutputHelper output) : IDispo
         var environment = new Dictionary<string, string?> { ["HUBHOST_HOME"] = _home.Path, ["HUBHOST_TEST_SLOW_BUILD"] = "300" };
         using var hub = CliRunner.Start(["load", repo, "hello"], environment);
         var children = await WaitForDescendantAsync(hub, "sleep");
-        var gone = KillAndMeasure(hub, children);
+        var gone = await KillAndMeasureAsync(hub, children);
         output.WriteLine($"build: {children.Count} children ({string.Join(", ", children.Values.Distinct())}) gone {gone.TotalSeconds:0.00} s after kill -9 of the hub");
         Assert.True(gone < Allowed, $"children still running {gone.TotalSeconds:0.0} s after the hub was killed");
 
@@ -44,9 +44,9 @@ public sealed class ChildProcessWatchdogTests(ITestOutputHelper output) : IDispo
         using var silent = new SilentServer();
         var url = $"git://127.0.0.1:{silent.Port}/hubs/demo.git#main";
         using var hub = CliRunner.Start(["list", url, "--trust-repo"], new Dictionary<string, string?> { ["HUBHOST_HOME"] = _home.Path, ["HUBHOST_GIT_TIMEOUT"] = "600" });
+        await silent.Connected.WaitAsync(TimeSpan.FromMinutes(3)); // git ls-remote waits on the silent server
         var children = await WaitForDescendantAsync(hub, "git");
-        await Task.Delay(300); // git ls-remote is waiting on the silent server
-        var gone = KillAndMeasure(hub, children);
+        var gone = await KillAndMeasureAsync(hub, children);
         output.WriteLine($"fetch: {children.Count} children ({string.Join(", ", children.Values.Distinct())}) gone {gone.TotalSeconds:0.00} s after kill -9 of the hub");
         Assert.True(gone < Allowed, $"children still running {gone.TotalSeconds:0.0} s after the hub was killed");
     }
@@ -54,24 +54,23 @@ public sealed class ChildProcessWatchdogTests(ITestOutputHelper output) : IDispo
     /// <summary>Waits until the hub has a descendant named <paramref name="name"/>; returns all its descendants then.</summary>
     private static async Task<Dictionary<int, string>> WaitForDescendantAsync(Process hub, string name)
     {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (true)
+        var descendants = new Dictionary<int, string>();
+        await Eventually.UntilAsync(() =>
         {
-            var descendants = ProcessTree.Descendants(hub.Id);
-            if (descendants.ContainsValue(name)) return descendants;
-            if (hub.HasExited) Assert.Fail("the hub exited before starting " + name + ": " + hub.StandardError.ReadToEnd());
-            Assert.True(DateTime.UtcNow < deadline, "no " + name + " was started");
-            await Task.Delay(50);
-        }
+            descendants = ProcessTree.Descendants(hub.Id);
+            if (!descendants.ContainsValue(name) && hub.HasExited) Assert.Fail("the hub exited before starting " + name + ": " + hub.StandardError.ReadToEnd());
+            return descendants.ContainsValue(name);
+        }, "the hub started " + name, TimeSpan.FromMinutes(3));
+        return descendants;
     }
 
     /// <summary>SIGKILL to the hub alone (not its tree), then the time until none of <paramref name="children"/> runs (at most 60 s).</summary>
-    private static TimeSpan KillAndMeasure(Process hub, Dictionary<int, string> children)
+    private static async Task<TimeSpan> KillAndMeasureAsync(Process hub, Dictionary<int, string> children)
     {
         hub.Kill(entireProcessTree: false);
         var watch = Stopwatch.StartNew();
-        hub.WaitForExit();
-        while (children.Keys.Any(ProcessTree.IsAlive) && watch.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(10);
+        await hub.WaitForExitAsync();
+        await Eventually.TryUntilAsync(() => Task.FromResult(!children.Keys.Any(ProcessTree.IsAlive)), TimeSpan.FromSeconds(60), poll: TimeSpan.FromMilliseconds(10));
         var elapsed = watch.Elapsed;
         foreach (var pid in children.Keys.Where(ProcessTree.IsAlive))
         {

@@ -1,7 +1,6 @@
 using HubHost.Tests.Sources.Git;
-using System.Collections.Concurrent;
 using HubHost.Reloading;
-using Microsoft.Extensions.Logging;
+using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Reloading;
 
@@ -40,27 +39,5 @@ public sealed class HotReloadFailureTests(GitFixture git)
         var swapped = await changed.Task.WaitAsync(TimeSpan.FromSeconds(120));
         Assert.Equal(git.V2[..12], swapped.NewVersion);
         Assert.Equal("v2 b", handle.Current);
-    }
-}
-
-/// <summary>Keeps every formatted log message (thread-safe).</summary>
-internal sealed class CapturingLoggerFactory : ILoggerFactory
-{
-    public ConcurrentQueue<string> Messages { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-    public void AddProvider(ILoggerProvider provider) { }
-
-    public void Dispose() { }
-
-    private sealed class Logger(CapturingLoggerFactory owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => owner.Messages.Enqueue(formatter(state, exception));
     }
 }

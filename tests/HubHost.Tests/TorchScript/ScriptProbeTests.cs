@@ -94,6 +94,7 @@ public sealed class ScriptProbeTests(SharedHub hub)
         Assert.Contains($"\"sha256\": \"{Sha256(archive)}\"", File.ReadAllText(record));
         Assert.Equal(1, client.ScriptProbe.ProbesStarted);
         var written = File.GetLastWriteTimeUtc(record);
+        Assert.True(client.ListCache().Parts.Single(p => p.Name == "TorchScript probe records").Bytes >= new FileInfo(record).Length); // hubhost cache ls shows them
 
         // The same client, then another process's view (a new client on the same hub directory): no probe, the record as it was.
         using (var again = await client.LoadScriptAsync<Tensor, Tensor>(archive)) { }

@@ -17,11 +17,14 @@ internal sealed class GitCli
     private readonly HubOptions _options;
     private readonly string? _token;
     private readonly string? _header;
+    private readonly TimeProvider _time;
 
     /// <param name="options">A client's checked options: offline, token, base URL and timeouts.</param>
     /// <param name="logger">Where the commands run are logged (never the token).</param>
-    public GitCli(HubOptions options, ILogger logger)
+    /// <param name="time">The clock of the commands' time limits (the client's TimeProvider).</param>
+    public GitCli(HubOptions options, ILogger logger, TimeProvider time)
     {
+        _time = time;
         _logger = logger;
         _options = options;
         _token = string.IsNullOrEmpty(options.GitHubToken) ? null : options.GitHubToken;
@@ -100,7 +103,7 @@ internal sealed class GitCli
             environment["GIT_CONFIG_VALUE_1"] = "";
         }
         _logger.LogDebug("git {Arguments}", string.Join(' ', arguments));
-        var result = await ChildProcess.RunAsync("git", args, gitDir is null ? null : Path.GetDirectoryName(gitDir), environment, timeout, cancellationToken).ConfigureAwait(false);
+        var result = await ChildProcess.RunAsync("git", args, gitDir is null ? null : Path.GetDirectoryName(gitDir), environment, timeout, cancellationToken, _time).ConfigureAwait(false);
         return result with { StandardError = Scrub(result.StandardError), StandardOutput = Scrub(result.StandardOutput) };
     }
 

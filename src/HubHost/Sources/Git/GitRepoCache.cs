@@ -16,9 +16,9 @@ namespace HubHost.Sources.Git;
 /// under its cross-process lock, so concurrent processes clone once and a killed one leaves nothing that looks
 /// complete. A ref seen before resolves from its record without touching the network.
 /// </summary>
-internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILogger logger)
+internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILogger logger, TimeProvider time)
 {
-    private readonly GitCli _git = new(options, logger);
+    private readonly GitCli _git = new(options, logger, time);
 
     public string MirrorPath(GitRemote remote) => Path.Combine(HubDirectories.GitMirrors(hubDirectory), remote.MirrorName);
 
@@ -193,11 +193,11 @@ internal sealed class GitRepoCache(string hubDirectory, HubOptions options, ILog
         var locks = Directory.EnumerateFiles(mirror, "*.lock", SearchOption.AllDirectories).ToList();
         if (locks.Count == 0) return;
         var youngest = locks.Select(File.GetLastWriteTimeUtc).Max();
-        var wait = youngest + ChildProcess.OrphanBound - DateTime.UtcNow;
+        var wait = youngest + ChildProcess.OrphanBound - time.GetUtcNow().UtcDateTime;
         if (wait > TimeSpan.Zero)
         {
             logger.LogInformation("Waiting {Seconds:0.0} s for a git process of a killed run to be stopped", wait.TotalSeconds);
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
         foreach (var file in locks.Where(File.Exists))
         {

@@ -71,7 +71,7 @@ internal sealed class GitRepoSource : RepoSource
         var note = Trust.Note;
         try
         {
-            var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger);
+            var cache = new GitRepoCache(context.HubDirectory, context.Settings, context.Logger, context.Time);
             var (commit, checkout) = pinned is null
                 ? await cache.ResolveAsync(Remote, lease, options.ForceReload, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false)
                 : await cache.ResolveCommitAsync(Remote, lease, pinned, options.SkipValidation, cancellationToken, context.RepoFile).ConfigureAwait(false);

@@ -26,9 +26,11 @@ internal sealed class NuGetFeeds : IDisposable
     private readonly Dictionary<(string Root, string Id), (IReadOnlyDictionary<NuGetVersion, string> Packages, IReadOnlyList<UnreadablePackage> Unreadable)> _scans = [];
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
-    private NuGetFeeds(List<Feed> feeds, string configDescription, TimeSpan timeout, ILogger logger)
+    private NuGetFeeds(List<Feed> feeds, string configDescription, TimeSpan timeout, ILogger logger, TimeProvider time)
     {
+        _time = time;
         _feeds = feeds;
         ConfigDescription = configDescription;
         _timeout = timeout;
@@ -49,7 +51,8 @@ internal sealed class NuGetFeeds : IDisposable
     /// <param name="configFile">The nuget.config to read (null: NuGet's usual files).</param>
     /// <param name="timeout">How long a feed may take to answer one request (<see cref="HubOptions.NuGetTimeout"/>).</param>
     /// <param name="logger">Where skipped package files are reported.</param>
-    public static NuGetFeeds Load(string? configFile, TimeSpan timeout, ILogger logger)
+    /// <param name="time">The clock of <paramref name="timeout"/> (the client's TimeProvider).</param>
+    public static NuGetFeeds Load(string? configFile, TimeSpan timeout, ILogger logger, TimeProvider time)
     {
         ISettings settings;
         try
@@ -68,7 +71,7 @@ internal sealed class NuGetFeeds : IDisposable
             throw new HubException($"No NuGet feed is configured ({(files.Length == 0 ? "no nuget.config found" : files)}). " +
                                    "Add one with `dotnet nuget add source URL-OR-FOLDER --name NAME`.");
         var feeds = sources.Select(s => s.IsLocal ? new Feed(s.Source, new FolderFeed(s.Source), null) : new Feed(s.Source, null, Repository.Factory.GetCoreV3(s))).ToList();
-        return new NuGetFeeds(feeds, files, timeout, logger);
+        return new NuGetFeeds(feeds, files, timeout, logger, time);
     }
 
     /// <summary>Every version of a package on any feed (empty: no feed has it). Throws when no feed could be asked.</summary>
@@ -162,8 +165,8 @@ internal sealed class NuGetFeeds : IDisposable
     /// </summary>
     private async Task<T> AskAsync<T>(Feed feed, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        using var deadline = new CancellationTokenSource(_timeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             return await work(timeout.Token).ConfigureAwait(false);

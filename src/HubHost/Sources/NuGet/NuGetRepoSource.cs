@@ -115,7 +115,7 @@ internal sealed partial class NuGetRepoSource : RepoSource
         NuGetFeeds? feeds = null;
         try
         {
-            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Settings.NuGetConfigFile, hub.Settings.NuGetTimeout, hub.Logger);
+            NuGetFeeds? Feeds() => offline ? null : feeds ??= NuGetFeeds.Load(hub.Settings.NuGetConfigFile, hub.Settings.NuGetTimeout, hub.Logger, hub.Time);
             // Warm: the version named (or last resolved) is installed — no feed is asked, and NuGet.Protocol is not even loaded.
             var version = (options.ForceReload ? null : Exact ?? RecordedVersion(hub.HubDirectory)) is { } known && store.Installed(Id, known) is not null
                 ? known
@@ -225,7 +225,7 @@ internal sealed record PackageSnapshot(string DisplayName, string Version, Conte
     public override string LoadableKey => PackageLayout.Key(Package.Id, Package.Version);
 
     public override Task<RepoBuild> MakeLoadableAsync(LoadableContext context, PinnedRestore? pins, CancellationToken cancellationToken)
-        => PackageLayout.EnsureAsync(context.HubDirectory, Package, context.Logger, cancellationToken);
+        => PackageLayout.EnsureAsync(context.HubDirectory, Package, context.Logger, context.Time, cancellationToken);
 }
 
 /// <summary>A package in the cache: its installed versions (or the one named), their layouts and what its ranges resolved to.</summary>

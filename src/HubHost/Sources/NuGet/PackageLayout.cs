@@ -57,13 +57,13 @@ internal static class PackageLayout
         return File.Exists(assembly) ? new RepoBuild(folder, assembly, record) : null;
     }
 
-    public static async Task<RepoBuild> EnsureAsync(string hubDirectory, NuGetPackageRef package, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<RepoBuild> EnsureAsync(string hubDirectory, NuGetPackageRef package, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         var (id, version) = (package.Id, package.Version);
         if (TryOpen(hubDirectory, id, version) is { } ready) return ready;
         var displayName = $"{NuGetRepoSource.Prefix}{id}@{version.ToNormalizedString()}";
         var store = new HubPackageStore(hubDirectory, logger);
-        using var feeds = new LazyFeeds(package, logger);
+        using var feeds = new LazyFeeds(package, logger, time);
         var key = Key(id, version);
         var builds = HubDirectories.Builds(hubDirectory);
         using var gate = await FileLock.AcquireAsync(HubLocks.Build(hubDirectory, key), $"laying out {displayName}",
@@ -228,13 +228,13 @@ internal static class PackageLayout
     }
 
     /// <summary>The feeds, read from nuget.config only when a dependency is not installed yet; none when offline.</summary>
-    private sealed class LazyFeeds(NuGetPackageRef package, ILogger logger) : IDisposable
+    private sealed class LazyFeeds(NuGetPackageRef package, ILogger logger, TimeProvider time) : IDisposable
     {
         private NuGetFeeds? _feeds;
 
         public bool Offline => package.Offline;
 
-        public NuGetFeeds? Get() => package.Offline ? null : _feeds ??= NuGetFeeds.Load(package.ConfigFile, package.Timeout, logger);
+        public NuGetFeeds? Get() => package.Offline ? null : _feeds ??= NuGetFeeds.Load(package.ConfigFile, package.Timeout, logger, time);
 
         public void Dispose() => _feeds?.Dispose();
     }

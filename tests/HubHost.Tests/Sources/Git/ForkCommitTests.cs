@@ -70,7 +70,7 @@ public sealed class ForkCommitTests(GitFixture git)
         var older = git.Repo.Commit("deep-work", GitFixture.HubFiles("deep-1"), "deep 1", from: git.Main1);
         var newer = git.Repo.Commit("deep-work", GitFixture.HubFiles("deep-2"), "deep 2");
         git.Repo.Push(newer, "deep");
-        var cache = new GitRepoCache(git.HubDirectory, git.Options(), NullLogger.Instance);
+        var cache = new GitRepoCache(git.HubDirectory, git.Options(), NullLogger.Instance, TimeProvider.System);
         var alias = git.Alias("fork-history");
         using var lease = new VersionLease(git.HubDirectory);
         var (commit, checkout) = await cache.ResolveAsync(GitRemote.Parse(alias + ":" + older, git.BaseFileUrl), lease, forceReload: false, skipValidation: false, CancellationToken.None);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using HubHost.Storage;
+using HubHost.Tests.Infrastructure;
 
 namespace HubHost.Tests.Sources.Git;
 
@@ -47,7 +48,8 @@ public sealed class GitCliTests(GitFixture git)
             while ((line = await stderr.ReadLineAsync()) is not null && !line.Contains("Building", StringComparison.Ordinal))
                 Assert.True(DateTime.UtcNow < deadline, "no build started");
             Assert.NotNull(line);
-            await Task.Delay(700); // dotnet build is running now
+            // The build's dotnet runs (a child of the CLI, which itself runs under dotnet): kill the CLI and its tree now.
+            await Eventually.UntilAsync(() => ProcessTree.Descendants(process.Id).ContainsValue("dotnet"), "dotnet build started");
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
@@ -58,6 +60,7 @@ public sealed class GitCliTests(GitFixture git)
         var again = await git.RunCliAsync(["load", "hubs/demo:main", "hello"], home);
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.StartsWith("main-1 world", again.Stdout);
+        Assert.Contains("[INF] Building hubs/demo:main", again.Stderr); // the kill came mid-build: nothing finished was left to reuse
 
         var prune = await git.RunCliAsync(["cache", "prune"], home);
         Assert.True(prune.ExitCode == 0, prune.ToString());
@@ -76,13 +79,10 @@ public sealed class GitCliTests(GitFixture git)
         using (var silent = new SilentServer(port))
         using (var process = git.StartCli(["load", url, "hello", "--trust-repo"]))
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!Directory.EnumerateDirectories(mirrors, ".tmp-*").Except(tempsBefore).Any())
-            {
-                Assert.True(DateTime.UtcNow < deadline && !process.HasExited, "the fetch never started");
-                await Task.Delay(50);
-            }
-            await Task.Delay(300); // git ls-remote is now waiting on the silent server
+            // git ls-remote (run after the temp mirror is made) has connected and waits for an answer that never comes.
+            await silent.Connected.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.False(process.HasExited, "the CLI ended before it was killed");
+            Assert.NotEmpty(Directory.EnumerateDirectories(mirrors, ".tmp-*").Except(tempsBefore));
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }

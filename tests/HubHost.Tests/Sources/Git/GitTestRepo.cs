@@ -151,27 +151,27 @@ public sealed class GitDaemon : IDisposable
     {
         if (IsRunning) return;
         var info = new ProcessStartInfo("git") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "daemon", "--reuseaddr", $"--base-path={BasePath}", "--export-all", $"--port={Port}", "--listen=127.0.0.1", BasePath })
+        // --verbose: the daemon logs "Ready to rumble" once its socket listens (and a line per connection).
+        foreach (var a in new[] { "daemon", "--verbose", "--reuseaddr", $"--base-path={BasePath}", "--export-all", $"--port={Port}", "--listen=127.0.0.1", BasePath })
             info.ArgumentList.Add(a);
-        _process = Process.Start(info)!;
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.ErrorDataReceived += (_, e) => { if (e.Data?.Contains("Ready to rumble", StringComparison.Ordinal) == true) ready.TrySetResult(); };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"git daemon exited with {process.ExitCode}"));
+        process.Start();
+        _process = process;
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        bool listening;
+        try
         {
-            if (_process.HasExited) throw new InvalidOperationException($"git daemon exited with {_process.ExitCode}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
+            listening = ready.Task.Wait(TimeSpan.FromSeconds(60));
         }
-        throw new TimeoutException("git daemon did not start listening");
+        catch (AggregateException e)
+        {
+            throw e.InnerException!; // it exited
+        }
+        if (!listening) throw new TimeoutException("git daemon did not start listening");
     }
 
     /// <summary>Stops the daemon (its process id and the children it forked per connection).</summary>
@@ -200,6 +200,7 @@ public sealed class SilentServer : IDisposable
     private readonly TcpListener _listener;
     private readonly List<TcpClient> _clients = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SilentServer(int? port = null)
     {
@@ -215,6 +216,7 @@ public sealed class SilentServer : IDisposable
                 {
                     var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                     lock (_clients) _clients.Add(client);
+                    _connected.TrySetResult();
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -224,6 +226,9 @@ public sealed class SilentServer : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>Completes when the first connection is accepted: a client (git, a feed reader) is now waiting for an answer that never comes.</summary>
+    public Task Connected => _connected.Task;
 
     /// <summary>How many connections were accepted (and left unanswered).</summary>
     public int Connections

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 
 namespace HubHost.Tests.Sources.Git;
@@ -60,38 +61,36 @@ public sealed class PrivateRepoTests(GitFixture git)
         var options = git.Options();
         options.GitHubToken = Token;
         options.GitBaseUrl = $"http://127.0.0.1:{silent.Port}/";
-        options.GitNetworkTimeout = TimeSpan.FromSeconds(4);
+        options.GitNetworkTimeout = TimeSpan.FromMinutes(30); // far beyond the test on a real clock
+        // The network time limit runs on a fake clock: git waits on the silent server until the test moves the clock on.
+        var clock = new FakeTimeProvider();
+        var open = new HubClient(options, timeProvider: clock).OpenAsync("hubs/demo:main", GitFixture.Trusted);
+        await silent.Connected.WaitAsync(TimeSpan.FromMinutes(2)); // git ls-remote runs and waits for an answer
+        var sawGit = false;
+        var sawHeaderInEnvironment = false;
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])))
         {
-            var open = new HubClient(options).OpenAsync("hubs/demo:main", GitFixture.Trusted);
-            var sawGit = false;
-            var sawHeaderInEnvironment = false;
-            var deadline = DateTime.UtcNow.AddSeconds(3);
-            while (DateTime.UtcNow < deadline && !open.IsCompleted)
+            string cmdline, environ;
+            try
             {
-                foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])))
-                {
-                    string cmdline, environ;
-                    try
-                    {
-                        cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                        environ = cmdline.Contains("ls-remote", StringComparison.Ordinal) ? File.ReadAllText(Path.Combine(dir, "environ")) : "";
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
-                    if (cmdline.Contains("ls-remote", StringComparison.Ordinal) && cmdline.Contains(silent.Port.ToString(), StringComparison.Ordinal))
-                    {
-                        sawGit = true;
-                        sawHeaderInEnvironment |= environ.Contains("Authorization: Basic " + HeaderValue, StringComparison.Ordinal);
-                    }
-                    AssertClean(cmdline);
-                }
-                await Task.Delay(100);
+                cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                environ = cmdline.Contains("ls-remote", StringComparison.Ordinal) ? File.ReadAllText(Path.Combine(dir, "environ")) : "";
             }
-            Assert.True(sawGit, "git ls-remote was never seen running");
-            Assert.True(sawHeaderInEnvironment, "the token was not handed to git through its environment");
-            var e = await Assert.ThrowsAsync<HubException>(() => open);
-            Assert.Contains("did not answer within 4 s", e.Message);
-            AssertClean(e.ToString());
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            if (cmdline.Contains("ls-remote", StringComparison.Ordinal) && cmdline.Contains(silent.Port.ToString(), StringComparison.Ordinal))
+            {
+                sawGit = true;
+                sawHeaderInEnvironment |= environ.Contains("Authorization: Basic " + HeaderValue, StringComparison.Ordinal);
+            }
+            AssertClean(cmdline);
         }
+        Assert.True(sawGit, "git ls-remote was not running while it waited on the server");
+        Assert.True(sawHeaderInEnvironment, "the token was not handed to git through its environment");
+        Assert.False(open.IsCompleted, "the open ended before its time limit");
+        clock.Advance(options.GitNetworkTimeout);
+        var e = await Assert.ThrowsAsync<HubException>(() => open.WaitAsync(TimeSpan.FromMinutes(2))); // a liveness bound: the limit ran out on the fake clock
+        Assert.Contains("did not answer within 1800 s", e.Message);
+        AssertClean(e.ToString());
     }
 
     private static void AssertClean(string text)
