@@ -64,6 +64,7 @@ internal sealed class CliApp : IDisposable
         root.Options.Add(HubDirOption);
         foreach (var command in app.Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
+        StartupTrace.Mark("command line parsed");
         app.Json = parse.GetValue(JsonOption);
         app.Verbose = parse.GetValue(VerboseOption);
         app.HubDirectory = parse.GetValue(HubDirOption);
@@ -214,6 +215,7 @@ internal sealed class CliApp : IDisposable
         if (HubDirectory is not null) options.HubDirectory = HubDirectory;
         var hub = new HubClient(options, _loggerFactory.Value, Console.IsInputRedirected || Console.IsErrorRedirected ? null : new TerminalTrustPrompt(Error));
         hub.EnsureHubDirectory(writable: false);
+        StartupTrace.Mark("hub client");
         return hub;
     }
 
@@ -238,14 +240,19 @@ internal sealed class CliApp : IDisposable
         }
     }
 
+    /// <summary>Serilog on stderr, started on the first event written (<see cref="DeferredLoggerFactory"/>).</summary>
     private ILoggerFactory CreateLoggerFactory()
-    {
-        var logger = new LoggerConfiguration()
-            .MinimumLevel.Is(Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
-            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}")
-            .CreateLogger();
-        return LoggerFactory.Create(b => b.AddSerilog(logger, dispose: true));
-    }
+        => new DeferredLoggerFactory(Verbose ? LogLevel.Debug : LogLevel.Information, () =>
+        {
+            var logger = new LoggerConfiguration()
+                .MinimumLevel.Is(Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
+                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}")
+                .CreateLogger();
+            // Serilog's own factory: LoggerFactory.Create would build a dependency-injection container around it first.
+            var factory = new Serilog.Extensions.Logging.SerilogLoggerFactory(logger, dispose: true);
+            StartupTrace.Mark("logger set-up");
+            return factory;
+        });
 
     public void Dispose()
     {

@@ -16,6 +16,7 @@ internal static class LoadCommand
         {
             var outcome = await Invoke(app, parse.GetValue(repo)!, parse.GetValue(entry)!, parse, token);
             app.Print(outcome, outcome.ToText);
+            StartupTrace.Mark("printed");
             return 0;
         }, ct));
         return command;
@@ -29,7 +30,9 @@ internal static class LoadCommand
     {
         var arguments = RepoOptions.ParseArguments(parse);
         var opened = await app.Hub.OpenAsync(repo, RepoOptions.LoadOptions(parse), token);
+        StartupTrace.Mark("repo opened");
         var result = await opened.InvokeAsync(entrypoint, arguments, token);
+        StartupTrace.Mark("entrypoint called");
         var name = nameAsGiven && app.Hub.DescribeSource(repo) is var given ? (given.IsLocal ? given.RepoName : given.Text) : opened.Name;
         return new LoadOutcome(name, opened.Version, entrypoint, result?.ToString() ?? "null", result?.GetType().ToString(), // ToString: generic arguments without their assembly names
             opened.LoadContextName, result is null ? null : AssemblyLoadContext.GetLoadContext(result.GetType().Assembly)?.Name);

@@ -37,14 +37,17 @@ internal static class RunCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
+            NativePreload.Start(); // every model run needs libtorch: load it while the repo is found and loaded
             var k = parse.GetValue(top);
             if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
             if (parse.GetValue(output) is { } outputFile) RunChecks.OutputPath(outputFile, "--output");
             var names = parse.GetValue(labels) is { } labelFile ? ModelOptions.ReadLabels(labelFile) : null;
             RunInputs.CheckOne(parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed));
             var opened = await app.Hub.OpenAsync(parse.GetValue(repo)!, RepoOptions.LoadOptions(parse), token);
+            StartupTrace.Mark("repo opened");
             var name = parse.GetValue(entry)!;
             using var x = await RunInputs.ReadAsync(opened, name, parse.GetValue(input), parse.GetValue(image), parse.GetValue(text), parse.GetValue(seed), token);
+            StartupTrace.Mark("inputs read");
             var arguments = RepoOptions.ParseArguments(parse);
             var outputKeyValue = parse.GetValue(outputKey);
             // Weights through the repo's weights rule: under --locked the URL must be locked with this file's SHA-256.
@@ -52,6 +55,7 @@ internal static class RunCommand
                 ? await DownloadCommand.WithProgressAsync(app, progress => app.Hub.RunModelAsync(opened, name, x.Tensors, arguments, weightsPath, outputKeyValue, progress, token))
                 : await app.Hub.RunModelAsync(opened, name, x.Tensors, arguments, outputKey: outputKeyValue, cancellationToken: token);
             var y = result.Output;
+            StartupTrace.Mark("model made and run (entrypoint, forward pass)");
             var logger = app.Loggers.CreateLogger("hubhost");
             RunChecks.Labels(names, parse.GetValue(labels), y, logger);
             RunChecks.NonFinite(y, logger);
@@ -80,6 +84,7 @@ internal static class RunCommand
             }
             app.Print(new { repo = opened.Name, version = opened.Version, entrypoint = name, outputKey = result.Run.OutputKey, outputKeys = result.OutputKeys, shape, dtype = DTypeNames.Torch(y.dtype), top = rows, output = written, picture, tokens = parse.GetValue(text) is null ? null : x.Tensors[0].data<long>().ToArray() },
                 () => (parse.GetValue(text) is null ? "" : $"token ids [{string.Join(", ", x.Tensors[0].data<long>().ToArray())}]\n") + Text(result, rows, written, picture is not null));
+            StartupTrace.Mark("printed");
             return 0;
         }, ct));
         return command;

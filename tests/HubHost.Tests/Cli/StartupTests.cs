@@ -1,0 +1,77 @@
+using HubHost.Cli;
+using HubHost.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace HubHost.Tests.Cli;
+
+/// <summary>
+/// Issue 17, start-up: HUBHOST_TRACE_STARTUP=1 shows where a fresh process's time goes, and a command that logs nothing
+/// never starts Serilog (DeferredLoggerFactory). Asserts what ran, never how long it took.
+/// </summary>
+[Collection(SharedHubCollection.Name)]
+public sealed class StartupTests(SharedHub hub)
+{
+    [Fact]
+    public async Task Trace_shows_the_phases_of_a_load_and_a_built_repo_loads_without_starting_the_logger()
+    {
+        var env = new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory), ["HUBHOST_TRACE_STARTUP"] = "1" };
+        string[] load = ["load", RepoPaths.Sample("hello"), "greet", "--arg", "name=Ada"];
+        var first = await CliRunner.RunAsync(load, env); // builds the repo unless another test did: that logs, so Serilog starts
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(first.Stderr.Contains("[INF] Building", StringComparison.Ordinal), first.Stderr.Contains("logger set-up", StringComparison.Ordinal));
+        var cached = await CliRunner.RunAsync(load, env);
+        Assert.True(cached.ExitCode == 0, cached.Stderr);
+        Assert.StartsWith("hello, Ada.", cached.Stdout); // stdout is the result only
+        var phases = cached.Stderr.Split('\n').Where(l => l.StartsWith("[startup]", StringComparison.Ordinal)).ToList();
+        string[] expected = ["runtime start to Main", "command line parsed", "hub client", "repo opened", "entrypoint called", "printed"];
+        Assert.Equal(expected, phases.Select(l => expected.FirstOrDefault(l.Contains)).Where(p => p is not null));
+        Assert.All(phases, l => Assert.Matches(@"^\[startup\] +[0-9.]+ ms +\+ *-?[0-9.]+ ms +.+ jit \+ *[0-9]+ methods +[0-9.]+ ms, assemblies \+[0-9]+$", l));
+        Assert.DoesNotContain("logger set-up", cached.Stderr); // nothing logged: Serilog never made
+        Assert.DoesNotContain("[INF]", cached.Stderr);
+
+        var quiet = await CliRunner.RunAsync(load, new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory) });
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.DoesNotContain("[startup]", quiet.Stderr); // off unless asked for
+    }
+
+    [Fact]
+    public void The_deferred_logger_factory_makes_the_real_one_on_the_first_event_written_only()
+    {
+        using var real = new RecordingFactory();
+        var made = 0;
+        using var factory = new DeferredLoggerFactory(LogLevel.Information, () => { made++; return real; });
+        var logger = factory.CreateLogger("HubHost");
+        Assert.False(logger.IsEnabled(LogLevel.Debug));
+        Assert.True(logger.IsEnabled(LogLevel.Information));
+        logger.LogDebug("below the minimum");
+        Assert.Equal(0, made);
+        Assert.False(factory.Started);
+        logger.LogInformation("Built {Repo}", "hello");
+        logger.LogWarning("again");
+        Assert.Equal(1, made);
+        Assert.Equal(["HubHost: Information Built hello", "HubHost: Warning again"], real.Lines);
+    }
+
+    private sealed class RecordingFactory : ILoggerFactory
+    {
+        public List<string> Lines { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(this, categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(RecordingFactory owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+                => owner.Lines.Add($"{category}: {logLevel} {formatter(state, exception)}");
+        }
+    }
+}
