@@ -49,9 +49,7 @@ public sealed partial class HubClient
             }
         }
         var output = ModelRunner.Forward(model, inputs, outputKey);
-        var y = output.Tensor;
-        var run = new ModelRun(repo.Name, repo.Version, model.TypeName, model.ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime);
-        return new ModelResult(run, y, output.Keys, output.Description);
+        return new ModelResult(ModelRunner.Describe(repo.Name, repo.Version, model, output), output.Tensor, output.Keys, output.Description);
     }
 
     /// <summary>
@@ -101,8 +99,7 @@ public sealed partial class HubClient
         for (var i = 0; i < 2; i++)
         {
             var output = ModelRunner.Forward(models[i], inputs, outputKey);
-            var y = output.Tensor;
-            runs[i] = (new ModelRun(names[i], repos[i].Version, models[i].TypeName, models[i].ParameterCount, y.shape, output.Key, ModelRunner.Top1(y), output.ForwardTime), y);
+            runs[i] = (ModelRunner.Describe(names[i], repos[i].Version, models[i], output), output.Tensor);
         }
         var (a, b) = (runs[0], runs[1]);
         if (!a.Run.OutputShape.AsSpan().SequenceEqual(b.Run.OutputShape))

@@ -102,8 +102,12 @@ internal static class ModelRunner
         }
     }
 
+    /// <summary>What one forward pass of <paramref name="model"/> was, for <see cref="ModelRun"/>: <paramref name="repo"/> at <paramref name="version"/>, the model, and its picked output.</summary>
+    public static ModelRun Describe(string repo, string version, RunnableModel model, ModelOutput output)
+        => new(repo, version, model.TypeName, model.ParameterCount, output.Tensor.shape, output.Key, Top1(output.Tensor), output.ForwardTime);
+
     /// <summary>Each row's highest-scoring class for floating-point outputs [N, C] with C ≥ 2; otherwise null.</summary>
-    internal static long[]? Top1(Tensor output)
+    private static long[]? Top1(Tensor output)
         => output.dim() == 2 && output.shape[1] >= 2 && output.is_floating_point() ? output.argmax(1).data<long>().ToArray() : null;
 
     private static HubException Failed(RunnableModel model, IReadOnlyList<Tensor> inputs, Exception e)
