@@ -37,7 +37,6 @@ internal static class RunCommand
         RepoOptions.AddLoadOptions(command);
         command.SetAction((parse, ct) => app.RunAsync(async token =>
         {
-            NativePreload.Start(); // every model run needs libtorch: load it while the repo is found and loaded
             var k = parse.GetValue(top);
             if (k < 1) throw new HubException($"--top must be at least 1, not {k}.");
             if (parse.GetValue(output) is { } outputFile) RunChecks.OutputPath(outputFile, "--output");
