@@ -1,5 +1,5 @@
 using HubHost.Cli;
 
-StartupTrace.Enabled = Environment.GetEnvironmentVariable("HUBHOST_TRACE_STARTUP") is "1" or "true";
+StartupTrace.Configure(Environment.GetEnvironmentVariable("HUBHOST_TRACE_STARTUP"));
 StartupTrace.Mark("runtime start to Main");
 return await CliApp.RunAsync(args, Console.Out, Console.Error);

@@ -15,9 +15,17 @@ internal static class StartupTrace
     private static long _jitted;
     private static TimeSpan _jitTime;
     private static int _assemblies;
+    private static bool _names;
 
     /// <summary>Whether marks are written (set once, before the first mark, by the host that wants them).</summary>
-    public static bool Enabled { get; set; }
+    public static bool Enabled { get; private set; }
+
+    /// <summary>Turns the marks on for <c>HUBHOST_TRACE_STARTUP=1</c>; <c>=names</c> also lists the assemblies each phase loaded.</summary>
+    public static void Configure(string? setting)
+    {
+        Enabled = setting is "1" or "true" or "names";
+        _names = setting is "names";
+    }
 
     /// <summary>Writes one line for the phase that just ended.</summary>
     public static void Mark(string phase)
@@ -29,8 +37,11 @@ internal static class StartupTrace
         _last = now;
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTime = System.Runtime.JitInfo.GetCompilationTime();
-        var assemblies = AppDomain.CurrentDomain.GetAssemblies().Length;
+        var loaded = AppDomain.CurrentDomain.GetAssemblies();
+        var assemblies = loaded.Length;
         Console.Error.WriteLine($"[startup] {sinceStart,7:0.0} ms  +{sinceLast,6:0.0} ms  {phase,-34} jit +{jitted - _jitted,4} methods {(jitTime - _jitTime).TotalMilliseconds,5:0.0} ms, assemblies +{assemblies - _assemblies}");
+        if (_names && assemblies > _assemblies)
+            Console.Error.WriteLine($"[startup]   {string.Join(", ", loaded[_assemblies..].Select(a => a.GetName().Name))}");
         _jitted = jitted;
         _jitTime = jitTime;
         _assemblies = assemblies;
