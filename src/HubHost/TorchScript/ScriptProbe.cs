@@ -19,7 +19,8 @@ namespace HubHost.TorchScript;
 /// mismatch, an op newer than this libtorch) as <c>torch::jit::ErrorReport</c>, a C++ exception TorchSharp 0.107's
 /// native layer does not catch: the process aborts. It also runs the archive's <c>__setstate__</c> methods, which may
 /// never return. Only libtorch can tell, so the hub asks it where failing costs nothing: <c>dotnet exec</c> of
-/// HubHost.ScriptProbe.dll (src/HubHost.ScriptProbe, shipped beside HubHost.dll) with the host app's deps.json, which
+/// HubHost.ScriptProbe.dll (src/HubHost.ScriptProbe, shipped beside HubHost.dll) with the host app's deps.json (and, for a
+/// self-contained host, its runtimeconfig.json, so the child runs on the host's own runtime), which
 /// sets up libtorch with <see cref="Native.TorchNative"/> and runs <c>torch.jit.load</c>; the child runs under
 /// <see cref="ChildProcess"/> (killed by its process id on the time limit or cancellation, and when the host dies).
 /// </para>
@@ -111,11 +112,21 @@ internal sealed class ScriptProbe(string hubDirectory, TimeSpan timeout, ILogger
                 $"Not loading the TorchScript archive {path}: the hub loads an archive only after {ProgramFileName} has loaded it in a child process, " +
                 $"and that program is not beside HubHost.dll{(string.IsNullOrEmpty(folder) ? " (HubHost.dll is not a file: a single-file app)" : $" in {folder}")}. " +
                 "Build or publish the app again as a regular (not single-file) app: HubHost's project and package copy the program and its runtimeconfig.json into the app's output.");
-        var arguments = new List<string> { "exec", "--runtimeconfig", runtimeConfig! };
         // The host app's deps.json (the first of the app's deps files) names the assemblies and native libraries the probe
         // shares with it; its paths are relative to its folder, which must be the probe's.
-        if ((AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() is { } deps
-            && File.Exists(deps) && Path.GetDirectoryName(Path.GetFullPath(deps)) == Path.GetFullPath(folder!))
+        var deps = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (deps is not null && !(File.Exists(deps) && Path.GetDirectoryName(Path.GetFullPath(deps)) == Path.GetFullPath(folder!))) deps = null;
+        // A self-contained host (its runtime, CoreLib first, in its own folder) has a runtimeconfig.json without frameworks:
+        // with it the probe runs on the host's own runtime and framework too. With the probe's own runtimeconfig.json it
+        // would take the host's runtime (its deps.json lists libcoreclr.so) but the installed shared framework's assemblies,
+        // a mix that holds only while both are the same patch version.
+        if (deps is not null && deps.EndsWith(".deps.json", StringComparison.OrdinalIgnoreCase)
+            && Path.GetDirectoryName(typeof(object).Assembly.Location) is { Length: > 0 } runtimeFolder
+            && Path.GetFullPath(runtimeFolder) == Path.GetFullPath(folder!)
+            && deps[..^".deps.json".Length] + ".runtimeconfig.json" is var hostConfig && File.Exists(hostConfig))
+            runtimeConfig = hostConfig;
+        var arguments = new List<string> { "exec", "--runtimeconfig", runtimeConfig! };
+        if (deps is not null)
         {
             arguments.Add("--depsfile");
             arguments.Add(deps);

@@ -55,13 +55,22 @@ public sealed class ToolPackageTests(ITestOutputHelper output)
         Assert.True(File.Exists(hubhost), $"no hubhost command in {tools}");
         var store = Path.Combine(tools, ".store", "hubhost.cli", version, $"hubhost.cli.{rid}", version, "tools", "net10.0", rid);
         Assert.True(File.Exists(Path.Combine(store, "libtorch_cpu.so")), $"no libtorch_cpu.so in {store}");
-        // Without what no .NET process loads (Python's bindings, libtorch's test backends), and compiled ReadyToRun.
+        // Without what no .NET process loads (Python's bindings, libtorch's test backends).
         Assert.False(File.Exists(Path.Combine(store, "libtorch_python.so")), "the tool carries libtorch_python.so");
         Assert.False(File.Exists(Path.Combine(store, "libtorchbind_test.so")), "the tool carries libtorchbind_test.so");
-        foreach (var assembly in new[] { "HubHost.dll", "HubHost.Cli.dll", "TorchSharp.dll" })
+        // Self-contained: its own runtime and framework, named by no "frameworks" entry the host would look up in the installed dotnet.
+        Assert.True(File.Exists(Path.Combine(store, "libcoreclr.so")), $"no libcoreclr.so in {store}: the tool is not self-contained");
+        Assert.True(File.Exists(Path.Combine(store, "System.Private.CoreLib.dll")), $"no System.Private.CoreLib.dll in {store}");
+        var runtimeConfig = File.ReadAllText(Path.Combine(store, "HubHost.Cli.runtimeconfig.json"));
+        Assert.Contains("\"includedFrameworks\"", runtimeConfig);
+        Assert.DoesNotContain("\"frameworks\"", runtimeConfig);
+        // One composite ReadyToRun image of the tool's assemblies and the framework's, CoreLib included: each is a component of it.
+        Assert.True(File.Exists(Path.Combine(store, "HubHost.Cli.r2r.dll")), $"no composite image HubHost.Cli.r2r.dll in {store}");
+        foreach (var assembly in new[] { "HubHost.dll", "HubHost.Cli.dll", "TorchSharp.dll", "System.Private.CoreLib.dll" })
         {
             using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(store, assembly)));
             Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} in the tool is not ReadyToRun");
+            Assert.True(ReferencesCompositeImage(pe, "HubHost.Cli.r2r.dll"), $"{assembly} in the tool is not a component of HubHost.Cli.r2r.dll");
         }
 
         var environment = Dotnet.Environment(new Dictionary<string, string?> { ["HUBHOST_HOME"] = temp.Combine("home") });
@@ -83,5 +92,23 @@ public sealed class ToolPackageTests(ITestOutputHelper output)
         var lines = run.StandardOutput.Split('\n');
         Assert.Equal("output shape [12, 10]", lines[0]);
         Assert.StartsWith("row 1: 7 (98.", lines[2]);
+
+        // The TorchScript probe, a child process (`dotnet exec` with the tool's own runtimeconfig.json: the tool's runtime), passes
+        // in a fresh hub: a model that is a TorchScript archive runs (README's segmentation sample).
+        var mask = temp.Combine("mask.png");
+        var script = await Hubhost("run", "./plugins-sample/segmentation", "lraspp_mobilenet_v3_large",
+            "--image", "plugins-sample/segmentation/samples/shapes.png", "--output", mask);
+        Assert.True(script.ExitCode == 0, script.CombinedOutput);
+        Assert.True(File.Exists(mask), script.CombinedOutput);
+        Assert.Single(Directory.GetFiles(Path.Combine(temp.Combine("home"), "hub", "torchscript", "probed"), "*.json"));
+    }
+
+    /// <summary>Whether a ReadyToRun component assembly names <paramref name="image"/> as its composite image (OwnerCompositeExecutable).</summary>
+    private static bool ReferencesCompositeImage(System.Reflection.PortableExecutable.PEReader pe, string image)
+    {
+        // A component's ReadyToRun header is small, and the composite image's file name is in its sections as UTF-8.
+        var name = System.Text.Encoding.UTF8.GetBytes(image);
+        var all = pe.GetEntireImage().GetContent();
+        return all.AsSpan().IndexOf(name) >= 0;
     }
 }
