@@ -100,9 +100,12 @@ internal sealed class CliApp : IDisposable
     /// </summary>
     private IEnumerable<Command> CommandsFor(string[] args)
     {
-        foreach (var (name, create) in CommandTable)
-            if (args.Length == 0 || !CommandTable.Any(c => c.Name == args[0]) || name == args[0])
-                yield return create(this);
+        var named = -1;
+        for (var i = 0; i < CommandTable.Length && args.Length > 0; i++)
+            if (CommandTable[i].Name == args[0]) named = i;
+        for (var i = 0; i < CommandTable.Length; i++)
+            if (named < 0 || i == named)
+                yield return CommandTable[i].Create(this);
     }
 
     /// <summary>

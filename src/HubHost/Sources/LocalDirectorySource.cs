@@ -15,7 +15,10 @@ namespace HubHost.Sources;
 /// </summary>
 internal sealed class LocalDirectorySource(string path) : RepoSource
 {
-    private static readonly ConcurrentDictionary<string, (string Stamp, string Hash)> HashMemo = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, HashedContent> HashMemo = new(StringComparer.Ordinal);
+
+    /// <summary>A folder's content hash and the sizes and times of its files when it was hashed (a class: see <see cref="ContentFile"/>).</summary>
+    private sealed record HashedContent(string Stamp, string Hash);
 
     public string Path { get; } = HubDirectories.ExpandHome(path);
 
@@ -82,7 +85,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         {
             var record = hubDirectory is null ? null : System.IO.Path.Combine(HubDirectories.LocalHashes(hubDirectory), RecordName(full));
             var recorded = rehash || record is null ? null : RecordedHash(record, full, stamp);
-            memo = (stamp, recorded ?? HashContent(full, files, cancellationToken));
+            memo = new HashedContent(stamp, recorded ?? HashContent(full, files, cancellationToken));
             HashMemo[full] = memo;
             if (recorded is null && record is not null)
             {
@@ -113,7 +116,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         return lines.Length == 3 && lines[0] == full && lines[2].TrimEnd('\n') == stamp.TrimEnd('\n') && lines[1].Length == 64 && lines[1].All(char.IsAsciiHexDigitLower) ? lines[1] : null;
     }
 
-    private static string Stamp(List<(string Relative, FileInfo Info)> files)
+    private static string Stamp(List<ContentFile> files)
     {
         var sb = new StringBuilder();
         foreach (var (rel, info) in files)
@@ -121,7 +124,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         return sb.ToString();
     }
 
-    private static string HashContent(string root, List<(string Relative, FileInfo Info)> files, CancellationToken cancellationToken)
+    private static string HashContent(string root, List<ContentFile> files, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (rel, info) in files)
