@@ -41,7 +41,7 @@ internal static class StartupTrace
         var assemblies = loaded.Length;
         Console.Error.WriteLine($"[startup] {sinceStart,7:0.0} ms  +{sinceLast,6:0.0} ms  {phase,-34} jit +{jitted - _jitted,4} methods {(jitTime - _jitTime).TotalMilliseconds,5:0.0} ms, assemblies +{assemblies - _assemblies}");
         if (_names && assemblies > _assemblies)
-            Console.Error.WriteLine($"[startup]   {string.Join(", ", loaded[_assemblies..].Select(a => a.GetName().Name))}");
+            Console.Error.WriteLine($"[startup:assemblies] {string.Join(", ", loaded[_assemblies..].Select(a => a.GetName().Name))}");
         _jitted = jitted;
         _jitTime = jitTime;
         _assemblies = assemblies;

@@ -162,7 +162,8 @@ public sealed class HubOptions
     internal HubOptions Snapshot()
     {
         var copy = Copy();
-        copy.GitBaseUrl = GitUrls.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
+        // The defaults are checked URLs already (OptionsTests): parsing them as URLs cost every process ~4 ms of start-up.
+        copy.GitBaseUrl = GitBaseUrl == GitHubBaseUrl ? GitBaseUrl : GitUrls.CheckBaseUrl(GitBaseUrl, $"{nameof(HubOptions)}.{nameof(GitBaseUrl)}");
         copy.TrustedOwners = (TrustedOwners ?? []).Select(o => GitUrls.OwnerKey(o ?? "", copy.GitBaseUrl, $"{nameof(HubOptions)}.{nameof(TrustedOwners)}")).ToList();
         Positive(BuildTimeout, nameof(BuildTimeout));
         Positive(GitNetworkTimeout, nameof(GitNetworkTimeout));
@@ -173,7 +174,7 @@ public sealed class HubOptions
         if (DownloadMinimumSpeed < 0)
             throw new HubException($"{nameof(HubOptions)}.{nameof(DownloadMinimumSpeed)} is {DownloadMinimumSpeed}: give 0 (no stall check) or more bytes per second.");
         if (string.IsNullOrEmpty(GitHubToken)) copy.GitHubToken = null;
-        copy.HuggingFaceEndpoint = HuggingFaceUrls.CheckEndpoint(HuggingFaceEndpoint, $"{nameof(HubOptions)}.{nameof(HuggingFaceEndpoint)}");
+        copy.HuggingFaceEndpoint = HuggingFaceEndpoint == HuggingFaceHubUrl ? HuggingFaceEndpoint : HuggingFaceUrls.CheckEndpoint(HuggingFaceEndpoint, $"{nameof(HubOptions)}.{nameof(HuggingFaceEndpoint)}");
         if (string.IsNullOrWhiteSpace(HuggingFaceToken)) copy.HuggingFaceToken = null;
         return copy;
     }

@@ -13,6 +13,13 @@ public sealed class HubOptionsTests
     }
 
     [Fact]
+    public void The_default_urls_are_what_checking_them_gives_so_a_client_takes_them_unparsed()
+    {
+        Assert.Equal(HubOptions.GitHubBaseUrl, GitUrls.CheckBaseUrl(HubOptions.GitHubBaseUrl, "default"));
+        Assert.Equal(HubOptions.HuggingFaceHubUrl, HubHost.Downloads.HuggingFaceUrls.CheckEndpoint(HubOptions.HuggingFaceHubUrl, "default"));
+    }
+
+    [Fact]
     public void No_variables_give_the_defaults()
     {
         var options = From();

@@ -26,25 +26,25 @@ internal sealed class Entrypoint(MethodInfo method, Func<MethodInfo, EntrypointI
         var parameters = Method.GetParameters();
         var values = new object?[parameters.Length];
         var bound = new bool[parameters.Length];
-        var bindable = parameters.Select((p, i) => (p, i)).Where(x => x.p.ParameterType != typeof(CancellationToken)).ToList();
+        var bindable = parameters.Where(p => p.ParameterType != typeof(CancellationToken)).ToList(); // ParameterInfo.Position: its index
         if (arguments.Positional.Count > bindable.Count)
             throw Error($"it takes at most {bindable.Count} positional argument{(bindable.Count == 1 ? "" : "s")} but {arguments.Positional.Count} were given");
         for (int k = 0; k < arguments.Positional.Count; k++)
         {
-            var (p, i) = bindable[k];
-            values[i] = Convert(arguments.Positional[k], p);
-            bound[i] = true;
+            var p = bindable[k];
+            values[p.Position] = Convert(arguments.Positional[k], p);
+            bound[p.Position] = true;
         }
         foreach (var (name, value) in arguments.Named)
         {
-            var match = bindable.Where(x => x.p.Name == name).ToList();
-            if (match.Count == 0) match = bindable.Where(x => Normalize(x.p.Name!) == Normalize(name)).ToList();
+            var match = bindable.Where(p => p.Name == name).ToList();
+            if (match.Count == 0) match = bindable.Where(p => Normalize(p.Name!) == Normalize(name)).ToList();
             if (match.Count == 0) throw Error($"it has no parameter named '{name}'");
-            if (match.Count > 1) throw Error($"'{name}' matches more than one parameter ({string.Join(", ", match.Select(m => m.p.Name))}); use the exact name");
-            var (p, i) = match[0];
-            if (bound[i]) throw Error($"'{p.Name}' is given twice (by position and by name)");
-            values[i] = Convert(value, p);
-            bound[i] = true;
+            if (match.Count > 1) throw Error($"'{name}' matches more than one parameter ({string.Join(", ", match.Select(m => m.Name))}); use the exact name");
+            var p = match[0];
+            if (bound[p.Position]) throw Error($"'{p.Name}' is given twice (by position and by name)");
+            values[p.Position] = Convert(value, p);
+            bound[p.Position] = true;
         }
         for (int i = 0; i < parameters.Length; i++)
         {

@@ -9,11 +9,16 @@ namespace HubHost.Sources;
 /// <summary>
 /// A hub repo in a local folder (torch.hub's source='local'). Its version is a SHA-256 over the relative
 /// paths and contents of its files (bin/, obj/ and dot-folders left out), so any edit gives a new build.
-/// Hashing is memoised on the files' sizes and modification times, so a repeat load costs one directory walk.
+/// Hashing is memoised on the files' sizes and modification times, in the process and in the hub directory
+/// (<see cref="HubDirectories.LocalHashes"/>), so a repeat load, in this process or a new one, costs one directory walk
+/// (a new `hubhost load` hashed the folder again and started OpenSSL for it: ~8 ms of a 130 ms process).
 /// </summary>
 internal sealed class LocalDirectorySource(string path) : RepoSource
 {
-    private static readonly ConcurrentDictionary<string, (string Stamp, string Hash)> HashMemo = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, HashedContent> HashMemo = new(StringComparer.Ordinal);
+
+    /// <summary>A folder's content hash and the sizes and times of its files when it was hashed (a class: see <see cref="ContentFile"/>).</summary>
+    private sealed record HashedContent(string Stamp, string Hash);
 
     public string Path { get; } = HubDirectories.ExpandHome(path);
 
@@ -60,10 +65,13 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         => new("local") { Path = RepoName, ContentKey = snapshot.ContentKey.ToString() };
 
     public override Task<RepoSnapshot> ResolveAsync(SourceContext context, HubLoadOptions options, VersionLease lease, CancellationToken cancellationToken)
-        => Task.FromResult(Resolve(options.ForceReload, cancellationToken));
+        => Task.FromResult(Resolve(options.ForceReload, cancellationToken, context.HubDirectory));
 
-    /// <summary>The folder's current version (hashing its files unless their sizes and times are as last hashed).</summary>
-    public RepoSnapshot Resolve(bool rehash, CancellationToken cancellationToken)
+    /// <summary>
+    /// The folder's current version (hashing its files unless their sizes and times are as last hashed, in this process or,
+    /// with <paramref name="hubDirectory"/>, as recorded there).
+    /// </summary>
+    public RepoSnapshot Resolve(bool rehash, CancellationToken cancellationToken, string? hubDirectory = null)
     {
         var full = System.IO.Path.GetFullPath(Path);
         if (!Directory.Exists(full))
@@ -75,13 +83,40 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         var stamp = Stamp(files);
         if (rehash || !HashMemo.TryGetValue(full, out var memo) || memo.Stamp != stamp)
         {
-            memo = (stamp, HashContent(full, files, cancellationToken));
+            var record = hubDirectory is null ? null : System.IO.Path.Combine(HubDirectories.LocalHashes(hubDirectory), RecordName(full));
+            var recorded = rehash || record is null ? null : RecordedHash(record, full, stamp);
+            memo = new HashedContent(stamp, recorded ?? HashContent(full, files, cancellationToken));
             HashMemo[full] = memo;
+            if (recorded is null && record is not null)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(record)!);
+                AtomicFile.WriteAllLines(record, [full, memo.Hash, stamp]);
+            }
         }
         return new SourceSnapshot(full, memo.Hash[..12], ContentKey.Local(memo.Hash), full);
     }
 
-    private static string Stamp(List<(string Relative, FileInfo Info)> files)
+    /// <summary>The record's file name: a 64-bit hash of the folder's path (the record names the path too, and is used only for that path).</summary>
+    private static string RecordName(string full)
+        => System.IO.Hashing.XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(full)).ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".txt";
+
+    /// <summary>The hash a record holds for <paramref name="full"/> when its files still have the recorded sizes and times; else null.</summary>
+    private static string? RecordedHash(string record, string full, string stamp)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // no record (or none readable): hash the files
+        }
+        var lines = text.Split('\n', 3);
+        return lines.Length == 3 && lines[0] == full && lines[2].TrimEnd('\n') == stamp.TrimEnd('\n') && lines[1].Length == 64 && lines[1].All(char.IsAsciiHexDigitLower) ? lines[1] : null;
+    }
+
+    private static string Stamp(List<ContentFile> files)
     {
         var sb = new StringBuilder();
         foreach (var (rel, info) in files)
@@ -89,7 +124,7 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
         return sb.ToString();
     }
 
-    private static string HashContent(string root, List<(string Relative, FileInfo Info)> files, CancellationToken cancellationToken)
+    private static string HashContent(string root, List<ContentFile> files, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (rel, info) in files)

@@ -52,9 +52,9 @@ internal static class FileTree
     private static readonly HashSet<string> IgnoredFolders = new(StringComparer.OrdinalIgnoreCase) { "bin", "obj" };
 
     /// <summary>A repo's content: its files (bin/, obj/ and dot entries left out, links not followed), relative paths sorted ordinally (so the hash does not depend on the file system's order).</summary>
-    public static List<(string Relative, FileInfo Info)> EnumerateContent(string root)
+    public static List<ContentFile> EnumerateContent(string root)
     {
-        var result = new List<(string, FileInfo)>();
+        var result = new List<ContentFile>();
         var pending = new Stack<DirectoryInfo>();
         pending.Push(new DirectoryInfo(root));
         while (pending.Count > 0)
@@ -70,11 +70,17 @@ internal static class FileTree
                 }
                 else if (entry is FileInfo file)
                 {
-                    result.Add((Path.GetRelativePath(root, file.FullName).Replace('\\', '/'), file));
+                    result.Add(new ContentFile(Path.GetRelativePath(root, file.FullName).Replace('\\', '/'), file));
                 }
             }
         }
-        result.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        result.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         return result;
     }
 }
+
+/// <summary>
+/// One file of a repo's content: its path relative to the repo, with '/' separators, and the file. A class, not a value tuple:
+/// lists and sorts of a reference type run CoreLib's precompiled code, where a value tuple's are JIT-compiled in every process.
+/// </summary>
+internal sealed record ContentFile(string Relative, FileInfo Info);

@@ -34,6 +34,9 @@ internal static class HubDirectories
     /// <summary>Lock files of builds and fetches: <c>&lt;hub&gt;/locks</c>.</summary>
     public static string Locks(string hubDirectory) => Path.Combine(hubDirectory, "locks");
 
+    /// <summary>The content hash of each local-folder repo with the sizes and times it was hashed at, so a new process need not hash it again.</summary>
+    public static string LocalHashes(string hubDirectory) => Path.Combine(hubDirectory, "local");
+
     /// <summary>Downloaded weights: <c>&lt;hub&gt;/checkpoints</c> (torch.hub's convention).</summary>
     public static string Checkpoints(string hubDirectory) => Path.Combine(hubDirectory, "checkpoints");
 

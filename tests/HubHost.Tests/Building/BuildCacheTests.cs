@@ -107,12 +107,22 @@ public sealed class BuildCacheTests
             var debug = context.LoadFromAssemblyPath(temp.Combine("debug", "HubHost.Contract.dll"));
             var release = ContractPackages.Assemblies.Single();
             Assert.NotEqual(release.ManifestModule.ModuleVersionId, debug.ManifestModule.ModuleVersionId);
-            Assert.Equal(ContractPackages.ApiHash([release]), ContractPackages.ApiHash([debug]));
+            Assert.Equal(ContractSurface.Hash(release), ContractSurface.Hash(debug));
+            Assert.Equal(ContractPackages.ApiHash(release), ContractPackages.ApiHash(debug));
         }
         finally
         {
             context.Unload();
         }
-        Assert.StartsWith(ContractPackages.ApiHash(ContractPackages.Assemblies), ContractPackages.Fingerprint);
+        Assert.StartsWith(ContractPackages.ApiHash(ContractPackages.Assemblies.Single()), ContractPackages.Fingerprint);
+    }
+
+    [Fact]
+    public void The_contract_records_the_hash_of_its_public_surface()
+    {
+        var contract = ContractPackages.Assemblies.Single();
+        var surface = ContractSurface.Hash(contract);
+        Assert.True(surface == ContractPackages.ApiHash(contract),
+            $"HubHost.Contract's public surface changed: set <AssemblyMetadata Include=\"{ContractPackages.ApiHashMetadata}\" Value=\"{surface}\" /> in src/HubHost.Contract/HubHost.Contract.csproj (it records {ContractPackages.ApiHash(contract)}).");
     }
 }

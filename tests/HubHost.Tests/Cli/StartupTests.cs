@@ -1,3 +1,4 @@
+using HubHost.Storage;
 using HubHost.Cli;
 using HubHost.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,72 @@ public sealed class StartupTests(SharedHub hub)
         var quiet = await CliRunner.RunAsync(load, new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory) });
         Assert.Equal(0, quiet.ExitCode);
         Assert.DoesNotContain("[startup]", quiet.Stderr); // off unless asked for
+    }
+
+    [Fact]
+    public async Task A_cached_load_parses_its_command_line_without_json_and_names_what_each_phase_loaded()
+    {
+        var env = new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory), ["HUBHOST_TRACE_STARTUP"] = "names" };
+        string[] load = ["load", RepoPaths.Sample("hello"), "greet", "--arg", "name=Ada"];
+        Assert.Equal(0, (await CliRunner.RunAsync(load, env)).ExitCode); // built by now
+        var cached = await CliRunner.RunAsync(load, env);
+        Assert.True(cached.ExitCode == 0, cached.Stderr);
+        var lines = cached.Stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string AssembliesAfter(string phase) => lines[lines.FindIndex(l => l.Contains(phase, StringComparison.Ordinal)) + 1];
+        Assert.StartsWith("[startup:assemblies] ", AssembliesAfter("command line parsed"));
+        Assert.Contains("System.CommandLine", AssembliesAfter("command line parsed"));
+        Assert.DoesNotContain("System.Text.Json", AssembliesAfter("command line parsed")); // --json's settings are made only for --json
+        Assert.Contains("hubconf", AssembliesAfter("repo opened"));
+    }
+
+    [Fact]
+    public async Task A_new_process_takes_a_local_folders_hash_from_the_hub_directory_while_its_files_are_unchanged()
+    {
+        var env = new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory) };
+        var noBuild = new Dictionary<string, string?>(env) { ["HUBHOST_NO_BUILD"] = "1" };
+        string[] load = ["load", RepoPaths.Sample("hello"), "greet", "--arg", "name=Ada"];
+        var first = await CliRunner.RunAsync(load, env);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var folder = Path.GetFullPath(RepoPaths.Sample("hello"));
+        var record = Assert.Single(Directory.GetFiles(HubDirectories.LocalHashes(hub.HubDirectory)), f => File.ReadLines(f).First() == folder);
+        var original = File.ReadAllText(record);
+        var lines = original.Split('\n', 3); // the folder, its hash, the sizes and times of its files
+        Assert.Contains($"({lines[1][..12]})", first.Stdout); // the version the load printed
+        try
+        {
+            // Another hash under the same sizes and times: a new process takes it as the folder's version (builds are off,
+            // so the message names the version it looked for) instead of hashing the files again.
+            File.WriteAllText(record, string.Join('\n', folder, new string('b', 64), lines[2]));
+            var taken = await CliRunner.RunAsync(load, noBuild);
+            Assert.Equal(1, taken.ExitCode);
+            Assert.Contains("(bbbbbbbbbbbb) is not built", taken.Stderr);
+
+            // Sizes and times that are not the files' own: the folder is hashed again, and the record written again.
+            File.WriteAllText(record, string.Join('\n', folder, new string('b', 64), "hubconf.csproj|1|1\n"));
+            var rehashed = await CliRunner.RunAsync(load, noBuild);
+            Assert.True(rehashed.ExitCode == 0, rehashed.Stderr);
+            Assert.Contains($"({lines[1][..12]})", rehashed.Stdout);
+            Assert.Equal(original, File.ReadAllText(record));
+        }
+        finally
+        {
+            File.WriteAllText(record, original);
+        }
+    }
+
+    [Fact]
+    public async Task Each_command_is_built_under_the_name_the_command_table_gives_it_and_root_help_lists_them_all()
+    {
+        foreach (var (name, _) in CliApp.CommandTable)
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            Assert.Equal(0, await CliApp.RunAsync([name, "--help"], stdout, stderr));
+            Assert.Contains($"hubhost {name} ", stdout.ToString()); // the usage line of that command, built alone
+        }
+        using var rootOut = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["--help"], rootOut, TextWriter.Null));
+        Assert.All(CliApp.CommandTable, c => Assert.Matches($@"(?m)^\s+{c.Name}\b", rootOut.ToString()));
     }
 
     [Fact]
