@@ -46,16 +46,16 @@ internal static class Measure
     }
 
     /// <summary>
-    /// The `hubhost` executable as the tool ships it (published for this RID: ReadyToRun, per src/HubHost.Cli's project):
-    /// <c>--cli DIR</c> names a folder published before (`dotnet publish src/HubHost.Cli -c Release -r linux-x64
-    /// --self-contained false -o DIR`), else the CLI is published into <paramref name="scratch"/> now (not measured).
+    /// The `hubhost` executable as the tool ships it (published for this RID: self-contained, one composite ReadyToRun image,
+    /// per src/HubHost.Cli's project): <c>--cli DIR</c> names a folder published before (`dotnet publish src/HubHost.Cli -c Release
+    /// -r linux-x64 -o DIR`), else the CLI is published into <paramref name="scratch"/> now (not measured; minutes).
     /// </summary>
     public static string PublishedCli(string[] args, string scratch)
     {
         if (BenchArgs.String(args, "--cli") is { } given) return Path.Combine(Path.GetFullPath(given), "HubHost.Cli");
         var published = Path.Combine(scratch, "cli");
         Run("dotnet", ["publish", Path.Combine(RepoRoot, "src", "HubHost.Cli"), "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
-            "--self-contained", "false", "-o", published, "-nologo", "-v:q"]);
+            "-o", published, "-nologo", "-v:q"]);
         return Path.Combine(published, "HubHost.Cli");
     }
 
@@ -86,8 +86,10 @@ internal static class Measure
 
     private static string FindRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
-        throw new InvalidOperationException("HubHost.sln not found");
+        // From the benchmark's folder, else (a copy published elsewhere, e.g. `hub --embedded DIR`) from the working directory.
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "HubHost.sln"))) return dir.FullName;
+        throw new InvalidOperationException("HubHost.sln not found above the benchmark's folder nor the working directory");
     }
 }

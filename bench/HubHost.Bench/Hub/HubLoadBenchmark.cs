@@ -41,6 +41,20 @@ internal sealed class HubLoadBenchmark : IBenchmark
             Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]);
             var firstColdMs = Measure.Median(Enumerable.Range(0, 7)
                 .Select(_ => double.Parse(Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList());
+            // The same child from this benchmark published as an embedder might publish an app (--embedded DIR: e.g. self-contained,
+            // one composite ReadyToRun image with the framework), interleaved with the child above.
+            var embedded = BenchArgs.String(args, "--embedded") is { } embeddedDir ? Path.Combine(Path.GetFullPath(embeddedDir), "HubHost.Bench") : null;
+            var embeddedMs = new List<double>();
+            var plainMs = new List<double>();
+            if (embedded is not null)
+            {
+                Measure.Run(embedded, ["hub", FirstLoadMode, hubDir]);
+                for (int i = 0; i < 7; i++)
+                {
+                    embeddedMs.Add(double.Parse(Measure.Run(embedded, ["hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+                    plainMs.Add(double.Parse(Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
 
             // First load of a built repo by a fresh client in a warm process (new context each time).
             var firstWarmMs = await Measure.MedianMsAsync(20, async () =>
@@ -78,6 +92,8 @@ internal sealed class HubLoadBenchmark : IBenchmark
 
             Console.WriteLine("HubHost (plugins-sample/hello, already built):");
             Console.WriteLine($"  first Load in a fresh process (JIT incl.): {firstColdMs,8:0.00} ms  (median of 7 processes)");
+            if (embedded is not null)
+                Console.WriteLine($"  first Load in a fresh process, app published as in {embedded}: {Measure.Median(embeddedMs),8:0.00} ms  (median of 7, interleaved with this benchmark's own child: {Measure.Median(plainMs):0.00} ms)");
             Console.WriteLine($"  first Load, new client in warm process:   {firstWarmMs,8:0.00} ms  (median of 20)");
             Console.WriteLine($"  repeat Load of a loaded version:          {repeatMs,8:0.0000} ms  (median of 2000)");
             Console.WriteLine($"  whole process `hubhost load`:             {processMs,8:0.0} ms  (median of 10, `dotnet HubHost.Cli.dll`, JIT)");
