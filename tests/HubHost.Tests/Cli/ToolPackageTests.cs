@@ -53,7 +53,9 @@ public sealed class ToolPackageTests(ITestOutputHelper output)
         output.WriteLine($"install: {clock.Elapsed.TotalSeconds:F1} s");
         var hubhost = Path.Combine(tools, "hubhost");
         Assert.True(File.Exists(hubhost), $"no hubhost command in {tools}");
-        var store = Path.Combine(tools, ".store", "hubhost.cli", version, $"hubhost.cli.{rid}", version, "tools", "net10.0", rid);
+        // A self-contained tool is packed under tools/any/<rid> (no target framework: it needs none installed) and started as an executable.
+        var store = Path.Combine(tools, ".store", "hubhost.cli", version, $"hubhost.cli.{rid}", version, "tools", "any", rid);
+        Assert.Contains("Runner=\"executable\"", File.ReadAllText(Path.Combine(store, "DotnetToolSettings.xml")));
         Assert.True(File.Exists(Path.Combine(store, "libtorch_cpu.so")), $"no libtorch_cpu.so in {store}");
         // Without what no .NET process loads (Python's bindings, libtorch's test backends).
         Assert.False(File.Exists(Path.Combine(store, "libtorch_python.so")), "the tool carries libtorch_python.so");
