@@ -37,24 +37,30 @@ internal sealed class HubLoadBenchmark : IBenchmark
 
             // First load in a fresh process: JIT of the hub's code included (the peer's figure likewise excludes
             // interpreter start-up and `import torch`).
+            // Interleaved with the same process in invariant globalization (as the hubhost tool runs): with ICU, the first use of
+            // anything culture-aware in the process (number formatting, casing, comparisons) loads libicu inside the measured load.
             var self = typeof(HubLoadBenchmark).Assembly.Location;
-            Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]);
-            var firstColdMs = Measure.Median(Enumerable.Range(0, 7)
-                .Select(_ => double.Parse(Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList());
+            var invariant = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" };
+            double FirstLoad(IDictionary<string, string>? environment)
+                => double.Parse(Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir], environment).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
             // The same child from this benchmark published as an embedder might publish an app (--embedded DIR: e.g. self-contained,
-            // one composite ReadyToRun image with the framework), interleaved with the child above.
+            // one composite ReadyToRun image with the framework), interleaved with the children above.
             var embedded = BenchArgs.String(args, "--embedded") is { } embeddedDir ? Path.Combine(Path.GetFullPath(embeddedDir), "HubHost.Bench") : null;
-            var embeddedMs = new List<double>();
-            var plainMs = new List<double>();
-            if (embedded is not null)
+            double FirstLoadEmbedded()
+                => double.Parse(Measure.Run(embedded!, ["hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            FirstLoad(null);
+            if (embedded is not null) FirstLoadEmbedded();
+            var firstCold = new List<double>();
+            var firstColdInvariant = new List<double>();
+            var firstColdEmbedded = new List<double>();
+            for (var i = 0; i < 7; i++)
             {
-                Measure.Run(embedded, ["hub", FirstLoadMode, hubDir]);
-                for (int i = 0; i < 7; i++)
-                {
-                    embeddedMs.Add(double.Parse(Measure.Run(embedded, ["hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture));
-                    plainMs.Add(double.Parse(Measure.Run("dotnet", [self, "hub", FirstLoadMode, hubDir]).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture));
-                }
+                firstCold.Add(FirstLoad(null));
+                firstColdInvariant.Add(FirstLoad(invariant));
+                if (embedded is not null) firstColdEmbedded.Add(FirstLoadEmbedded());
             }
+            var firstColdMs = Measure.Median(firstCold);
+            var firstColdInvariantMs = Measure.Median(firstColdInvariant);
 
             // First load of a built repo by a fresh client in a warm process (new context each time).
             var firstWarmMs = await Measure.MedianMsAsync(20, async () =>
@@ -91,9 +97,10 @@ internal sealed class HubLoadBenchmark : IBenchmark
             }
 
             Console.WriteLine("HubHost (plugins-sample/hello, already built):");
-            Console.WriteLine($"  first Load in a fresh process (JIT incl.): {firstColdMs,8:0.00} ms  (median of 7 processes)");
+            Console.WriteLine($"  first Load in a fresh process (JIT incl.): {firstColdMs,8:0.00} ms  (median of 7 processes; ICU loaded in it)");
+            Console.WriteLine($"  same, invariant globalization (no ICU):    {firstColdInvariantMs,8:0.00} ms  (median of 7, interleaved with the above)");
             if (embedded is not null)
-                Console.WriteLine($"  first Load in a fresh process, app published as in {embedded}: {Measure.Median(embeddedMs),8:0.00} ms  (median of 7, interleaved with this benchmark's own child: {Measure.Median(plainMs):0.00} ms)");
+                Console.WriteLine($"  same, the child published as in {embedded}: {Measure.Median(firstColdEmbedded),8:0.00} ms  (median of 7, interleaved with the above)");
             Console.WriteLine($"  first Load, new client in warm process:   {firstWarmMs,8:0.00} ms  (median of 20)");
             Console.WriteLine($"  repeat Load of a loaded version:          {repeatMs,8:0.0000} ms  (median of 2000)");
             Console.WriteLine($"  whole process `hubhost load`:             {processMs,8:0.0} ms  (median of 10, `dotnet HubHost.Cli.dll`, JIT)");
@@ -110,7 +117,7 @@ internal sealed class HubLoadBenchmark : IBenchmark
                 Measure.Run(python, [script, "--once"]);
                 var torchProcess = Measure.Median(Enumerable.Range(0, 5).Select(_ => Measure.Run(python, [script, "--once"]).Milliseconds).ToList());
                 Console.WriteLine("torch.hub.load(source='local') on the same tiny hubconf:");
-                Console.WriteLine($"  first load in process:                    {torchFirst,8:0.00} ms   ratio HubHost/torch cold {firstColdMs / torchFirst:0.00}x, warm {firstWarmMs / torchFirst:0.00}x");
+                Console.WriteLine($"  first load in process:                    {torchFirst,8:0.00} ms   ratio HubHost/torch cold {firstColdMs / torchFirst:0.00}x (invariant {firstColdInvariantMs / torchFirst:0.00}x), warm {firstWarmMs / torchFirst:0.00}x");
                 Console.WriteLine($"  repeat load:                              {torchRepeat,8:0.0000} ms   ratio {repeatMs / torchRepeat:0.00}x");
                 Console.WriteLine($"  whole python process:                     {torchProcess,8:0.0} ms  ratio {processMs / torchProcess:0.00}x");
             }
