@@ -89,8 +89,15 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
             HashMemo[full] = memo;
             if (recorded is null && record is not null)
             {
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(record)!);
-                AtomicFile.WriteAllLines(record, [full, memo.Hash, stamp]);
+                try
+                {
+                    Directory.CreateDirectory(System.IO.Path.GetDirectoryName(record)!);
+                    AtomicFile.WriteAllLines(record, [full, memo.Hash, stamp]);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The record only spares the next process the hashing; the version above stands without it.
+                }
             }
         }
         return new SourceSnapshot(full, memo.Hash[..12], ContentKey.Local(memo.Hash), full);
