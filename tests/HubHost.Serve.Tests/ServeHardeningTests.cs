@@ -157,6 +157,14 @@ public sealed class ServeHardeningTests(ServeHardeningFixture fixture) : IClassF
     public async Task Open_pages_follow_a_refresh_made_elsewhere()
     {
         var repo = fixture.Repo(fixture.Live);
+        // From a server that is not refreshing: a refresh still running (the fixture's first, or the interval's) can move the
+        // generation and reload the index page under the fill, which then types into a page that is going away (a CI run
+        // under load lost the search that way).
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); (await GetAsync("/api/status")).Body.Contains("\"refreshing\":true", StringComparison.Ordinal);)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server was still refreshing after 2 minutes");
+            await Task.Delay(100);
+        }
         await using var browser = await Browser.StartAsync(fixture.BaseUrl);
         var index = browser.Page;
         await index.GotoAsync("/");

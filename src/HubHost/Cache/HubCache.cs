@@ -181,8 +181,8 @@ internal sealed class HubCache(string hubDirectory, Func<string, CacheFootprint>
 
     /// <summary>
     /// Removes what nothing points to: builds of commits no ref records, builds of local folders that are gone
-    /// or have changed since, checkouts no ref records, mirrors without refs, and temp folders left by killed
-    /// processes (only when the lock of whoever would own them is free).
+    /// or have changed since (and the content hashes recorded for gone folders), checkouts no ref records, mirrors without
+    /// refs, and temp folders left by killed processes (only when the lock of whoever would own them is free).
     /// </summary>
     /// <param name="execute">False: only plan (see <see cref="RemoveAsync"/>).</param>
     /// <param name="cancellationToken">Cancels waiting for a lock.</param>
@@ -242,6 +242,12 @@ internal sealed class HubCache(string hubDirectory, Func<string, CacheFootprint>
             {
                 var why = StaleLocalBuild(build, cancellationToken);
                 if (why is not null) await RemoveContentAsync(build.ContentKey, [build], null, report, why, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (record, folder) in LocalDirectorySource.RecordsOfGoneFolders(HubDirectory))
+            {
+                report.Bytes += new FileInfo(record).Length;
+                if (execute) File.Delete(record);
+                report.Removed.Add($"content hash of {folder} (the folder no longer exists)");
             }
 
             foreach (var (path, lockFile) in TempEntries())

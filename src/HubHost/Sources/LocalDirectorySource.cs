@@ -107,6 +107,26 @@ internal sealed class LocalDirectorySource(string path) : RepoSource
     private static string RecordName(string full)
         => System.IO.Hashing.XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(full)).ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".txt";
 
+    /// <summary>The hash records (in <paramref name="hubDirectory"/>) of local folders that no longer exist, with the folder each names.</summary>
+    public static IEnumerable<(string Record, string Folder)> RecordsOfGoneFolders(string hubDirectory)
+    {
+        var folder = HubDirectories.LocalHashes(hubDirectory);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var record in Directory.EnumerateFiles(folder, "*.txt"))
+        {
+            string? named;
+            try
+            {
+                named = File.ReadLines(record).FirstOrDefault();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // removed meanwhile, or not readable: not this prune's to judge
+            }
+            if (named is null || !Directory.Exists(named)) yield return (record, named ?? "(an empty record)");
+        }
+    }
+
     /// <summary>The hash a record holds for <paramref name="full"/> when its files still have the recorded sizes and times; else null.</summary>
     private static string? RecordedHash(string record, string full, string stamp)
     {

@@ -41,6 +41,28 @@ public sealed class CacheDryRunTests(GitFixture git)
     }
 
     [Fact]
+    public async Task Prune_removes_the_content_hash_recorded_for_a_local_folder_once_the_folder_is_gone()
+    {
+        var folder = Path.Combine(git.Root, "gone-folder");
+        Directory.CreateDirectory(folder);
+        foreach (var (name, content) in GitFixture.HubFiles("gone-folder")) File.WriteAllText(Path.Combine(folder, name), content);
+        Assert.Equal(0, (await git.RunCliAsync(["list", folder])).ExitCode);
+        string Record() => Directory.GetFiles(HubDirectories.LocalHashes(git.HubDirectory)).SingleOrDefault(f => File.ReadLines(f).First() == folder) ?? "";
+        var record = Record();
+        Assert.True(File.Exists(record), "no content hash recorded for the folder");
+        Assert.DoesNotContain((await git.Hub.PlanCachePruneAsync()).Items, i => i.Contains(folder, StringComparison.Ordinal) && i.StartsWith("content hash", StringComparison.Ordinal));
+
+        Directory.Delete(folder, recursive: true);
+        var planned = await git.Hub.PlanCachePruneAsync();
+        var item = $"content hash of {folder} (the folder no longer exists)";
+        Assert.Contains(item, planned.Items);
+        Assert.True(File.Exists(record)); // planned, not removed
+        var removed = await planned.ExecuteAsync();
+        Assert.Contains(item, removed.Removed);
+        Assert.False(File.Exists(record));
+    }
+
+    [Fact]
     public async Task Prune_dry_run_lists_a_stale_build_and_keeps_it()
     {
         var folder = Path.Combine(git.Root, "dry-run-prune");

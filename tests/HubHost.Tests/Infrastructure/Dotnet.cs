@@ -7,12 +7,19 @@ public static class Dotnet
 {
     /// <summary>An MSBuild command (`build`, `pack`): quiet, no node reuse, no compiler server.</summary>
     public static Task<string> RunAsync(string workingDirectory, params string[] args)
-        => RunCommandAsync(workingDirectory, [.. args, "-nologo", "-v:q", "-nodeReuse:false", "-p:UseSharedCompilation=false"]);
+        => RunAsync(workingDirectory, TimeSpan.FromMinutes(5), args);
+
+    /// <summary>An MSBuild command allowed <paramref name="timeout"/> (the tool's pack compiles the whole framework ReadyToRun).</summary>
+    public static Task<string> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+        => RunCommandAsync(workingDirectory, timeout, [.. args, "-nologo", "-v:q", "-nodeReuse:false", "-p:UseSharedCompilation=false"]);
 
     /// <summary>`dotnet ARGS` exactly as given, for commands that take no MSBuild options (`dotnet tool install`).</summary>
-    public static async Task<string> RunCommandAsync(string workingDirectory, params string[] args)
+    public static Task<string> RunCommandAsync(string workingDirectory, params string[] args)
+        => RunCommandAsync(workingDirectory, TimeSpan.FromMinutes(5), args);
+
+    private static async Task<string> RunCommandAsync(string workingDirectory, TimeSpan timeout, string[] args)
     {
-        var result = await ChildProcess.RunAsync(DotnetHost.Path, args, workingDirectory, Environment(), TimeSpan.FromMinutes(5), CancellationToken.None);
+        var result = await ChildProcess.RunAsync(DotnetHost.Path, args, workingDirectory, Environment(), timeout, CancellationToken.None);
         Assert.True(result.ExitCode == 0, $"dotnet {string.Join(' ', args)} failed:\n{result.CombinedOutput}");
         return result.CombinedOutput;
     }
