@@ -38,8 +38,8 @@ internal sealed class HubLoadBenchmark : IBenchmark
             // First load in a fresh process: JIT of the hub's code included (the peer's figure likewise excludes
             // interpreter start-up and `import torch`).
             // Interleaved with the same process in invariant globalization (as the hubhost tool runs). With ICU (the default) the
-            // child measured ~11 ms more; libicu is already loaded before the measured load (checked in /proc/self/maps), so
-            // the difference is ICU-backed work inside it, not yet found.
+            // child measured ~11 ms more until build.json's date was parsed exactly (JsonRecords.Date: the general parse set up
+            // the local time zone with its ICU display names); this row shows what ICU still adds.
             var self = typeof(HubLoadBenchmark).Assembly.Location;
             var invariant = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" };
             double FirstLoad(IDictionary<string, string>? environment)
