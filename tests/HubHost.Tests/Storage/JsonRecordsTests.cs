@@ -3,7 +3,7 @@ using HubHost.Storage;
 
 namespace HubHost.Tests.Storage;
 
-/// <summary>Dates in the hub's JSON records read back as they were written, by the exact fast path or the general one.</summary>
+/// <summary>Dates in the hub's JSON records read back as they were written, as the general ISO parse reads them.</summary>
 public sealed class JsonRecordsTests
 {
     [Theory]
@@ -39,5 +39,7 @@ public sealed class JsonRecordsTests
         }
         Assert.Null(JsonRecords.Date(new Dictionary<string, string> { ["At"] = "yesterday" }, "At"));
         Assert.Null(JsonRecords.Date(new Dictionary<string, string>(), "At"));
+        Assert.Null(JsonRecords.Date(new Dictionary<string, string> { ["At"] = "2026-12-03T18:42:07Z\"" }, "At"));
+        Assert.Null(JsonRecords.Date(new Dictionary<string, string> { ["At"] = "2026-12-03\n" }, "At"));
     }
 }
