@@ -53,6 +53,7 @@ internal sealed class CliApp : IDisposable
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Length > 0 && LibTorchInProcess.AlwaysNeededBy(args[0])) LibTorchInProcess.LoadInBackground();
         using var app = new CliApp(stdout, stderr);
         // A Command rather than RootCommand, so usage says `hubhost` (the tool command) instead of the assembly name.
         var root = new Command("hubhost", "hubhost: PyTorch Hub for .NET. List, inspect, load and compare entrypoints of C# hub repos.")
@@ -288,6 +289,7 @@ internal sealed class TerminalTrustPrompt(TextWriter error) : HubHost.Trust.ITru
     public bool Confirm(string question)
     {
         error.Write($"{question} [y/N] ");
+        LibTorchInProcess.TerminalWasRead();
         var answer = Console.ReadLine();
         return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
     }

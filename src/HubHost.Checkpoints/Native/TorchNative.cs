@@ -61,6 +61,9 @@ public static partial class TorchNative
         }
     }
 
+    /// <summary>Whether <see cref="EnsureLoaded"/> has loaded libtorch and LibTorchSharp in this process.</summary>
+    public static bool IsLoaded => Volatile.Read(ref _loaded);
+
     /// <summary>The LibTorchSharp handle the hub loaded, for load contexts resolving a repo's P/Invokes (zero before <see cref="EnsureLoaded"/>).</summary>
     internal static IntPtr LibTorchSharpHandle => _libTorchSharp;
 

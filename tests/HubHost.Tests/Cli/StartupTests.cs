@@ -87,6 +87,41 @@ public sealed class StartupTests(SharedHub hub)
     }
 
     [Fact]
+    public async Task A_process_that_loaded_libtorch_ends_without_its_teardown_and_keeps_its_whole_output_and_exit_code()
+    {
+        var env = new Dictionary<string, string?> { ["HUBHOST_HOME"] = CliRunner.HomeOf(hub.HubDirectory), ["HUBHOST_TRACE_STARTUP"] = "1" };
+        const string skipped = "exit, libtorch's teardown skipped";
+        static string LastMark(string stderr) => stderr.Split('\n').Last(l => l.StartsWith("[startup]", StringComparison.Ordinal));
+
+        // state-dict loads libtorch for its digests: the whole listing (JSON that parses) comes out, then the process ends at the mark.
+        var listed = await CliRunner.RunAsync(["state-dict", Path.Combine(RepoPaths.Sample("vision"), "digits_mlp.pt"), "--json"], env);
+        Assert.True(listed.ExitCode == 0, listed.Stderr);
+        using (var json = System.Text.Json.JsonDocument.Parse(listed.Stdout))
+            Assert.Equal(4, json.RootElement.GetArrayLength());
+        Assert.Contains(skipped, LastMark(listed.Stderr));
+
+        // run starts loading libtorch before it parses its command line: a failure after the load keeps its message and code,
+        // and help, printed while the load may still be under way, ends at once with its whole text.
+        var input = Path.Combine(hub.HubDirectory, "..", $"ones-{Guid.NewGuid():N}.npy");
+        using (var ones = TorchSharp.torch.ones(1, 3)) HubHost.Checkpoints.Npy.Save(input, ones);
+        var failed = await CliRunner.RunAsync(["run", RepoPaths.Sample("hello"), "greet", "--input", input], env);
+        File.Delete(input);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("not a model taking tensors", failed.Stderr);
+        Assert.Contains(skipped, LastMark(failed.Stderr));
+        var help = await CliRunner.RunAsync(["run", "--help"], env);
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--labels", help.Stdout);
+        Assert.Contains("--hub-dir", help.Stdout); // the last line of run's help
+        Assert.Contains(skipped, LastMark(help.Stderr));
+
+        // A command that never loads libtorch ends the normal way.
+        var loaded = await CliRunner.RunAsync(["load", RepoPaths.Sample("hello"), "greet", "--arg", "name=Ada"], env);
+        Assert.True(loaded.ExitCode == 0, loaded.Stderr);
+        Assert.DoesNotContain(skipped, loaded.Stderr);
+    }
+
+    [Fact]
     public async Task Each_command_is_built_under_the_name_the_command_table_gives_it_and_root_help_lists_them_all()
     {
         foreach (var (name, _) in CliApp.CommandTable)
